@@ -1,0 +1,60 @@
+using Gateway.Transforms;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Errors;
+
+/// <summary>
+/// Wraps YARP's forwarder: turns a forwarding failure (timeout, connection refused, …) or a transform's refusal into
+/// a problem+json body. A vendor's own error responses pass through untouched.
+/// </summary>
+internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, ProblemWriter problems, ILogger<ForwarderProblemsMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        await next(context);
+
+        if (context.Features.Get<IGatewayErrorFeature>() is { } refused)
+        {
+            await problems.WriteAsync(context, ErrorCodes.Find(refused.Error.Code, refused.Error.Status), refused.Error.Status, refused.Error.Detail);
+            return;
+        }
+
+        if (context.Features.Get<IForwarderErrorFeature>() is not { } failure)
+        {
+            return;
+        }
+
+        if (context.Response.HasStarted)
+        {
+            // The vendor's status and part of its body are already with the caller; only the connection can be cut.
+            Log.FailedAfterResponseStarted(logger, failure.Error);
+            return;
+        }
+
+        var (error, detail) = failure.Error switch
+        {
+            ForwarderError.RequestTimedOut => (ErrorCodes.VendorTimeout, "The vendor did not answer within the cluster's activity timeout."),
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => (null, ""),
+            ForwarderError.RequestBodyClient when context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge
+                => (ErrorCodes.PayloadTooLarge, "The request body is larger than Gateway:Limits:MaxRequestBodyBytes."),
+            ForwarderError.RequestBodyClient => (ErrorCodes.BadRequest, "The request body could not be read."),
+            ForwarderError.NoAvailableDestinations => (ErrorCodes.VendorUnavailable, "No vendor destination is available for this route."),
+            _ => (ErrorCodes.VendorUnavailable, "The vendor could not be reached."),
+        };
+
+        if (error is not null)
+        {
+            Log.ForwardingFailed(logger, failure.Error, error.Code);
+            await problems.WriteAsync(context, error, detail);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Forwarding failed ({ForwarderError}); answered {Code}")]
+        public static partial void ForwardingFailed(ILogger logger, ForwarderError forwarderError, string code);
+
+        [LoggerMessage(2, LogLevel.Warning, "Forwarding failed ({ForwarderError}) after the response had started; connection cut")]
+        public static partial void FailedAfterResponseStarted(ILogger logger, ForwarderError forwarderError);
+    }
+}

@@ -1,0 +1,33 @@
+namespace Gateway.Errors;
+
+/// <summary>Outermost guard: a malformed request is a 4xx problem, anything unexpected a logged 500 problem, never a bare error.</summary>
+internal sealed partial class UnhandledErrorMiddleware(RequestDelegate next, ProblemWriter problems, ILogger<UnhandledErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCodes.PayloadTooLarge : ErrorCodes.BadRequest;
+            await problems.WriteAsync(context, error, ex.StatusCode, "The request could not be read: " + ex.Message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away; there is nobody to answer.
+        }
+        catch (Exception ex)
+        {
+            Log.Unhandled(logger, ex);
+            await problems.WriteAsync(context, ErrorCodes.Internal, "An unexpected error occurred; quote the requestId when reporting it.");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Unhandled error")]
+        public static partial void Unhandled(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Gateway.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Yarp.ReverseProxy;
+
+namespace Gateway.Health;
+
+/// <summary><c>/healthz/live</c> (the process answers) and <c>/healthz/ready</c> (routes loaded, configuration state).</summary>
+internal static class HealthEndpoints
+{
+    public const string ReadyTag = "ready";
+
+    public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration", tags: [ReadyTag]);
+        return services;
+    }
+
+    public static void MapGatewayHealth(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
+        endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+    }
+
+    private static async Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        using var json = new Utf8JsonWriter(context.Response.BodyWriter);
+        json.WriteStartObject();
+        json.WriteString("status", report.Status.ToString());
+        json.WriteStartObject("checks");
+        foreach (var (name, entry) in report.Entries)
+        {
+            json.WriteStartObject(name);
+            json.WriteString("status", entry.Status.ToString());
+            json.WriteString("description", entry.Description);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+        await json.FlushAsync();
+    }
+
+    /// <summary>Healthy with routes loaded; Degraded (still serving) when the last configuration change was refused.</summary>
+    private sealed class ConfigurationHealthCheck(IProxyStateLookup proxy, ConfigStatus status) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (!proxy.GetRoutes().Any())
+            {
+                return Task.FromResult(HealthCheckResult.Unhealthy("No routes are loaded."));
+            }
+
+            var rejections = status.Rejections;
+            if (rejections.Count == 0)
+            {
+                return Task.FromResult(HealthCheckResult.Healthy("Configuration loaded."));
+            }
+
+            var text = string.Join("; ", rejections.Select(r => $"{r.Key} change refused at {r.Value.At:O}: {string.Join(" | ", r.Value.Errors)}"));
+            return Task.FromResult(HealthCheckResult.Degraded("Serving the last good configuration. " + text));
+        }
+    }
+}

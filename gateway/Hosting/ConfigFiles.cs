@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Configuration.EnvironmentVariables;
+using Microsoft.Extensions.FileProviders;
+
+namespace Gateway.Hosting;
+
+/// <summary>Loads every <c>*.json</c> file of the config/ folder, with reload on change, beneath environment variables.</summary>
+internal static class ConfigFiles
+{
+    public const string DirectorySetting = "Gateway:ConfigDirectory";
+
+    public static string AddGatewayConfigFiles(this WebApplicationBuilder builder)
+    {
+        var directory = Locate(builder.Configuration[DirectorySetting], builder.Environment.ContentRootPath);
+        var sources = builder.Configuration.Sources;
+
+        // Environment variables and the command line keep overriding the files (e.g. Gateway__Clients__team-a__KeySha256).
+        var index = sources.Count;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (sources[i] is EnvironmentVariablesConfigurationSource { Prefix: null or "" })
+            {
+                index = i;
+                break;
+            }
+        }
+
+        var files = new PhysicalFileProvider(directory);
+        foreach (var path in Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal))
+        {
+            var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+            {
+                FileProvider = files,
+                Path = Path.GetFileName(path),
+                Optional = false,
+                ReloadOnChange = true,
+                ReloadDelay = 100,
+            };
+            sources.Insert(index++, source);
+        }
+
+        return directory;
+    }
+
+    private static string Locate(string? configured, string contentRoot)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            var full = Path.GetFullPath(configured, contentRoot);
+            return Directory.Exists(full)
+                ? full
+                : throw new DirectoryNotFoundException($"{DirectorySetting} is '{configured}', but {full} does not exist.");
+        }
+
+        foreach (var candidate in new[] { Path.Combine(contentRoot, "config"), Path.Combine(contentRoot, "..", "config") })
+        {
+            if (Directory.Exists(candidate))
+            {
+                return Path.GetFullPath(candidate);
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No config/ folder next to {contentRoot}: set {DirectorySetting} (or Gateway__ConfigDirectory).");
+    }
+}

@@ -1,0 +1,75 @@
+using Gateway.Auth;
+using Gateway.Errors;
+using Gateway.Health;
+using Gateway.Routing;
+using Gateway.Secrets;
+using Gateway.Telemetry;
+using Gateway.Transforms;
+using Gateway.Transforms.Headers;
+using OpenTelemetry.Trace;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Hosting;
+
+/// <summary>Builds the gateway application: services, middleware and endpoints.</summary>
+public static class GatewayApp
+{
+    /// <summary>Creates the app from command-line arguments; <paramref name="configure"/> lets tests add to the builder.</summary>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddGatewayConfigFiles();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddGateway(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        // Fail start-up on invalid settings, with every error listed, rather than on the first request.
+        app.Services.GetRequiredService<GatewaySettingsMonitor>();
+        app.UseGateway();
+        return app;
+    }
+
+    private static IServiceCollection AddGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ConfigStatus>();
+        services.AddSingleton<GatewaySettingsMonitor>();
+        services.AddSingleton<ProblemWriter>();
+        services.AddSingleton<ClientKeyAuthenticator>();
+        services.AddSingleton<ISecretStore, SecretStore>();
+        services.AddSingleton<IVendorKeySource, VendorKeySource>();
+        services.AddSingleton<IProviderDirectory, ProviderDirectory>();
+        services.AddSingleton<IConfigChangeListener, ProxyConfigReporter>();
+
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<ClusterDefaultsFilter>()
+            .AddVendorTransforms();
+
+        services.AddOpenTelemetry().WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        services.AddGatewayHealth();
+        return services;
+    }
+
+    private static void UseGateway(this WebApplication app)
+    {
+        app.UseMiddleware<CorrelationMiddleware>();
+        app.UseMiddleware<UnhandledErrorMiddleware>();
+
+        app.MapGatewayHealth();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<CallerAuthenticationMiddleware>();
+            proxy.UseMiddleware<RequestBodyLimitMiddleware>();
+            proxy.UseMiddleware<ForwarderProblemsMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+
+        var problems = app.Services.GetRequiredService<ProblemWriter>();
+        app.MapFallback(context => problems.WriteAsync(context, ErrorCodes.NotFound,
+            "No gateway route matches this path; see /openapi/v1.json and the routes in config/."));
+    }
+}

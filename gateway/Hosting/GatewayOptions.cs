@@ -1,0 +1,75 @@
+namespace Gateway.Hosting;
+
+/// <summary>The <c>Gateway</c> configuration section, as the platform team writes it in config/.</summary>
+public sealed record GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Name reported in errors and telemetry. Default "AI Integration Gateway".</summary>
+    public string ServiceName { get; init; } = "AI Integration Gateway";
+
+    /// <summary>Environment reported in errors (staging, production…). Default: the host environment name, lowercased.</summary>
+    public string? Environment { get; init; }
+
+    /// <summary>Folder of the configuration files; read once at start-up. Default: config/ next to the content root.</summary>
+    public string? ConfigDirectory { get; init; }
+
+    public LimitsOptions Limits { get; init; } = new();
+
+    public ForwardingOptions Forwarding { get; init; } = new();
+
+    public SecretsOptions Secrets { get; init; } = new();
+
+    /// <summary>Vendor providers by name; a YARP cluster of the same name (or with Metadata Provider) is served by it.</summary>
+    public Dictionary<string, ProviderOptions> Providers { get; init; } = [];
+
+    /// <summary>Gateway clients by id.</summary>
+    public Dictionary<string, ClientOptions> Clients { get; init; } = [];
+}
+
+/// <summary>Request limits.</summary>
+public sealed record LimitsOptions
+{
+    /// <summary>Largest request body accepted, in bytes. Default 10 MiB.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 10 * 1024 * 1024;
+}
+
+/// <summary>Forwarding defaults applied to every cluster that does not set its own.</summary>
+public sealed record ForwardingOptions
+{
+    /// <summary>
+    /// How long a vendor call may stay silent (no headers, no body bytes) before it is cut with 504 vendor_timeout.
+    /// Default 10 minutes: a long non-streamed generation sends nothing until it is done.
+    /// </summary>
+    public TimeSpan DefaultActivityTimeout { get; init; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>Secret store settings.</summary>
+public sealed record SecretsOptions
+{
+    /// <summary>How long a value read from a <c>file:</c> reference is reused before the file is read again. Default 10 s.</summary>
+    public TimeSpan FileRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>One vendor provider.</summary>
+public sealed record ProviderOptions
+{
+    /// <summary>The vendor API it speaks (openai, anthropic, cohere). Default: the provider's name.</summary>
+    public string? Vendor { get; init; }
+
+    /// <summary>A secret reference (<c>env:NAME</c>, <c>file:/path</c>). Default <c>env:{NAME}_API_KEY</c>.</summary>
+    public string? ApiKey { get; init; }
+}
+
+/// <summary>One gateway client (a calling app or team).</summary>
+public sealed record ClientOptions
+{
+    /// <summary>Lowercase hex SHA-256 of the client's key; never the key itself.</summary>
+    public string? KeySha256 { get; init; }
+
+    /// <summary>Providers the client may use; absent means all.</summary>
+    public string[]? Providers { get; init; }
+
+    /// <summary>Route ids the client may use; absent means all.</summary>
+    public string[]? Routes { get; init; }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Frozen;
+using Gateway.Auth;
+using Gateway.Secrets;
+using Gateway.Transforms.Headers;
+using Gateway.Transforms.Vendors;
+
+namespace Gateway.Hosting;
+
+/// <summary>Turns <see cref="GatewayOptions"/> into <see cref="GatewaySettings"/>, listing every error at once.</summary>
+internal static class GatewaySettingsValidator
+{
+    public static GatewaySettings? Build(GatewayOptions options, string hostEnvironment, out List<string> errors)
+    {
+        errors = [];
+        var providers = BuildProviders(options.Providers, errors);
+        var clients = BuildClients(options.Clients, providers, errors);
+
+        if (options.Limits.MaxRequestBodyBytes <= 0)
+        {
+            errors.Add($"Gateway:Limits:MaxRequestBodyBytes must be greater than 0 (was {options.Limits.MaxRequestBodyBytes}).");
+        }
+
+        if (options.Forwarding.DefaultActivityTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:Forwarding:DefaultActivityTimeout must be positive (was {options.Forwarding.DefaultActivityTimeout}).");
+        }
+
+        if (options.Secrets.FileRefreshInterval < TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:Secrets:FileRefreshInterval must not be negative (was {options.Secrets.FileRefreshInterval}).");
+        }
+
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        return new GatewaySettings
+        {
+            ServiceName = options.ServiceName,
+            Environment = string.IsNullOrWhiteSpace(options.Environment) ? hostEnvironment.ToLowerInvariant() : options.Environment,
+            MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
+            DefaultActivityTimeout = options.Forwarding.DefaultActivityTimeout,
+            FileRefreshInterval = options.Secrets.FileRefreshInterval,
+            Providers = providers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            Clients = [.. clients],
+        };
+    }
+
+    private static Dictionary<string, ProviderSettings> BuildProviders(Dictionary<string, ProviderOptions> options, List<string> errors)
+    {
+        var providers = new Dictionary<string, ProviderSettings>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, provider) in options)
+        {
+            var vendorName = provider.Vendor ?? name;
+            if (!VendorCatalog.All.TryGetValue(vendorName, out var vendor))
+            {
+                errors.Add($"Gateway:Providers:{name}:Vendor '{vendorName}' is not a known vendor (known: {string.Join(", ", VendorCatalog.All.Keys)}).");
+                continue;
+            }
+
+            var keyText = provider.ApiKey ?? $"env:{name.ToUpperInvariant().Replace('-', '_')}_API_KEY";
+            if (!SecretReference.TryParse(keyText, out var reference, out var error))
+            {
+                errors.Add($"Gateway:Providers:{name}:ApiKey {error}.");
+                continue;
+            }
+
+            providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), reference!);
+        }
+
+        return providers;
+    }
+
+    private static List<GatewayClient> BuildClients(
+        Dictionary<string, ClientOptions> options, Dictionary<string, ProviderSettings> providers, List<string> errors)
+    {
+        var clients = new List<GatewayClient>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (id, client) in options)
+        {
+            var prefix = $"Gateway:Clients:{id}";
+            var hash = ClientKeyHasher.ParseHash(client.KeySha256);
+            if (hash is null)
+            {
+                errors.Add($"{prefix}:KeySha256 must be the 64-character hex SHA-256 of the client's key (run 'keys new --client {id}').");
+            }
+            else if (seen.TryGetValue(Convert.ToHexString(hash), out var other))
+            {
+                errors.Add($"{prefix}:KeySha256 is the same as Gateway:Clients:{other}:KeySha256: every client needs its own key.");
+            }
+            else
+            {
+                seen[Convert.ToHexString(hash)] = id;
+            }
+
+            foreach (var provider in client.Providers ?? [])
+            {
+                if (!providers.ContainsKey(provider))
+                {
+                    errors.Add($"{prefix}:Providers names '{provider}', which is not under Gateway:Providers (known: {string.Join(", ", providers.Keys)}).");
+                }
+            }
+
+            if (hash is not null)
+            {
+                clients.Add(new GatewayClient(
+                    id,
+                    hash,
+                    client.Providers?.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
+                    client.Routes?.ToFrozenSet(StringComparer.OrdinalIgnoreCase)));
+            }
+        }
+
+        return clients;
+    }
+}

@@ -1,0 +1,10 @@
+using Gateway.Auth;
+using Gateway.Hosting;
+
+if (KeysCommand.Matches(args))
+{
+    return KeysCommand.Run(args, Console.Out, Console.Error);
+}
+
+await GatewayApp.Create(args).RunAsync();
+return 0;

@@ -1,0 +1,35 @@
+using Gateway.Transforms.Vendors;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Transforms.Headers;
+
+/// <summary>
+/// Applies credential stripping and vendor key injection to every route, so no route in config/ can forget them,
+/// and turns off YARP's default X-Forwarded-* headers (vendors must not learn internal addresses).
+/// </summary>
+internal sealed class VendorHeadersTransformProvider(IProviderDirectory providers, IVendorKeySource keys) : ITransformProvider
+{
+    private static readonly string[] VendorCredentialHeaders =
+        [.. VendorCatalog.All.Values.SelectMany(v => v.CredentialHeaders)];
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+        var cluster = context.Cluster;
+        if (providers.Find(cluster.ClusterId, cluster.Metadata) is null)
+        {
+            context.Errors.Add(new InvalidOperationException(
+                $"Cluster '{cluster.ClusterId}' is not bound to a provider: add Gateway:Providers:{cluster.ClusterId} or set the cluster's Metadata '{IProviderDirectory.ProviderMetadataKey}' to a configured provider."));
+        }
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        context.UseDefaultForwarders = false;
+        context.RequestTransforms.Add(new CallerCredentialsTransform(VendorCredentialHeaders));
+        context.RequestTransforms.Add(new VendorKeyTransform(providers, keys));
+    }
+}

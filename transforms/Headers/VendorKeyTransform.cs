@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Transforms.Headers;
+
+/// <summary>
+/// Injects the vendor key of the provider that serves the route's cluster, in the vendor's own scheme.
+/// A key that cannot be resolved stops the request with <c>vendor_key_missing</c>: the vendor is never called without one.
+/// </summary>
+internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKeySource keys) : RequestTransform
+{
+    public const string KeyMissingCode = "vendor_key_missing";
+
+    public override async ValueTask ApplyAsync(RequestTransformContext context)
+    {
+        var httpContext = context.HttpContext;
+        var cluster = httpContext.GetReverseProxyFeature().Cluster.Config;
+        var binding = providers.Find(cluster.ClusterId, cluster.Metadata);
+        if (binding is null)
+        {
+            Fail(httpContext, StatusCodes.Status503ServiceUnavailable,
+                $"Cluster '{cluster.ClusterId}' is not bound to a provider: add Gateway:Providers:{cluster.ClusterId} or set the cluster's Metadata '{IProviderDirectory.ProviderMetadataKey}'.");
+            return;
+        }
+
+        var key = await keys.GetAsync(binding.Name, httpContext.RequestAborted);
+        if (string.IsNullOrEmpty(key.Value))
+        {
+            Fail(httpContext, StatusCodes.Status503ServiceUnavailable, key.Problem ?? $"No key for provider '{binding.Name}'.");
+            return;
+        }
+
+        binding.Vendor.ApplyCredentials(context.ProxyRequest.Headers, key.Value);
+    }
+
+    private static void Fail(HttpContext context, int status, string detail)
+    {
+        context.Features.Set<IGatewayErrorFeature>(new GatewayErrorFeature(new GatewayError(status, KeyMissingCode, detail)));
+        // A status other than 200 tells YARP's forwarder that a transform answered: nothing is sent to the vendor.
+        context.Response.StatusCode = status;
+    }
+}
