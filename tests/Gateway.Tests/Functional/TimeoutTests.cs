@@ -1,0 +1,95 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using Yarp.ReverseProxy;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>Per-cluster timeouts suited to LLM calls: a vendor slower than its cluster's timeout is a 504 vendor_timeout problem.</summary>
+public sealed class TimeoutTests
+{
+    private static readonly TimeSpan ClusterTimeout = TimeSpan.FromSeconds(3);
+    private FakeVendors _vendors = null!;
+    private GatewayHost _gateway = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _vendors = new FakeVendors();
+        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editProxy: c =>
+        {
+            var clusters = c["ReverseProxy"]!["Clusters"]!;
+            clusters["openai"]!["HttpRequest"] = new JsonObject { ["ActivityTimeout"] = ClusterTimeout.ToString("c") };
+            clusters["cohere"]!.AsObject().Remove("HttpRequest");
+        });
+
+        // The first call through a fresh gateway and WireMock pays for JIT and connection set-up; keep that out of
+        // the timing margins below.
+        VendorAnswersAfter(TimeSpan.FromMilliseconds(1));
+        using var warmUp = await CallAsync();
+        Assert.That(warmUp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _gateway.DisposeAsync();
+        _vendors.Dispose();
+    }
+
+    private void VendorAnswersAfter(TimeSpan delay)
+    {
+        _vendors.OpenAi.Reset();
+        _vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithDelay(delay).WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
+    }
+
+    private Task<HttpResponseMessage> CallAsync()
+        => _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, _gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
+
+    [Test]
+    public async Task VendorSlowerThanClusterTimeout_Is504VendorTimeout()
+    {
+        VendorAnswersAfter(ClusterTimeout + TimeSpan.FromSeconds(2));
+        using var response = await CallAsync();
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "vendor_timeout", "POST " + VendorCase.OpenAi.GatewayPath);
+    }
+
+    [Test]
+    public async Task VendorJustUnderClusterTimeout_Succeeds()
+    {
+        VendorAnswersAfter(ClusterTimeout - TimeSpan.FromSeconds(1));
+        using var response = await CallAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("chat.completion"));
+    }
+
+    [Test]
+    public void ClusterWithoutTimeout_GetsTheGatewayDefaultOfAtLeastTenMinutes()
+    {
+        var proxy = _gateway.Services.GetRequiredService<IProxyStateLookup>();
+        Assert.That(proxy.TryGetCluster("cohere", out var cohere), Is.True);
+        Assert.That(cohere!.Model.Config.HttpRequest!.ActivityTimeout, Is.EqualTo(TimeSpan.FromMinutes(10)));
+        Assert.That(proxy.TryGetCluster("openai", out var openai), Is.True);
+        Assert.That(openai!.Model.Config.HttpRequest!.ActivityTimeout, Is.EqualTo(ClusterTimeout), "a cluster's own setting wins");
+    }
+
+    [Test]
+    public void ShippedConfig_GivesEveryClusterAtLeastTenMinutes()
+    {
+        var shipped = GatewayHost.ReadJson(Path.Combine(RepoPaths.Config, "reverseproxy.json"));
+        var clusters = shipped["ReverseProxy"]!["Clusters"]!.AsObject();
+        Assert.That(clusters.Select(c => c.Key), Is.EquivalentTo(new[] { "openai", "anthropic", "cohere" }));
+        foreach (var (name, cluster) in clusters)
+        {
+            var timeout = cluster!["HttpRequest"]?["ActivityTimeout"]?.GetValue<string>();
+            Assert.That(timeout is null || TimeSpan.Parse(timeout, System.Globalization.CultureInfo.InvariantCulture) >= TimeSpan.FromMinutes(10), Is.True, name);
+            Assert.That(cluster["Destinations"]!.AsObject().Select(d => d.Key), Is.EqualTo(new[] { "primary" }), name);
+        }
+
+        var defaults = new Gateway.Hosting.ForwardingOptions();
+        Assert.That(defaults.DefaultActivityTimeout, Is.GreaterThanOrEqualTo(TimeSpan.FromMinutes(10)));
+    }
+}

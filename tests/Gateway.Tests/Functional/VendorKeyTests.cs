@@ -1,0 +1,64 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>Vendor keys come from the secret store; a missing one is a clear problem, never a call without a key.</summary>
+public sealed class VendorKeyTests
+{
+    private FakeVendors _vendors = null!;
+    private GatewayHost _gateway = null!;
+    private string _unsetVariable = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _vendors = new FakeVendors();
+        _unsetVariable = "GWTEST_UNSET_" + Guid.NewGuid().ToString("N");
+        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
+        {
+            o["Gateway"]!["Providers"]!["cohere"]!["ApiKey"] = "env:" + _unsetVariable;
+            o["Gateway"]!["Secrets"] = new JsonObject { ["FileRefreshInterval"] = "00:00:00" };
+        });
+        foreach (var vendor in VendorCase.All)
+        {
+            _vendors[vendor.Vendor].Given(Request.Create().UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+        }
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _gateway.DisposeAsync();
+        _vendors.Dispose();
+    }
+
+    [Test]
+    public async Task MissingVendorKey_Is503VendorKeyMissing_NamingTheSetting_AndVendorIsNotCalled()
+    {
+        var cohere = VendorCase.Cohere;
+        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, cohere.GatewayPath, _gateway.ClientKeys["team-a"], cohere.RequestBody));
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable, "vendor_key_missing", "POST " + cohere.GatewayPath);
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("Gateway:Providers:cohere:ApiKey").And.Contain(_unsetVariable));
+        Assert.That(_vendors.Cohere.LogEntries, Is.Empty);
+    }
+
+    [Test]
+    public async Task RotatedKeyFile_IsUsedByTheNextRequest_WithoutRestart()
+    {
+        var anthropic = VendorCase.Anthropic;
+        var rotated = "sk-ant-api03-rotated-" + Guid.NewGuid().ToString("N");
+        await File.WriteAllTextAsync(Path.Combine(_gateway.ConfigDirectory, "anthropic.key"), rotated);
+        _vendors.Anthropic.ResetLogEntries();
+
+        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, anthropic.GatewayPath, _gateway.ClientKeys["team-a"], anthropic.RequestBody));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(_vendors.Anthropic.LogEntries.Single().RequestMessage!.Headers!["x-api-key"].Single(), Is.EqualTo(rotated));
+    }
+}

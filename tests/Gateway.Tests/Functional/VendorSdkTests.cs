@@ -1,0 +1,102 @@
+using System.ClientModel;
+using Anthropic;
+using Anthropic.Models.Messages;
+using Gateway.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>The drop-in promise, proved with the vendors' own SDKs: only the base URL and the key change.</summary>
+public sealed class VendorSdkTests
+{
+    private FakeVendors _vendors = null!;
+    private GatewayHost _gateway = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _vendors = new FakeVendors();
+        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
+        foreach (var vendor in new[] { VendorCase.OpenAi, VendorCase.Anthropic })
+        {
+            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(vendor.ReadFixture(vendor.StreamFixture)));
+        }
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await _gateway.DisposeAsync();
+        _vendors.Dispose();
+    }
+
+    private ChatClient OpenAiChat() => new("gpt-4o-mini", new ApiKeyCredential(_gateway.ClientKeys["team-a"]),
+        new OpenAIClientOptions { Endpoint = new Uri(_gateway.BaseAddress, "/api/ai/openai/v1") });
+
+    private AnthropicClient AnthropicSdk() => new() { ApiKey = _gateway.ClientKeys["team-a"], BaseUrl = new Uri(_gateway.BaseAddress, "/api/ai/anthropic").ToString() };
+
+    private static MessageCreateParams AnthropicRequest() => new()
+    {
+        Model = "claude-sonnet-4-5",
+        MaxTokens = 256,
+        Messages = [new UserMessageParam { Content = "Summarize the following email." }],
+    };
+
+    [Test]
+    public async Task OpenAiSdk_CompleteChat_ThroughGateway()
+    {
+        ChatCompletion completion = await OpenAiChat().CompleteChatAsync([new UserChatMessage("Summarize the following email.")]);
+
+        Assert.That(completion.Content[0].Text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
+        Assert.That(completion.Usage.TotalTokenCount, Is.EqualTo(39));
+        var headers = _vendors.OpenAi.LogEntries.Last().RequestMessage!.Headers!;
+        Assert.That(headers["Authorization"].Single(), Is.EqualTo("Bearer " + _gateway.VendorKeys["openai"]));
+    }
+
+    [Test]
+    public async Task OpenAiSdk_StreamingChat_ThroughGateway()
+    {
+        var text = "";
+        await foreach (var update in OpenAiChat().CompleteChatStreamingAsync([new UserChatMessage("Summarize the following email.")]))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                text += part.Text;
+            }
+        }
+
+        Assert.That(text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
+    }
+
+    [Test]
+    public async Task AnthropicSdk_CreateMessage_ThroughGateway()
+    {
+        var message = await AnthropicSdk().Messages.Create(AnthropicRequest());
+
+        Assert.That(message.Content[0].TryPickText(out var text), Is.True);
+        Assert.That(text!.Text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
+        var headers = _vendors.Anthropic.LogEntries.Last().RequestMessage!.Headers!;
+        Assert.That(headers["x-api-key"].Single(), Is.EqualTo(_gateway.VendorKeys["anthropic"]));
+    }
+
+    [Test]
+    public async Task AnthropicSdk_StreamingMessage_ThroughGateway()
+    {
+        var text = "";
+        await foreach (var streamEvent in AnthropicSdk().Messages.CreateStreaming(AnthropicRequest()))
+        {
+            if (streamEvent.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var textDelta))
+            {
+                text += textDelta.Text;
+            }
+        }
+
+        Assert.That(text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
+    }
+}
