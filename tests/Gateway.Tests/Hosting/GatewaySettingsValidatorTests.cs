@@ -1,0 +1,75 @@
+using Gateway.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Tests.Hosting;
+
+public sealed class GatewaySettingsValidatorTests
+{
+    private const string Hash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    private static GatewaySettings? Load(Dictionary<string, string?> values, out List<string> errors)
+        => GatewaySettingsMonitor.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), "Staging", out errors);
+
+    [Test]
+    public void Load_ValidSettings_AppliesDefaults()
+    {
+        var settings = Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Providers:azure-openai:Vendor"] = "openai",
+            ["Gateway:Clients:team-a:KeySha256"] = Hash,
+        }, out var errors);
+
+        Assert.That(errors, Is.Empty);
+        Assert.Multiple(() =>
+        {
+            Assert.That(settings!.Environment, Is.EqualTo("staging"));
+            Assert.That(settings.MaxRequestBodyBytes, Is.EqualTo(10 * 1024 * 1024));
+            Assert.That(settings.DefaultActivityTimeout, Is.EqualTo(TimeSpan.FromMinutes(10)));
+            Assert.That(settings.Providers["openai"].ApiKey.ToString(), Is.EqualTo("env:OPENAI_API_KEY"));
+            Assert.That(settings.Providers["azure-openai"].ApiKey.ToString(), Is.EqualTo("env:AZURE_OPENAI_API_KEY"));
+            Assert.That(settings.Providers["OpenAI"].Binding.Name, Is.EqualTo("openai"), "provider names are case-insensitive");
+            Assert.That(settings.Clients.Single().Id, Is.EqualTo("team-a"));
+            Assert.That(settings.Clients.Single().MayUseProvider("cohere"), Is.True, "no Providers list means all");
+        });
+    }
+
+    [Test]
+    public void Load_ManyFaults_ListsEveryError()
+    {
+        var settings = Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Providers:palm:Vendor"] = "palm",
+            ["Gateway:Providers:cohere:ApiKey"] = "vault:secret/data/ai#cohere",
+            ["Gateway:Providers:anthropic:ApiKey"] = "ANTHROPIC_API_KEY",
+            ["Gateway:Clients:team-a:KeySha256"] = "not-a-hash",
+            ["Gateway:Clients:team-b:KeySha256"] = Hash,
+            ["Gateway:Clients:team-b:Providers:0"] = "mistral",
+            ["Gateway:Clients:team-c:KeySha256"] = Hash.ToUpperInvariant(),
+            ["Gateway:Limits:MaxRequestBodyBytes"] = "0",
+            ["Gateway:Forwarding:DefaultActivityTimeout"] = "-00:00:01",
+        }, out var errors);
+
+        Assert.That(settings, Is.Null);
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Providers:palm:Vendor 'palm' is not a known vendor (known: openai, anthropic, cohere).",
+            "Gateway:Providers:cohere:ApiKey uses vault:, which this build does not read yet: use env: or file:.",
+            "Gateway:Providers:anthropic:ApiKey is not a secret reference: write env:NAME or file:/path.",
+            "Gateway:Clients:team-a:KeySha256 must be the 64-character hex SHA-256 of the client's key (run 'keys new --client team-a').",
+            "Gateway:Clients:team-b:Providers names 'mistral', which is not under Gateway:Providers (known: openai).",
+            "Gateway:Clients:team-c:KeySha256 is the same as Gateway:Clients:team-b:KeySha256: every client needs its own key.",
+            "Gateway:Limits:MaxRequestBodyBytes must be greater than 0 (was 0).",
+            "Gateway:Forwarding:DefaultActivityTimeout must be positive (was -00:00:01).",
+        }));
+    }
+
+    [Test]
+    public void Load_WrongType_IsAnErrorNotAnException()
+    {
+        var settings = Load(new() { ["Gateway:Limits:MaxRequestBodyBytes"] = "ten" }, out var errors);
+        Assert.That(settings, Is.Null);
+        Assert.That(errors.Single(), Does.Contain("MaxRequestBodyBytes"));
+    }
+}
