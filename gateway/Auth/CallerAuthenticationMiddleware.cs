@@ -1,6 +1,8 @@
+using Gateway.Transforms;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Transforms.Headers;
+using Gateway.Transforms.Tasks;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Model;
 
@@ -30,7 +32,8 @@ internal sealed class CallerAuthenticationMiddleware(
             return problems.WriteAsync(context, ErrorCodes.Forbidden, $"Client '{client.Id}' may not use route '{routeId}'.");
         }
 
-        var cluster = proxy.Cluster?.Config;
+        // A task route's provider is known only once its body names the model; TaskRequestMiddleware checks it then.
+        var cluster = TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out _) ? null : proxy.Cluster?.Config;
         var provider = cluster is null ? null : providers.Find(cluster.ClusterId, cluster.Metadata);
         if (provider is not null && !client.MayUseProvider(provider.Name))
         {

@@ -15,7 +15,7 @@ internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, 
 
         if (context.Features.Get<IGatewayErrorFeature>() is { } refused)
         {
-            await problems.WriteAsync(context, ErrorCodes.Find(refused.Error.Code, refused.Error.Status), refused.Error.Status, refused.Error.Detail);
+            await problems.WriteAsync(context, refused.Error);
             return;
         }
 

@@ -1,26 +1,25 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Hosting;
+using Gateway.Transforms;
 
 namespace Gateway.Errors;
 
 /// <summary>
 /// Writes RFC 9457 problem+json with the fields a support escalation needs: code, requestId (trace id), timestamp,
-/// service, endpoint and environment.
+/// service, endpoint and environment; validation problems add <c>errors</c>, every field at fault.
 /// </summary>
-public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time)
+public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time) : IProblemResponder
 {
     public const string ContentType = "application/problem+json";
 
-    // Problem bodies are JSON read by programs and people, never HTML: keep quotes and angle brackets readable.
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>Problem bodies are JSON read by programs and people, never HTML: keep quotes and angle brackets readable.</summary>
+    public static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Answers the request with the error; does nothing when the response has already started.</summary>
-    public Task WriteAsync(HttpContext context, ErrorCode error, string detail)
-        => WriteAsync(context, error, error.Status, detail);
+    public Task WriteAsync(HttpContext context, ErrorCode code, string detail) => WriteAsync(context, new GatewayError(code, detail));
 
-    /// <summary>As <see cref="WriteAsync(HttpContext, ErrorCode, string)"/>, with a status other than the code's default.</summary>
-    public async Task WriteAsync(HttpContext context, ErrorCode error, int status, string detail)
+    public async Task WriteAsync(HttpContext context, GatewayError error)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -28,29 +27,48 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
             return;
         }
 
-        var current = settings.Current;
-        response.StatusCode = status;
+        response.StatusCode = error.Code.Status;
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
         response.ContentLength = null;
 
         using (var json = new Utf8JsonWriter(response.BodyWriter, JsonOptions))
         {
-            json.WriteStartObject();
-            json.WriteString("type", error.Type);
-            json.WriteString("title", error.Title);
-            json.WriteNumber("status", status);
-            json.WriteString("detail", detail);
-            json.WriteString("code", error.Code);
-            json.WriteString("requestId", context.TraceIdentifier);
-            json.WriteString("timestamp", time.GetUtcNow().UtcDateTime);
-            json.WriteString("service", current.ServiceName);
-            json.WriteString("endpoint", Endpoint(context.Request));
-            json.WriteString("environment", current.Environment);
-            json.WriteEndObject();
+            WriteObject(json, context, error);
         }
 
         await response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    public void WriteObject(Utf8JsonWriter json, HttpContext context, GatewayError error)
+    {
+        var current = settings.Current;
+        json.WriteStartObject();
+        json.WriteString("type", error.Code.Type);
+        json.WriteString("title", error.Code.Title);
+        json.WriteNumber("status", error.Code.Status);
+        json.WriteString("detail", error.Detail);
+        json.WriteString("code", error.Code.Code);
+        json.WriteString("requestId", context.TraceIdentifier);
+        json.WriteString("timestamp", time.GetUtcNow().UtcDateTime);
+        json.WriteString("service", current.ServiceName);
+        json.WriteString("endpoint", Endpoint(context.Request));
+        json.WriteString("environment", current.Environment);
+        if (error.Errors is { Count: > 0 } errors)
+        {
+            json.WriteStartArray("errors");
+            foreach (var field in errors)
+            {
+                json.WriteStartObject();
+                json.WriteString("field", field.Field);
+                json.WriteString("message", field.Message);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
     }
 
     // Method and path only: a query string can carry anything, credentials included.

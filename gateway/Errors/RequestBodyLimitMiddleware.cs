@@ -1,3 +1,4 @@
+using Gateway.Transforms;
 using Gateway.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;

@@ -1,3 +1,5 @@
+using Gateway.Transforms;
+
 namespace Gateway.Errors;
 
 /// <summary>Outermost guard: a malformed request is a 4xx problem, anything unexpected a logged 500 problem, never a bare error.</summary>
@@ -12,7 +14,7 @@ internal sealed partial class UnhandledErrorMiddleware(RequestDelegate next, Pro
         catch (BadHttpRequestException ex)
         {
             var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCodes.PayloadTooLarge : ErrorCodes.BadRequest;
-            await problems.WriteAsync(context, error, ex.StatusCode, "The request could not be read: " + ex.Message);
+            await problems.WriteAsync(context, error, "The request could not be read: " + ex.Message);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

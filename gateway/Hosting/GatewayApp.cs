@@ -36,6 +36,7 @@ public static class GatewayApp
         services.AddSingleton<ConfigStatus>();
         services.AddSingleton<GatewaySettingsMonitor>();
         services.AddSingleton<ProblemWriter>();
+        services.AddSingleton<IProblemResponder>(sp => sp.GetRequiredService<ProblemWriter>());
         services.AddSingleton<ClientKeyAuthenticator>();
         services.AddSingleton<ISecretStore, SecretStore>();
         services.AddSingleton<IVendorKeySource, VendorKeySource>();
@@ -62,6 +63,7 @@ public static class GatewayApp
         {
             proxy.UseMiddleware<CallerAuthenticationMiddleware>();
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();
+            proxy.UseMiddleware<TaskRequestMiddleware>();
             proxy.UseMiddleware<ForwarderProblemsMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

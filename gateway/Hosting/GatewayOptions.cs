@@ -25,6 +25,65 @@ public sealed record GatewayOptions
 
     /// <summary>Gateway clients by id.</summary>
     public Dictionary<string, ClientOptions> Clients { get; init; } = [];
+
+    /// <summary>Model aliases (<c>default</c>, <c>fast</c>, …) of the normalized endpoints. <c>default</c> is required.</summary>
+    public Dictionary<string, ModelOptions> Models { get; init; } = [];
+
+    /// <summary>Prices by vendor model id, for <c>cost_usd</c> and budgets.</summary>
+    public Dictionary<string, PriceOptions> Prices { get; init; } = [];
+
+    /// <summary>Prompt templates of the normalized endpoints.</summary>
+    public PromptOptions Prompts { get; init; } = new();
+
+    /// <summary>Defaults of the normalized endpoints.</summary>
+    public TaskOptions Tasks { get; init; } = new();
+}
+
+/// <summary>A model alias: which provider serves it and under which vendor model id.</summary>
+public sealed record ModelOptions
+{
+    /// <summary>A key of <c>Gateway:Providers</c>.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>The vendor's model id, e.g. <c>gpt-4o-mini</c>.</summary>
+    public string? Model { get; init; }
+}
+
+/// <summary>A model's price.</summary>
+public sealed record PriceOptions
+{
+    /// <summary>USD per million input tokens.</summary>
+    public decimal InputPerMillionUsd { get; init; }
+
+    /// <summary>USD per million output tokens.</summary>
+    public decimal OutputPerMillionUsd { get; init; }
+}
+
+/// <summary>Prompt templates.</summary>
+public sealed record PromptOptions
+{
+    public const string DefaultSummarizeInstruction = "Summarize the following text concisely, keeping every request, decision and date it contains.";
+
+    /// <summary>The instruction of a summarize call whose request has no <c>prompt</c>.</summary>
+    public string SummarizeInstruction { get; init; } = DefaultSummarizeInstruction;
+
+    /// <summary>System instructions added per output format (<c>text</c>, <c>markdown</c>, <c>json</c>); defaults in <see cref="DefaultFormats"/>.</summary>
+    public Dictionary<string, string> Formats { get; init; } = [];
+
+    /// <summary>The instructions used for a format that <see cref="Formats"/> does not set.</summary>
+    public static readonly IReadOnlyDictionary<string, string> DefaultFormats = new Dictionary<string, string>
+    {
+        ["text"] = "Answer in plain text, without Markdown formatting.",
+        ["markdown"] = "Format the answer in Markdown.",
+        ["json"] = "Answer with a single valid JSON value and nothing else: no prose, no code fences.",
+    };
+}
+
+/// <summary>Defaults of the normalized endpoints.</summary>
+public sealed record TaskOptions
+{
+    /// <summary>max_tokens sent to the vendor when the request names none. Default 1024.</summary>
+    public int DefaultMaxTokens { get; init; } = 1024;
 }
 
 /// <summary>Request limits.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Gateway.Auth;
 using Gateway.Secrets;
 using Gateway.Transforms.Headers;
+using Gateway.Transforms.Tasks;
 
 namespace Gateway.Hosting;
 
@@ -21,6 +22,63 @@ public sealed class GatewaySettings
     public required FrozenDictionary<string, ProviderSettings> Providers { get; init; }
 
     public required GatewayClient[] Clients { get; init; }
+
+    /// <summary>Model aliases (case-insensitive).</summary>
+    public required FrozenDictionary<string, ModelRoute> Models { get; init; }
+
+    /// <summary>Prices by vendor model id (case-insensitive).</summary>
+    public required FrozenDictionary<string, ModelPrice> Prices { get; init; }
+
+    public required string SummarizeInstruction { get; init; }
+
+    /// <summary>System instruction per output format.</summary>
+    public required FrozenDictionary<string, string> FormatInstructions { get; init; }
+
+    public required int DefaultMaxTokens { get; init; }
+
+    /// <summary>
+    /// Resolves a request's <c>model</c>: an alias, or <c>provider/model</c>; null means the <c>default</c> alias.
+    /// </summary>
+    public bool TryResolveModel(string? model, out ModelRoute route, out string error)
+    {
+        route = null!;
+        error = "";
+        model ??= ModelRoute.DefaultAlias;
+        var slash = model.IndexOf('/');
+        if (slash < 0)
+        {
+            if (Models.TryGetValue(model, out route!))
+            {
+                return true;
+            }
+
+            error = $"'{model}' is not a model alias (known: {string.Join(", ", Models.Keys)}); name a vendor model as provider/model";
+            return false;
+        }
+
+        var provider = model[..slash];
+        var id = model[(slash + 1)..];
+        if (!Providers.TryGetValue(provider, out var settings))
+        {
+            error = $"provider '{provider}' is not configured (known: {string.Join(", ", Providers.Keys)})";
+            return false;
+        }
+
+        if (id.Length == 0)
+        {
+            error = "names no model after the provider: write provider/model";
+            return false;
+        }
+
+        route = new ModelRoute(settings, id);
+        return true;
+    }
+}
+
+/// <summary>Where a model alias goes: a provider and the vendor's model id.</summary>
+public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
+{
+    public const string DefaultAlias = "default";
 }
 
 /// <summary>A provider with its vendor and parsed key reference.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using Gateway.Auth;
 using Gateway.Secrets;
 using Gateway.Transforms.Headers;
+using Gateway.Transforms.Tasks;
 using Gateway.Transforms.Vendors;
 
 namespace Gateway.Hosting;
@@ -14,6 +15,28 @@ internal static class GatewaySettingsValidator
         errors = [];
         var providers = BuildProviders(options.Providers, errors);
         var clients = BuildClients(options.Clients, providers, errors);
+        var models = BuildModels(options.Models, providers, errors);
+        var prices = BuildPrices(options.Prices, errors);
+        var formats = new Dictionary<string, string>(PromptOptions.DefaultFormats, StringComparer.Ordinal);
+        foreach (var (format, instruction) in options.Prompts.Formats)
+        {
+            if (!formats.ContainsKey(format))
+            {
+                errors.Add($"Gateway:Prompts:Formats:{format} is not a format (formats: {string.Join(", ", PromptOptions.DefaultFormats.Keys)}).");
+            }
+
+            formats[format] = instruction;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Prompts.SummarizeInstruction))
+        {
+            errors.Add("Gateway:Prompts:SummarizeInstruction must not be empty.");
+        }
+
+        if (options.Tasks.DefaultMaxTokens is < 1 or > Gateway.Transforms.Schema.SchemaLimits.MaxOutputTokens)
+        {
+            errors.Add($"Gateway:Tasks:DefaultMaxTokens must be from 1 to {Gateway.Transforms.Schema.SchemaLimits.MaxOutputTokens} (was {options.Tasks.DefaultMaxTokens}).");
+        }
 
         if (options.Limits.MaxRequestBodyBytes <= 0)
         {
@@ -44,7 +67,66 @@ internal static class GatewaySettingsValidator
             FileRefreshInterval = options.Secrets.FileRefreshInterval,
             Providers = providers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             Clients = [.. clients],
+            Models = models.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            Prices = prices.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            SummarizeInstruction = options.Prompts.SummarizeInstruction,
+            FormatInstructions = formats.ToFrozenDictionary(StringComparer.Ordinal),
+            DefaultMaxTokens = options.Tasks.DefaultMaxTokens,
         };
+    }
+
+    private static Dictionary<string, ModelRoute> BuildModels(
+        Dictionary<string, ModelOptions> options, Dictionary<string, ProviderSettings> providers, List<string> errors)
+    {
+        var models = new Dictionary<string, ModelRoute>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (alias, model) in options)
+        {
+            var prefix = $"Gateway:Models:{alias}";
+            if (alias.Contains('/'))
+            {
+                errors.Add($"{prefix}: an alias must not contain '/' (that spelling means provider/model).");
+            }
+
+            if (string.IsNullOrWhiteSpace(model.Model))
+            {
+                errors.Add($"{prefix}:Model must name the vendor's model id.");
+            }
+
+            if (model.Provider is null || !providers.TryGetValue(model.Provider, out var provider))
+            {
+                errors.Add($"{prefix}:Provider '{model.Provider}' is not under Gateway:Providers (known: {string.Join(", ", providers.Keys)}).");
+                continue;
+            }
+
+            if (!string.IsNullOrWhiteSpace(model.Model))
+            {
+                models[alias] = new ModelRoute(provider, model.Model);
+            }
+        }
+
+        if (options.Count > 0 && !options.ContainsKey(ModelRoute.DefaultAlias))
+        {
+            errors.Add($"Gateway:Models:{ModelRoute.DefaultAlias} is required: it serves requests that name no model.");
+        }
+
+        return models;
+    }
+
+    private static Dictionary<string, ModelPrice> BuildPrices(Dictionary<string, PriceOptions> options, List<string> errors)
+    {
+        var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (model, price) in options)
+        {
+            if (price.InputPerMillionUsd < 0 || price.OutputPerMillionUsd < 0)
+            {
+                errors.Add($"Gateway:Prices:{model}: prices must not be negative.");
+                continue;
+            }
+
+            prices[model] = new ModelPrice(price.InputPerMillionUsd, price.OutputPerMillionUsd);
+        }
+
+        return prices;
     }
 
     private static Dictionary<string, ProviderSettings> BuildProviders(Dictionary<string, ProviderOptions> options, List<string> errors)

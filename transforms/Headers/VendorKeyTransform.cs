@@ -10,8 +10,6 @@ namespace Gateway.Transforms.Headers;
 /// </summary>
 internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKeySource keys) : RequestTransform
 {
-    public const string KeyMissingCode = "vendor_key_missing";
-
     public override async ValueTask ApplyAsync(RequestTransformContext context)
     {
         var httpContext = context.HttpContext;
@@ -19,7 +17,7 @@ internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKe
         var binding = providers.Find(cluster.ClusterId, cluster.Metadata);
         if (binding is null)
         {
-            Fail(httpContext, StatusCodes.Status503ServiceUnavailable,
+            Fail(httpContext,
                 $"Cluster '{cluster.ClusterId}' is not bound to a provider: add Gateway:Providers:{cluster.ClusterId} or set the cluster's Metadata '{IProviderDirectory.ProviderMetadataKey}'.");
             return;
         }
@@ -27,17 +25,18 @@ internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKe
         var key = await keys.GetAsync(binding.Name, httpContext.RequestAborted);
         if (string.IsNullOrEmpty(key.Value))
         {
-            Fail(httpContext, StatusCodes.Status503ServiceUnavailable, key.Problem ?? $"No key for provider '{binding.Name}'.");
+            Fail(httpContext, key.Problem ?? $"No key for provider '{binding.Name}'.");
             return;
         }
 
         binding.Vendor.ApplyCredentials(context.ProxyRequest.Headers, key.Value);
     }
 
-    private static void Fail(HttpContext context, int status, string detail)
+    private static void Fail(HttpContext context, string detail)
     {
-        context.Features.Set<IGatewayErrorFeature>(new GatewayErrorFeature(new GatewayError(status, KeyMissingCode, detail)));
+        var error = new GatewayError(ErrorCodes.VendorKeyMissing, detail);
+        context.Features.Set<IGatewayErrorFeature>(new GatewayErrorFeature(error));
         // A status other than 200 tells YARP's forwarder that a transform answered: nothing is sent to the vendor.
-        context.Response.StatusCode = status;
+        context.Response.StatusCode = error.Code.Status;
     }
 }

@@ -2,7 +2,10 @@ using System.Net.Http.Headers;
 
 namespace Gateway.Transforms.Vendors;
 
-/// <summary>What the gateway knows about one vendor's HTTP API. One implementation per folder under Vendors/.</summary>
+/// <summary>
+/// Everything the gateway knows about one vendor's API: credentials, and the mapping between the internal schema and
+/// the vendor's chat endpoint (request, response, stream, errors). One implementation per folder under Vendors/.
+/// </summary>
 public interface IVendorAdapter
 {
     /// <summary>The vendor's name as written in configuration (<c>Gateway:Providers:{name}:Vendor</c>).</summary>
@@ -13,4 +16,32 @@ public interface IVendorAdapter
 
     /// <summary>Puts the vendor key on the outgoing request in the vendor's own scheme, plus any header the vendor requires.</summary>
     void ApplyCredentials(HttpRequestHeaders headers, string apiKey);
+
+    /// <summary>Path of the chat endpoint below the cluster's address, e.g. <c>/v1/chat/completions</c>.</summary>
+    string ChatPath { get; }
+
+    /// <summary>Highest sampling temperature the vendor accepts.</summary>
+    double MaxTemperature { get; }
+
+    /// <summary>The vendor's JSON request body for a normalized call.</summary>
+    byte[] WriteRequest(VendorRequest request);
+
+    /// <summary>Maps a successful (2xx) non-streamed response; throws <see cref="VendorFormatException"/> when it is not the documented shape.</summary>
+    VendorResponse ReadResponse(ReadOnlySpan<byte> body);
+
+    /// <summary>The human-readable message of a vendor error body, or null when there is none.</summary>
+    string? ReadErrorMessage(ReadOnlySpan<byte> body);
+
+    /// <summary>A translator for one SSE stream of this vendor.</summary>
+    IVendorStreamReader CreateStreamReader();
 }
+
+/// <summary>Translates one vendor SSE stream, event by event.</summary>
+public interface IVendorStreamReader
+{
+    /// <summary>What one SSE event means; throws <see cref="VendorFormatException"/> for an event that cannot be read.</summary>
+    StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data);
+}
+
+/// <summary>A vendor answer that is not the documented shape.</summary>
+public sealed class VendorFormatException(string message) : Exception(message);

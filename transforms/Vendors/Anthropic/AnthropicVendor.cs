@@ -1,8 +1,11 @@
 using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors.Anthropic;
 
-/// <summary>Anthropic's API: <c>x-api-key</c>, and an <c>anthropic-version</c> header that every request must carry.</summary>
+/// <summary>Anthropic Messages (<c>POST /v1/messages</c>, <c>x-api-key</c> and a required <c>anthropic-version</c>).</summary>
 public sealed class AnthropicVendor : IVendorAdapter
 {
     public const string VendorName = "anthropic";
@@ -17,12 +20,122 @@ public sealed class AnthropicVendor : IVendorAdapter
 
     public IReadOnlyList<string> CredentialHeaders => Headers;
 
+    public string ChatPath => "/v1/messages";
+
+    public double MaxTemperature => 1.0;
+
     public void ApplyCredentials(HttpRequestHeaders headers, string apiKey)
     {
         headers.TryAddWithoutValidation("x-api-key", apiKey);
         if (!headers.Contains(VersionHeader))
         {
             headers.TryAddWithoutValidation(VersionHeader, DefaultApiVersion);
+        }
+    }
+
+    // Anthropic has no JSON mode: the format instruction in the system prompt asks for JSON, and the gateway checks it parses.
+    public byte[] WriteRequest(VendorRequest request) => VendorJson.Write(json =>
+    {
+        json.WriteString("model", request.Model);
+        json.WriteNumber("max_tokens", request.MaxTokens);
+        if (request.System is not null)
+        {
+            json.WriteString("system", request.System);
+        }
+
+        VendorJson.WriteMessages(json, request, systemAsMessage: false);
+        if (request.Temperature is { } temperature)
+        {
+            json.WriteNumber("temperature", temperature);
+        }
+
+        if (request.Stream)
+        {
+            json.WriteBoolean("stream", true);
+        }
+    });
+
+    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    {
+        using var document = VendorJson.Parse(body);
+        var root = document.RootElement;
+        var content = root.Child("content");
+        if (root.String("type") != "message" || content.ValueKind != JsonValueKind.Array)
+        {
+            throw new VendorFormatException("the response is not a message with content");
+        }
+
+        var text = new StringBuilder();
+        foreach (var block in content.EnumerateArray())
+        {
+            if (block.String("type") == "text")
+            {
+                text.Append(block.String("text"));
+            }
+        }
+
+        var usage = root.Child("usage");
+        var finish = MapFinish(root.String("stop_reason"));
+        return new VendorResponse(
+            root.String("id"),
+            root.String("model"),
+            text.ToString(),
+            finish ?? FinishReasons.Stop,
+            usage.Int("input_tokens") is { } input ? new TokenUsage(input, usage.Int("output_tokens") ?? 0) : null,
+            finish == FinishReasons.ContentFilter ? text.ToString() : null);
+    }
+
+    public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
+
+    public IVendorStreamReader CreateStreamReader() => new StreamReader();
+
+    private static string? MapFinish(string? reason) => reason switch
+    {
+        null => null,
+        "end_turn" or "stop_sequence" or "pause_turn" => FinishReasons.Stop,
+        "max_tokens" or "model_context_window_exceeded" => FinishReasons.Length,
+        "refusal" => FinishReasons.ContentFilter,
+        "tool_use" => FinishReasons.ToolCalls,
+        _ => FinishReasons.Stop,
+    };
+
+    /// <summary>
+    /// message_start (model, input tokens), content_block_delta (text), message_delta (stop reason, final output
+    /// tokens), message_stop; an error event can arrive mid-stream.
+    /// </summary>
+    private sealed class StreamReader : IVendorStreamReader
+    {
+        public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
+        {
+            switch (eventName)
+            {
+                case "ping" or "content_block_start" or "content_block_stop":
+                    return StreamUpdate.Nothing;
+                case "message_stop":
+                    return new StreamUpdate(Completed: true);
+            }
+
+            using var document = VendorJson.Parse(data);
+            var root = document.RootElement;
+            switch (eventName ?? root.String("type"))
+            {
+                case "message_start":
+                    var message = root.Child("message");
+                    var usage = message.Child("usage");
+                    return new StreamUpdate(InputTokens: usage.Int("input_tokens"), OutputTokens: usage.Int("output_tokens"),
+                        Model: message.String("model"), Id: message.String("id"));
+                case "content_block_delta":
+                    var delta = root.Child("delta");
+                    return delta.String("type") == "text_delta" ? new StreamUpdate(Delta: delta.String("text")) : StreamUpdate.Nothing;
+                case "message_delta":
+                    return new StreamUpdate(OutputTokens: root.Child("usage").Int("output_tokens"), FinishReason: MapFinish(root.Child("delta").String("stop_reason")));
+                case "error":
+                    return new StreamUpdate(Error: root.Child("error").String("message") ?? "the vendor reported an error mid-stream");
+                case "message_stop":
+                    return new StreamUpdate(Completed: true);
+                default:
+                    return StreamUpdate.Nothing;
+            }
         }
     }
 }

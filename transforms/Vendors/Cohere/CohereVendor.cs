@@ -1,9 +1,125 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Gateway.Transforms.Schema;
+
 namespace Gateway.Transforms.Vendors.Cohere;
 
-/// <summary>Cohere's API: <c>Authorization: Bearer</c>.</summary>
-public sealed class CohereVendor : BearerTokenVendor
+/// <summary>Cohere Chat v2 (<c>POST /v2/chat</c>, <c>Authorization: Bearer</c>).</summary>
+public sealed class CohereVendor : IVendorAdapter
 {
     public const string VendorName = "cohere";
+    private static readonly string[] Headers = ["Authorization"];
 
-    public override string Name => VendorName;
+    public string Name => VendorName;
+
+    public IReadOnlyList<string> CredentialHeaders => Headers;
+
+    public string ChatPath => "/v2/chat";
+
+    public double MaxTemperature => 1.0;
+
+    public void ApplyCredentials(HttpRequestHeaders headers, string apiKey)
+        => headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+
+    public byte[] WriteRequest(VendorRequest request) => VendorJson.Write(json =>
+    {
+        json.WriteString("model", request.Model);
+        VendorJson.WriteMessages(json, request, systemAsMessage: true);
+        json.WriteNumber("max_tokens", request.MaxTokens);
+        if (request.Temperature is { } temperature)
+        {
+            json.WriteNumber("temperature", temperature);
+        }
+
+        if (request.Json)
+        {
+            json.WriteStartObject("response_format");
+            json.WriteString("type", "json_object");
+            json.WriteEndObject();
+        }
+
+        if (request.Stream)
+        {
+            json.WriteBoolean("stream", true);
+        }
+    });
+
+    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    {
+        using var document = VendorJson.Parse(body);
+        var root = document.RootElement;
+        var message = root.Child("message");
+        if (message.ValueKind != JsonValueKind.Object || root.String("finish_reason") is null)
+        {
+            throw new VendorFormatException("the response has no message or finish_reason");
+        }
+
+        var text = new StringBuilder();
+        if (message.Child("content") is { ValueKind: JsonValueKind.Array } content)
+        {
+            foreach (var block in content.EnumerateArray())
+            {
+                if (block.String("type") == "text")
+                {
+                    text.Append(block.String("text"));
+                }
+            }
+        }
+
+        return new VendorResponse(root.String("id"), Model: null, text.ToString(), MapFinish(root.String("finish_reason")), Usage(root.Child("usage")));
+    }
+
+    public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
+
+    public IVendorStreamReader CreateStreamReader() => new StreamReader();
+
+    // billed_units is what Cohere charges for; tokens (which adds its prompt template) is the fallback.
+    private static TokenUsage? Usage(JsonElement usage)
+    {
+        foreach (var name in (ReadOnlySpan<string>)["billed_units", "tokens"])
+        {
+            var counts = usage.Child(name);
+            if (counts.Int("input_tokens") is { } input)
+            {
+                return new TokenUsage(input, counts.Int("output_tokens") ?? 0);
+            }
+        }
+
+        return null;
+    }
+
+    private static string MapFinish(string? reason) => reason switch
+    {
+        "COMPLETE" or "STOP_SEQUENCE" => FinishReasons.Stop,
+        "MAX_TOKENS" => FinishReasons.Length,
+        "TOOL_CALL" => FinishReasons.ToolCalls,
+        "ERROR" or "ERROR_TOXIC" or "ERROR_LIMIT" => FinishReasons.Error,
+        _ => FinishReasons.Stop,
+    };
+
+    /// <summary>message-start, content-start, content-delta (text), content-end, message-end (finish reason and usage).</summary>
+    private sealed class StreamReader : IVendorStreamReader
+    {
+        public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
+        {
+            using var document = VendorJson.Parse(data);
+            var root = document.RootElement;
+            switch (eventName ?? root.String("type"))
+            {
+                case "message-start":
+                    return new StreamUpdate(Id: root.String("id"));
+                case "content-delta":
+                    return new StreamUpdate(Delta: root.Child("delta").Child("message").Child("content").String("text"));
+                case "message-end":
+                    var delta = root.Child("delta");
+                    var usage = Usage(delta.Child("usage"));
+                    var finish = MapFinish(delta.String("finish_reason"));
+                    return new StreamUpdate(InputTokens: usage?.InputTokens, OutputTokens: usage?.OutputTokens, FinishReason: finish, Completed: true,
+                        Error: finish == FinishReasons.Error ? delta.Child("error").String("message") ?? "the model stopped with an error" : null);
+                default:
+                    return StreamUpdate.Nothing;
+            }
+        }
+    }
 }

@@ -1,9 +1,130 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Gateway.Transforms.Schema;
+
 namespace Gateway.Transforms.Vendors.OpenAi;
 
-/// <summary>OpenAI's API: <c>Authorization: Bearer</c>.</summary>
-public sealed class OpenAiVendor : BearerTokenVendor
+/// <summary>OpenAI Chat Completions (<c>POST /v1/chat/completions</c>, <c>Authorization: Bearer</c>).</summary>
+public sealed class OpenAiVendor : IVendorAdapter
 {
     public const string VendorName = "openai";
+    private static readonly string[] Headers = ["Authorization"];
 
-    public override string Name => VendorName;
+    public string Name => VendorName;
+
+    public IReadOnlyList<string> CredentialHeaders => Headers;
+
+    public string ChatPath => "/v1/chat/completions";
+
+    public double MaxTemperature => 2.0;
+
+    public void ApplyCredentials(HttpRequestHeaders headers, string apiKey)
+        => headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+
+    public byte[] WriteRequest(VendorRequest request) => VendorJson.Write(json =>
+    {
+        json.WriteString("model", request.Model);
+        VendorJson.WriteMessages(json, request, systemAsMessage: true);
+        json.WriteNumber("max_completion_tokens", request.MaxTokens);
+        if (request.Temperature is { } temperature)
+        {
+            json.WriteNumber("temperature", temperature);
+        }
+
+        if (request.Json)
+        {
+            json.WriteStartObject("response_format");
+            json.WriteString("type", "json_object");
+            json.WriteEndObject();
+        }
+
+        if (request.Stream)
+        {
+            json.WriteBoolean("stream", true);
+            json.WriteStartObject("stream_options");
+            json.WriteBoolean("include_usage", true);
+            json.WriteEndObject();
+        }
+    });
+
+    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    {
+        using var document = VendorJson.Parse(body);
+        var root = document.RootElement;
+        var choices = root.Child("choices");
+        if (choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
+        {
+            throw new VendorFormatException("the response has no choices");
+        }
+
+        var choice = choices[0];
+        var message = choice.Child("message");
+        var refusal = message.String("refusal");
+        var finish = MapFinish(choice.String("finish_reason"));
+        return new VendorResponse(
+            root.String("id"),
+            root.String("model"),
+            message.String("content") ?? "",
+            refusal is not null ? FinishReasons.ContentFilter : finish ?? FinishReasons.Stop,
+            Usage(root.Child("usage")),
+            refusal);
+    }
+
+    public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
+
+    public IVendorStreamReader CreateStreamReader() => new StreamReader();
+
+    private static TokenUsage? Usage(JsonElement usage)
+        => usage.Int("prompt_tokens") is { } input ? new TokenUsage(input, usage.Int("completion_tokens") ?? 0) : null;
+
+    private static string? MapFinish(string? reason) => reason switch
+    {
+        null => null,
+        "stop" => FinishReasons.Stop,
+        "length" => FinishReasons.Length,
+        "content_filter" => FinishReasons.ContentFilter,
+        "tool_calls" or "function_call" => FinishReasons.ToolCalls,
+        _ => FinishReasons.Stop,
+    };
+
+    /// <summary><c>data: {chunk}</c> events, then <c>data: [DONE]</c>; usage arrives in a last chunk with no choices.</summary>
+    private sealed class StreamReader : IVendorStreamReader
+    {
+        public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
+        {
+            if (data.SequenceEqual("[DONE]"u8))
+            {
+                return new StreamUpdate(Completed: true);
+            }
+
+            using var document = VendorJson.Parse(data);
+            var root = document.RootElement;
+            if (root.Child("error") is { ValueKind: JsonValueKind.Object } error)
+            {
+                return new StreamUpdate(Error: error.String("message") ?? "the vendor reported an error mid-stream");
+            }
+
+            string? delta = null;
+            string? finish = null;
+            string? refusal = null;
+            if (root.Child("choices") is { ValueKind: JsonValueKind.Array } choices && choices.GetArrayLength() > 0)
+            {
+                var choice = choices[0];
+                var content = choice.Child("delta");
+                delta = content.String("content");
+                refusal = content.String("refusal");
+                finish = MapFinish(choice.String("finish_reason"));
+            }
+
+            var usage = Usage(root.Child("usage"));
+            return new StreamUpdate(
+                Delta: string.IsNullOrEmpty(delta) ? null : delta,
+                InputTokens: usage?.InputTokens,
+                OutputTokens: usage?.OutputTokens,
+                FinishReason: finish,
+                Model: root.String("model"),
+                Id: root.String("id"),
+                Refusal: string.IsNullOrEmpty(refusal) ? null : refusal);
+        }
+    }
 }

@@ -1,0 +1,138 @@
+using System.Buffers;
+using Gateway.Auth;
+using Gateway.Errors;
+using Gateway.Hosting;
+using Gateway.Transforms;
+using Gateway.Transforms.Headers;
+using Gateway.Transforms.Schema;
+using Gateway.Transforms.Tasks;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// On task routes (<c>/v1/ai/generate</c>, <c>/v1/ai/summarize</c>): reads and validates the internal request, listing
+/// every fault; resolves the model alias to a provider; moves the call to that provider's cluster; and replaces the
+/// body with the vendor's request. The task transforms then forward it and translate the answer.
+/// </summary>
+internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, IProxyStateLookup proxy, ProblemWriter problems)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!TaskRoutes.TryGetTask(context.GetReverseProxyFeature().Route.Config.Metadata, out var task))
+        {
+            await next(context);
+            return;
+        }
+
+        var current = settings.Current;
+        if (!context.Request.HasJsonContentType())
+        {
+            await problems.WriteAsync(context, ErrorCodes.UnsupportedMediaType, "Send the request as JSON with 'Content-Type: application/json'.");
+            return;
+        }
+
+        var body = await ReadBodyAsync(context.Request, current.MaxRequestBodyBytes, context.RequestAborted);
+        var request = TaskRequestReader.Read(body, task, out var errors);
+        ModelRoute? model = null;
+        if (request is not null)
+        {
+            if (!current.TryResolveModel(request.Model, out model, out var modelError))
+            {
+                errors.Add(new FieldError("model", modelError));
+            }
+            else if (request.Temperature > model.Provider.Binding.Vendor.MaxTemperature)
+            {
+                errors.Add(new FieldError("temperature", $"must be at most {model.Provider.Binding.Vendor.MaxTemperature} for provider {model.Provider.Binding.Name}"));
+            }
+            else if (task == TaskKind.Generate && request.Prompt is null && request.Context is null && request.Messages!.All(m => m.Role == ChatMessage.System))
+            {
+                errors.Add(new FieldError("messages", "must hold a user or assistant message"));
+            }
+        }
+
+        if (request is null || model is null || errors.Count > 0)
+        {
+            await problems.WriteAsync(context, new GatewayError(ErrorCodes.ValidationFailed, $"The request has {errors.Count} fault(s); see errors.", errors));
+            return;
+        }
+
+        var provider = model.Provider.Binding;
+        if (context.Features.Get<ICallerFeature>() is { } caller && !caller.Client.MayUseProvider(provider.Name))
+        {
+            await problems.WriteAsync(context, ErrorCodes.Forbidden, $"Client '{caller.Client.Id}' may not use provider '{provider.Name}'.");
+            return;
+        }
+
+        if (FindCluster(provider.Name) is not { } cluster)
+        {
+            await problems.WriteAsync(context, ErrorCodes.VendorUnavailable, $"No cluster in ReverseProxy:Clusters serves provider '{provider.Name}'.");
+            return;
+        }
+
+        var format = request.Format ?? OutputFormats.Text;
+        var vendorBody = provider.Vendor.WriteRequest(TaskPromptBuilder.Build(task, request, current, model.ModelId, format));
+        context.Features.Set(new TaskCall
+        {
+            Task = task,
+            Provider = provider.Name,
+            Vendor = provider.Vendor,
+            Model = model.ModelId,
+            Format = format,
+            Stream = request.Stream == true,
+            VendorBody = vendorBody,
+            Price = current.Prices.TryGetValue(model.ModelId, out var price) ? price : null,
+        });
+
+        context.ReassignProxyRequest(cluster);
+        context.Request.Body = new MemoryStream(vendorBody, writable: false);
+        context.Request.ContentLength = vendorBody.Length;
+        context.Request.Headers.TransferEncoding = default;
+        await next(context);
+    }
+
+    private ClusterState? FindCluster(string provider)
+    {
+        if (proxy.TryGetCluster(provider, out var named) && Bound(named, provider))
+        {
+            return named;
+        }
+
+        foreach (var cluster in proxy.GetClusters())
+        {
+            if (Bound(cluster, provider))
+            {
+                return cluster;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool Bound(ClusterState cluster, string provider)
+    {
+        var config = cluster.Model.Config;
+        var name = config.Metadata is not null && config.Metadata.TryGetValue(IProviderDirectory.ProviderMetadataKey, out var named) ? named : config.ClusterId;
+        return string.Equals(name, provider, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, limit) + 1);
+        while (true)
+        {
+            var read = await request.Body.ReadAsync(buffer.GetMemory(4096), cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenMemory;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                throw new BadHttpRequestException("The request body is larger than Gateway:Limits:MaxRequestBodyBytes.", StatusCodes.Status413PayloadTooLarge);
+            }
+        }
+    }
+}

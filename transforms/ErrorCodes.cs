@@ -1,0 +1,33 @@
+using System.Collections.Frozen;
+
+namespace Gateway.Transforms;
+
+/// <summary>A stable error code with its HTTP status and title.</summary>
+public sealed record ErrorCode(string Code, int Status, string Title)
+{
+    /// <summary>The problem <c>type</c> URI.</summary>
+    public string Type { get; } = "urn:ai-gateway:problem:" + Code;
+}
+
+/// <summary>Every error code the gateway answers with, in one place.</summary>
+public static class ErrorCodes
+{
+    public static readonly ErrorCode Unauthenticated = new("unauthenticated", 401, "Missing or unknown client key");
+    public static readonly ErrorCode Forbidden = new("forbidden", 403, "Outside the client's scope");
+    public static readonly ErrorCode NotFound = new("not_found", 404, "No such route");
+    public static readonly ErrorCode PayloadTooLarge = new("payload_too_large", 413, "Request body too large");
+    public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", 415, "Request body must be JSON");
+    public static readonly ErrorCode BadRequest = new("bad_request", 400, "Malformed request");
+    public static readonly ErrorCode ValidationFailed = new("validation_failed", 400, "The request is not valid");
+    public static readonly ErrorCode RateLimited = new("rate_limited", 429, "Rate limit reached");
+    public static readonly ErrorCode VendorRejected = new("vendor_rejected_request", 400, "The vendor rejected the request");
+    public static readonly ErrorCode VendorAuthFailed = new("vendor_auth_failed", 502, "The vendor refused the gateway's credentials");
+    public static readonly ErrorCode VendorUnavailable = new("vendor_unavailable", 502, "Vendor unavailable");
+    public static readonly ErrorCode VendorBadResponse = new("vendor_bad_response", 502, "The vendor's response could not be understood");
+    public static readonly ErrorCode EmptyCompletion = new("empty_completion", 502, "The model returned no output");
+    public static readonly ErrorCode InvalidModelOutput = new("invalid_model_output", 502, "The model's output does not match the requested format");
+    public static readonly ErrorCode ContentFiltered = new("content_filtered", 422, "The model refused or its output was filtered");
+    public static readonly ErrorCode VendorKeyMissing = new("vendor_key_missing", 503, "Vendor key not configured");
+    public static readonly ErrorCode VendorTimeout = new("vendor_timeout", 504, "Vendor timed out");
+    public static readonly ErrorCode Internal = new("internal_error", 500, "Internal gateway error");
+}

@@ -1,0 +1,261 @@
+using System.Text.Json;
+
+namespace Gateway.Transforms.Schema;
+
+/// <summary>Bounds on the internal schema's fields.</summary>
+public static class SchemaLimits
+{
+    public const int MaxTextLength = 1_000_000;
+    public const int MaxMessages = 500;
+    public const int MaxModelLength = 200;
+    public const int MaxUserLength = 256;
+    public const int MaxMetadataEntries = 16;
+    public const int MaxMetadataKeyLength = 64;
+    public const int MaxMetadataValueLength = 512;
+    public const int MaxOutputTokens = 200_000;
+    public const double MaxTemperature = 2.0;
+    public const int MaxDepth = 16;
+}
+
+/// <summary>
+/// Parses and validates a task request, listing every field at fault (wrong type, missing, out of range, unknown)
+/// rather than stopping at the first, then binds it with the source-generated serializer.
+/// </summary>
+public static class TaskRequestReader
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = SchemaLimits.MaxDepth };
+
+    /// <summary>The request, or null with every fault in <paramref name="errors"/>.</summary>
+    public static TaskRequest? Read(ReadOnlyMemory<byte> body, TaskKind task, out List<FieldError> errors)
+    {
+        errors = [];
+        if (body.IsEmpty)
+        {
+            errors.Add(new FieldError("$", "the request body is empty: send a JSON object"));
+            return null;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            errors.Add(new FieldError("$", "the body is not valid JSON: " + ex.Message));
+            return null;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new FieldError("$", $"must be a JSON object, not {Describe(root.ValueKind)}"));
+                return null;
+            }
+
+            Validate(root, task, errors);
+            return errors.Count == 0 ? root.Deserialize(SchemaJsonContext.Default.TaskRequest) : null;
+        }
+    }
+
+    private static void Validate(JsonElement root, TaskKind task, List<FieldError> errors)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            var name = property.Name;
+            if (!seen.Add(name))
+            {
+                errors.Add(new FieldError(name, "appears more than once"));
+                continue;
+            }
+
+            var value = property.Value;
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            switch (name)
+            {
+                case "prompt":
+                case "context":
+                case "system":
+                    Text(name, value, SchemaLimits.MaxTextLength, errors);
+                    break;
+                case "messages" when task == TaskKind.Generate:
+                    Messages(value, errors);
+                    break;
+                case "model":
+                    Text(name, value, SchemaLimits.MaxModelLength, errors);
+                    break;
+                case "user":
+                    Text(name, value, SchemaLimits.MaxUserLength, errors);
+                    break;
+                case "max_tokens":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var tokens) || tokens < 1 || tokens > SchemaLimits.MaxOutputTokens)
+                    {
+                        errors.Add(new FieldError(name, $"must be an integer from 1 to {SchemaLimits.MaxOutputTokens}"));
+                    }
+
+                    break;
+                case "temperature":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var temperature) || temperature < 0 || temperature > SchemaLimits.MaxTemperature)
+                    {
+                        errors.Add(new FieldError(name, $"must be a number from 0 to {SchemaLimits.MaxTemperature}"));
+                    }
+
+                    break;
+                case "format":
+                    if (value.ValueKind != JsonValueKind.String || !OutputFormats.All.Contains(value.GetString()))
+                    {
+                        errors.Add(new FieldError(name, $"must be one of: {string.Join(", ", OutputFormats.All)}"));
+                    }
+
+                    break;
+                case "stream":
+                    if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        errors.Add(new FieldError(name, $"must be true or false, not {Describe(value.ValueKind)}"));
+                    }
+
+                    break;
+                case "metadata":
+                    Metadata(value, errors);
+                    break;
+                default:
+                    errors.Add(new FieldError(name, task == TaskKind.Summarize && name == "messages"
+                        ? "is not a field of a summarize request: put the text in 'context'"
+                        : "is not a field of this request"));
+                    break;
+            }
+        }
+
+        var has = (string name) => root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+        if (task == TaskKind.Generate && !has("prompt") && !has("messages"))
+        {
+            errors.Add(new FieldError("prompt", "is required (or give 'messages')"));
+        }
+
+        if (task == TaskKind.Summarize && !has("context"))
+        {
+            errors.Add(new FieldError("context", "is required: the text to summarize"));
+        }
+    }
+
+    private static void Text(string field, JsonElement value, int maxLength, List<FieldError> errors)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new FieldError(field, $"must be a string, not {Describe(value.ValueKind)}"));
+            return;
+        }
+
+        var length = value.GetString()!.Length;
+        if (length == 0 || string.IsNullOrWhiteSpace(value.GetString()))
+        {
+            errors.Add(new FieldError(field, "must not be empty"));
+        }
+        else if (length > maxLength)
+        {
+            errors.Add(new FieldError(field, $"is {length} characters long; the most is {maxLength}"));
+        }
+    }
+
+    private static void Messages(JsonElement value, List<FieldError> errors)
+    {
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new FieldError("messages", $"must be an array of {{role, content}} objects, not {Describe(value.ValueKind)}"));
+            return;
+        }
+
+        var count = value.GetArrayLength();
+        if (count == 0 || count > SchemaLimits.MaxMessages)
+        {
+            errors.Add(new FieldError("messages", $"must hold 1 to {SchemaLimits.MaxMessages} messages (has {count})"));
+            return;
+        }
+
+        var index = 0;
+        foreach (var message in value.EnumerateArray())
+        {
+            var path = $"messages[{index++}]";
+            if (message.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new FieldError(path, $"must be an object with role and content, not {Describe(message.ValueKind)}"));
+                continue;
+            }
+
+            foreach (var property in message.EnumerateObject())
+            {
+                if (property.Name is not ("role" or "content"))
+                {
+                    errors.Add(new FieldError($"{path}.{property.Name}", "is not a field of a message"));
+                }
+            }
+
+            if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String
+                || role.GetString() is not (ChatMessage.User or ChatMessage.Assistant or ChatMessage.System))
+            {
+                errors.Add(new FieldError(path + ".role", "must be one of: user, assistant, system"));
+            }
+
+            if (!message.TryGetProperty("content", out var content))
+            {
+                errors.Add(new FieldError(path + ".content", "is required"));
+            }
+            else
+            {
+                Text(path + ".content", content, SchemaLimits.MaxTextLength, errors);
+            }
+        }
+    }
+
+    private static void Metadata(JsonElement value, List<FieldError> errors)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError("metadata", $"must be an object of string values, not {Describe(value.ValueKind)}"));
+            return;
+        }
+
+        var count = 0;
+        foreach (var entry in value.EnumerateObject())
+        {
+            count++;
+            var path = "metadata." + (entry.Name.Length > SchemaLimits.MaxMetadataKeyLength ? entry.Name[..SchemaLimits.MaxMetadataKeyLength] + "…" : entry.Name);
+            if (entry.Name.Length is 0 or > SchemaLimits.MaxMetadataKeyLength)
+            {
+                errors.Add(new FieldError(path, $"keys must be 1 to {SchemaLimits.MaxMetadataKeyLength} characters"));
+            }
+
+            if (entry.Value.ValueKind != JsonValueKind.String)
+            {
+                errors.Add(new FieldError(path, $"must be a string, not {Describe(entry.Value.ValueKind)}"));
+            }
+            else if (entry.Value.GetString()!.Length > SchemaLimits.MaxMetadataValueLength)
+            {
+                errors.Add(new FieldError(path, $"is longer than {SchemaLimits.MaxMetadataValueLength} characters"));
+            }
+        }
+
+        if (count > SchemaLimits.MaxMetadataEntries)
+        {
+            errors.Add(new FieldError("metadata", $"has {count} entries; the most is {SchemaLimits.MaxMetadataEntries}"));
+        }
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => kind.ToString(),
+    };
+}

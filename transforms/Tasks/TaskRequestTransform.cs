@@ -1,0 +1,31 @@
+using System.Net.Http.Headers;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Transforms.Tasks;
+
+/// <summary>Points a normalized call at the vendor's chat endpoint and describes the vendor body the host put in place.</summary>
+internal sealed class TaskRequestTransform : RequestTransform
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue AcceptEvents = new("text/event-stream");
+
+    public override ValueTask ApplyAsync(RequestTransformContext context)
+    {
+        if (context.HttpContext.Features.Get<TaskCall>() is not { } call)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        context.Path = call.Vendor.ChatPath;
+        context.Query.Collection.Clear();
+        context.ProxyRequest.Headers.Accept.Add(call.Stream ? AcceptEvents : AcceptJson);
+        if (context.ProxyRequest.Content is { } content)
+        {
+            content.Headers.ContentType = Json;
+            content.Headers.ContentLength = call.VendorBody.Length;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Text;
+using Gateway.Transforms.Formatting;
+using Gateway.Transforms.Schema;
+using Gateway.Transforms.Streaming;
+using Gateway.Transforms.Vendors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Transforms.Tasks;
+
+/// <summary>
+/// Turns a vendor's answer on a normalized route into the internal schema: the JSON envelope, or internal SSE events
+/// translated as the vendor's events arrive. Vendor errors, malformed answers, empty output and output that breaks the
+/// requested format become problems (or an <c>error</c> event once a stream has started); nothing throws to YARP.
+/// </summary>
+internal sealed partial class TaskResponseTransform(IProblemResponder problems, TimeProvider time, ILogger<TaskResponseTransform> logger) : ResponseTransform
+{
+    /// <summary>Largest vendor body read for a non-streamed answer.</summary>
+    public const int MaxVendorBodyBytes = 16 * 1024 * 1024;
+
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    public override async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var http = context.HttpContext;
+        if (http.Features.Get<TaskCall>() is not { } call || context.ProxyResponse is not { } vendorResponse)
+        {
+            return;
+        }
+
+        context.SuppressResponseBody = true;
+        var idleTimeout = http.GetReverseProxyFeature().Cluster?.Config.HttpRequest?.ActivityTimeout ?? TimeSpan.FromMinutes(10);
+        using var idle = new CancellationTokenSource(idleTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, idle.Token);
+        var output = new TaskOutput(http, call, problems);
+        try
+        {
+            await using var body = await vendorResponse.Content.ReadAsStreamAsync(linked.Token);
+            if (!vendorResponse.IsSuccessStatusCode)
+            {
+                var errorBody = await ReadBoundedAsync(body, MaxErrorBodyBytes, idle, idleTimeout, linked.Token, truncate: true);
+                var error = VendorErrors.FromStatus(vendorResponse.StatusCode, call.Provider, call.Vendor.ReadErrorMessage(errorBody.Span));
+                if (vendorResponse.Headers.RetryAfter is { } retryAfter && error.Code == ErrorCodes.RateLimited)
+                {
+                    http.Response.Headers.RetryAfter = retryAfter.ToString();
+                }
+
+                Log.VendorError(logger, call.Provider, (int)vendorResponse.StatusCode, error.Code.Code);
+                await output.FailAsync(error);
+                return;
+            }
+
+            if (call.Stream)
+            {
+                await StreamAsync(body, call, output, idle, idleTimeout, linked.Token);
+            }
+            else
+            {
+                var bytes = await ReadBoundedAsync(body, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false);
+                await output.CompleteAsync(call.Vendor.ReadResponse(bytes.Span));
+            }
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away: leaving here disposes the vendor response, which cancels the vendor call.
+            Log.CallerDisconnected(logger, call.Provider);
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested)
+        {
+            await output.FailAsync(new GatewayError(ErrorCodes.VendorTimeout, $"{call.Provider} sent nothing for {idleTimeout} (the cluster's activity timeout)."));
+        }
+        catch (VendorFormatException ex)
+        {
+            Log.VendorBadResponse(logger, call.Provider, ex.Message);
+            await output.FailAsync(new GatewayError(ErrorCodes.VendorBadResponse, $"{call.Provider}'s answer could not be read: {ex.Message}"));
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            Log.VendorConnectionLost(logger, call.Provider, ex.GetType().Name);
+            await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"The connection to {call.Provider} broke while its answer was being read."));
+        }
+    }
+
+    private async Task StreamAsync(Stream body, TaskCall call, TaskOutput output, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    {
+        var reader = call.Vendor.CreateStreamReader();
+        await using var events = new SseReader(body);
+        var state = new StreamState();
+        await output.StartStreamAsync(cancellationToken);
+        while (await events.ReadAsync(cancellationToken))
+        {
+            idle.CancelAfter(idleTimeout);
+            var update = reader.Read(events.EventName, events.Data);
+            state.Merge(update);
+            if (update.Error is not null)
+            {
+                await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"{call.Provider} reported an error mid-stream: {ErrorMessageSanitizer.Sanitize(update.Error)}"), state.Usage);
+                return;
+            }
+
+            if (update.Delta is { Length: > 0 } delta)
+            {
+                await output.DeltaAsync(delta, cancellationToken);
+            }
+
+            if (update.Completed)
+            {
+                await output.EndStreamAsync(state, cancellationToken);
+                return;
+            }
+        }
+
+        Log.StreamTruncated(logger, call.Provider);
+        await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"{call.Provider}'s stream ended before the answer was complete."), state.Usage);
+    }
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(
+        Stream body, int limit, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken, bool truncate)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            var read = await body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenMemory;
+            }
+
+            idle.CancelAfter(idleTimeout);
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                return truncate ? buffer.WrittenMemory[..limit] : throw new VendorFormatException($"the answer is larger than {limit} bytes");
+            }
+        }
+    }
+
+    /// <summary>What a stream has said so far.</summary>
+    internal sealed class StreamState
+    {
+        public int? InputTokens { get; private set; }
+
+        public int? OutputTokens { get; private set; }
+
+        public string? FinishReason { get; private set; }
+
+        public string? Model { get; private set; }
+
+        public string? Id { get; private set; }
+
+        /// <summary>The model's refusal, accumulated from refusal deltas.</summary>
+        public string? Refusal { get; private set; }
+
+        public TokenUsage? Usage => InputTokens is null && OutputTokens is null ? null : new TokenUsage(InputTokens ?? 0, OutputTokens ?? 0);
+
+        public void Merge(in StreamUpdate update)
+        {
+            InputTokens = update.InputTokens ?? InputTokens;
+            OutputTokens = update.OutputTokens ?? OutputTokens;
+            FinishReason = update.FinishReason ?? FinishReason;
+            Model = update.Model ?? Model;
+            Id = update.Id ?? Id;
+            if (update.Refusal is not null)
+            {
+                Refusal += update.Refusal;
+                FinishReason = FinishReasons.ContentFilter;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "{Provider} answered {Status}; returned {Code}")]
+        public static partial void VendorError(ILogger logger, string provider, int status, string code);
+
+        [LoggerMessage(2, LogLevel.Warning, "{Provider}'s answer could not be read: {Reason}")]
+        public static partial void VendorBadResponse(ILogger logger, string provider, string reason);
+
+        [LoggerMessage(3, LogLevel.Warning, "The connection to {Provider} broke mid-answer ({Exception})")]
+        public static partial void VendorConnectionLost(ILogger logger, string provider, string exception);
+
+        [LoggerMessage(4, LogLevel.Warning, "{Provider}'s stream ended before completion")]
+        public static partial void StreamTruncated(ILogger logger, string provider);
+
+        [LoggerMessage(5, LogLevel.Information, "Caller disconnected; the call to {Provider} was cancelled")]
+        public static partial void CallerDisconnected(ILogger logger, string provider);
+    }
+}
