@@ -35,6 +35,12 @@ public static class TaskRequestReader
             return null;
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            errors.Add(new FieldError("$", "the body is not valid UTF-8"));
+            return null;
+        }
+
         JsonDocument document;
         try
         {

@@ -161,7 +161,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         {
             InputTokens = update.InputTokens ?? InputTokens;
             OutputTokens = update.OutputTokens ?? OutputTokens;
-            FinishReason = update.FinishReason ?? FinishReason;
+            FinishReason = Refusal is null ? update.FinishReason ?? FinishReason : FinishReasons.ContentFilter;
             Model = update.Model ?? Model;
             Id = update.Id ?? Id;
             if (update.Refusal is not null)
