@@ -20,7 +20,7 @@ public static partial class ErrorMessageSanitizer
     }
 
     // Vendor key shapes (sk-…, sk-ant-…, gwk_…), bearer tokens, and any long run of key characters containing a digit.
-    [GeneratedRegex(@"(?i)\bbearer\s+\S+|\b(?:sk|gwk|key|co)[-_][A-Za-z0-9_\-\*\.]{6,}|\b(?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9_\-]{24,}")]
+    [GeneratedRegex(@"(?i)\bbearer\s+\S+|\b(?:sk|gwk|key|co)[-_][A-Za-z0-9_\-\*\.]{5,}[A-Za-z0-9_\-\*]|\b(?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9_\-]{24,}")]
     private static partial Regex KeyLike();
 
     [GeneratedRegex(@"\s+")]

@@ -1,0 +1,48 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>A caller that disconnects mid-stream cancels the vendor call.</summary>
+public sealed class StreamCancellationTests
+{
+    [Test]
+    public async Task CallerDisconnectsMidStream_VendorCallIsCancelled()
+    {
+        using var vendors = new FakeVendors();
+        var events = VendorCase.Anthropic.StreamEvents();
+        var callerLeft = new SemaphoreSlim(0);
+        vendors.Anthropic.Given(Request.Create().UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+                .WithSseBody(async (_, queue) =>
+                {
+                    foreach (var sseEvent in events.Take(4))
+                    {
+                        queue.Write(sseEvent);
+                    }
+
+                    await callerLeft.WaitAsync(TimeSpan.FromSeconds(10));
+                    // Keep the stream open and quiet, as a slow generation would.
+                    await Task.Delay(TimeSpan.FromSeconds(3));
+                    queue.Close();
+                }));
+
+        await using var gateway = await GatewayHost.StartAsync(vendors.Addresses);
+        var request = new JsonObject { ["prompt"] = "Hi", ["model"] = "anthropic/claude-sonnet-4-5", ["stream"] = true };
+        var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"], request.ToJsonString()),
+            HttpCompletionOption.ResponseHeadersRead);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var reader = new InternalEvents(await response.Content.ReadAsStreamAsync());
+        Assert.That((await reader.NextAsync())?.Name, Is.EqualTo("delta"));
+
+        response.Dispose(); // the caller goes away mid-stream
+        callerLeft.Release();
+
+        await GatewayHost.WaitUntilAsync(() => Task.FromResult(gateway.Logs.Contains("Caller disconnected; the call to anthropic was cancelled")),
+            "the gateway cancels the vendor call", TimeSpan.FromSeconds(10));
+        Assert.That(gateway.Logs.Entries, Has.None.Contains("Unhandled"));
+    }
+}
