@@ -1,6 +1,7 @@
 using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Health;
+using Gateway.Hosting.OpenApi;
 using Gateway.Routing;
 using Gateway.Secrets;
 using Gateway.Telemetry;
@@ -59,6 +60,7 @@ public static class GatewayApp
         app.UseMiddleware<UnhandledErrorMiddleware>();
 
         app.MapGatewayHealth();
+        app.MapOpenApiDocument();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CallerAuthenticationMiddleware>();
