@@ -164,6 +164,9 @@ public sealed class PassthroughTests
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string> { ["openai"] = "http://127.0.0.1:9/" });
         using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "vendor_unavailable", "POST " + VendorCase.OpenAi.GatewayPath);
+
+        using var normalized = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\"}"));
+        await ProblemAssert.IsProblemAsync(normalized, HttpStatusCode.BadGateway, "vendor_unavailable", "POST /v1/ai/generate");
     }
 
     [Test]

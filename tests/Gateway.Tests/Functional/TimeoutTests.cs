@@ -67,6 +67,36 @@ public sealed class TimeoutTests
     }
 
     [Test]
+    public async Task NormalizedRoute_VendorSlowerThanClusterTimeout_Is504VendorTimeout()
+    {
+        VendorAnswersAfter(ClusterTimeout + TimeSpan.FromSeconds(2));
+        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\"}"));
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "vendor_timeout", "POST /v1/ai/generate");
+    }
+
+    [Test]
+    public async Task NormalizedStream_VendorSilentMidStreamLongerThanTimeout_EndsWithVendorTimeoutEvent()
+    {
+        _vendors.OpenAi.Reset();
+        var events = VendorCase.OpenAi.StreamEvents();
+        _vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+                .WithSseBody(async (_, queue) =>
+                {
+                    queue.Write(events[0]);
+                    queue.Write(events[1]);
+                    await Task.Delay(ClusterTimeout + TimeSpan.FromSeconds(2));
+                    queue.Close();
+                }));
+
+        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\",\"stream\":true}"));
+        var received = await new InternalEvents(await response.Content.ReadAsStreamAsync()).ReadToEndAsync();
+
+        Assert.That(received.Select(e => e.Name), Is.EqualTo(new[] { "delta", "error" }));
+        Assert.That(received[1].Data.GetProperty("code").GetString(), Is.EqualTo("vendor_timeout"));
+    }
+
+    [Test]
     public void ClusterWithoutTimeout_GetsTheGatewayDefaultOfAtLeastTenMinutes()
     {
         var proxy = _gateway.Services.GetRequiredService<IProxyStateLookup>();
