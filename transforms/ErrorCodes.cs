@@ -20,6 +20,8 @@ public static class ErrorCodes
     public static readonly ErrorCode BadRequest = new("bad_request", 400, "Malformed request");
     public static readonly ErrorCode ValidationFailed = new("validation_failed", 400, "The request is not valid");
     public static readonly ErrorCode RateLimited = new("rate_limited", 429, "Rate limit reached");
+    public static readonly ErrorCode BudgetExhausted = new("budget_exhausted", 429, "Daily budget exhausted");
+    public static readonly ErrorCode RateLimiterUnavailable = new("rate_limiter_unavailable", 503, "Rate limiter unavailable");
     public static readonly ErrorCode VendorRejected = new("vendor_rejected_request", 400, "The vendor rejected the request");
     public static readonly ErrorCode VendorAuthFailed = new("vendor_auth_failed", 502, "The vendor refused the gateway's credentials");
     public static readonly ErrorCode VendorUnavailable = new("vendor_unavailable", 502, "Vendor unavailable");

@@ -1,10 +1,23 @@
 using System.Collections.Frozen;
+using Gateway.Limiting;
 
 namespace Gateway.Auth;
 
-/// <summary>A configured client: its id, key hash and scope (null sets mean "all").</summary>
+/// <summary>A configured client: its id, key hash, scope (null sets mean "all") and limits.</summary>
 public sealed record GatewayClient(string Id, byte[] KeyHash, FrozenSet<string>? Providers, FrozenSet<string>? Routes)
 {
+    public LimitPolicy? RateLimit { get; init; }
+
+    public LimitPolicy? ModelRateLimit { get; init; }
+
+    public LimitPolicy? UserRateLimit { get; init; }
+
+    /// <summary>Daily cost cap in millionths of a USD.</summary>
+    public long? DailyBudgetMicros { get; init; }
+
+    /// <summary>True when no limit or budget applies, so admission can be skipped.</summary>
+    public bool Unlimited => RateLimit is null && ModelRateLimit is null && UserRateLimit is null && DailyBudgetMicros is null;
+
     public bool MayUseProvider(string provider) => Providers is null || Providers.Contains(provider);
 
     public bool MayUseRoute(string routeId) => Routes is null || Routes.Contains(routeId);

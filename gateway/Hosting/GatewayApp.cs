@@ -1,6 +1,7 @@
 using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Health;
+using Gateway.Limiting;
 using Gateway.Hosting.OpenApi;
 using Gateway.Routing;
 using Gateway.Secrets;
@@ -49,6 +50,7 @@ public static class GatewayApp
             .AddConfigFilter<ClusterDefaultsFilter>()
             .AddVendorTransforms();
 
+        services.AddGatewayLimiting(configuration);
         services.AddOpenTelemetry().WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
         services.AddGatewayHealth();
         return services;
@@ -66,6 +68,7 @@ public static class GatewayApp
             proxy.UseMiddleware<CallerAuthenticationMiddleware>();
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();
             proxy.UseMiddleware<TaskRequestMiddleware>();
+            proxy.UseMiddleware<AdmissionMiddleware>();
             proxy.UseMiddleware<ForwarderProblemsMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

@@ -37,6 +37,9 @@ public sealed record GatewayOptions
 
     /// <summary>Defaults of the normalized endpoints.</summary>
     public TaskOptions Tasks { get; init; } = new();
+
+    /// <summary>Rate-limit policies and the limiter's behaviour.</summary>
+    public Gateway.Limiting.RateLimitingOptions RateLimiting { get; init; } = new();
 }
 
 /// <summary>A model alias: which provider serves it and under which vendor model id.</summary>
@@ -131,4 +134,16 @@ public sealed record ClientOptions
 
     /// <summary>Route ids the client may use; absent means all.</summary>
     public string[]? Routes { get; init; }
+
+    /// <summary>The policy (under <c>Gateway:RateLimiting:Policies</c>) limiting the client as a whole.</summary>
+    public string? RateLimitPolicy { get; init; }
+
+    /// <summary>A policy applied per client × model (normalized routes) or × provider (passthrough routes).</summary>
+    public string? ModelRateLimitPolicy { get; init; }
+
+    /// <summary>A policy applied per client × end user (the <c>user</c> field, or the user header on passthrough routes).</summary>
+    public string? UserRateLimitPolicy { get; init; }
+
+    /// <summary>Cost cap in USD per UTC day, from the price table; absent means none.</summary>
+    public decimal? DailyBudgetUsd { get; init; }
 }

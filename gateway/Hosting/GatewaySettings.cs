@@ -36,6 +36,41 @@ public sealed class GatewaySettings
 
     public required int DefaultMaxTokens { get; init; }
 
+    /// <summary>The limiter's settings (policies are resolved onto each client).</summary>
+    public required Gateway.Limiting.RateLimitingOptions RateLimiting { get; init; }
+
+    /// <summary>The highest price in the table, to reserve cost for calls whose model is not known up front.</summary>
+    public required ModelPrice HighestPrice { get; init; }
+
+    /// <summary>
+    /// The price of a model id as a vendor reports it: an exact entry, else the longest entry it starts with
+    /// (<c>gpt-4o-mini-2024-07-18</c> → <c>gpt-4o-mini</c>), else the highest price (never under-charge a budget).
+    /// </summary>
+    public ModelPrice PriceOf(string? model)
+    {
+        if (model is null)
+        {
+            return HighestPrice;
+        }
+
+        if (Prices.TryGetValue(model, out var exact))
+        {
+            return exact;
+        }
+
+        var best = -1;
+        var price = HighestPrice;
+        foreach (var (id, candidate) in Prices)
+        {
+            if (id.Length > best && model.StartsWith(id, StringComparison.OrdinalIgnoreCase))
+            {
+                (best, price) = (id.Length, candidate);
+            }
+        }
+
+        return price;
+    }
+
     /// <summary>
     /// Resolves a request's <c>model</c>: an alias, or <c>provider/model</c>; null means the <c>default</c> alias.
     /// </summary>

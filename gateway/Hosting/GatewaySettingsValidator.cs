@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Gateway.Auth;
+using Gateway.Limiting;
 using Gateway.Secrets;
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Tasks;
@@ -14,7 +15,8 @@ internal static class GatewaySettingsValidator
     {
         errors = [];
         var providers = BuildProviders(options.Providers, errors);
-        var clients = BuildClients(options.Clients, providers, errors);
+        var policies = BuildPolicies(options.RateLimiting, errors);
+        var clients = BuildClients(options.Clients, providers, policies, errors);
         var models = BuildModels(options.Models, providers, errors);
         var prices = BuildPrices(options.Prices, errors);
         var formats = new Dictionary<string, string>(PromptOptions.DefaultFormats, StringComparer.Ordinal);
@@ -72,6 +74,8 @@ internal static class GatewaySettingsValidator
             SummarizeInstruction = options.Prompts.SummarizeInstruction,
             FormatInstructions = formats.ToFrozenDictionary(StringComparer.Ordinal),
             DefaultMaxTokens = options.Tasks.DefaultMaxTokens,
+            RateLimiting = options.RateLimiting,
+            HighestPrice = prices.Count == 0 ? default : new ModelPrice(prices.Values.Max(p => p.InputPerMillionUsd), prices.Values.Max(p => p.OutputPerMillionUsd)),
         };
     }
 
@@ -154,8 +158,80 @@ internal static class GatewaySettingsValidator
         return providers;
     }
 
+    private static Dictionary<string, LimitPolicy> BuildPolicies(RateLimitingOptions options, List<string> errors)
+    {
+        var policies = new Dictionary<string, LimitPolicy>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, policy) in options.Policies)
+        {
+            var prefix = $"Gateway:RateLimiting:Policies:{name}";
+            var before = errors.Count;
+            if (policy.Requests is null && policy.Tokens is null)
+            {
+                errors.Add($"{prefix} limits nothing: set Requests and/or Tokens.");
+            }
+
+            if (policy.Requests is < 1)
+            {
+                errors.Add($"{prefix}:Requests must be at least 1 (was {policy.Requests}).");
+            }
+
+            if (policy.Tokens is < 1)
+            {
+                errors.Add($"{prefix}:Tokens must be at least 1 (was {policy.Tokens}).");
+            }
+
+            if (policy.Window < TimeSpan.FromSeconds(1) || policy.Window > TimeSpan.FromDays(1))
+            {
+                errors.Add($"{prefix}:Window must be from 00:00:01 to 1.00:00:00 (was {policy.Window}).");
+            }
+
+            if (policy.OnRedisFailure is not ("open" or "closed"))
+            {
+                errors.Add($"{prefix}:OnRedisFailure must be 'open' or 'closed' (was '{policy.OnRedisFailure}').");
+            }
+
+            if (errors.Count == before)
+            {
+                policies[name] = new LimitPolicy(name, policy.Requests, policy.Tokens, policy.Window, policy.OnRedisFailure == "open");
+            }
+        }
+
+        if (options.RedisTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:RateLimiting:RedisTimeout must be positive (was {options.RedisTimeout}).");
+        }
+
+        if (options.ExpectedReplicas < 1)
+        {
+            errors.Add($"Gateway:RateLimiting:ExpectedReplicas must be at least 1 (was {options.ExpectedReplicas}).");
+        }
+
+        if (options.Clock is not ("redis" or "local"))
+        {
+            errors.Add($"Gateway:RateLimiting:Clock must be 'redis' or 'local' (was '{options.Clock}').");
+        }
+
+        return policies;
+    }
+
+    private static LimitPolicy? Policy(string? name, string setting, Dictionary<string, LimitPolicy> policies, List<string> errors)
+    {
+        if (name is null)
+        {
+            return null;
+        }
+
+        if (policies.TryGetValue(name, out var policy))
+        {
+            return policy;
+        }
+
+        errors.Add($"{setting} names policy '{name}', which is not under Gateway:RateLimiting:Policies (known: {string.Join(", ", policies.Keys)}).");
+        return null;
+    }
+
     private static List<GatewayClient> BuildClients(
-        Dictionary<string, ClientOptions> options, Dictionary<string, ProviderSettings> providers, List<string> errors)
+        Dictionary<string, ClientOptions> options, Dictionary<string, ProviderSettings> providers, Dictionary<string, LimitPolicy> policies, List<string> errors)
     {
         var clients = new List<GatewayClient>();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -184,13 +260,27 @@ internal static class GatewaySettingsValidator
                 }
             }
 
+            var rateLimit = Policy(client.RateLimitPolicy, prefix + ":RateLimitPolicy", policies, errors);
+            var modelRateLimit = Policy(client.ModelRateLimitPolicy, prefix + ":ModelRateLimitPolicy", policies, errors);
+            var userRateLimit = Policy(client.UserRateLimitPolicy, prefix + ":UserRateLimitPolicy", policies, errors);
+            if (client.DailyBudgetUsd is < 0)
+            {
+                errors.Add($"{prefix}:DailyBudgetUsd must not be negative (was {client.DailyBudgetUsd}).");
+            }
+
             if (hash is not null)
             {
                 clients.Add(new GatewayClient(
                     id,
                     hash,
                     client.Providers?.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
-                    client.Routes?.ToFrozenSet(StringComparer.OrdinalIgnoreCase)));
+                    client.Routes?.ToFrozenSet(StringComparer.OrdinalIgnoreCase))
+                {
+                    RateLimit = rateLimit,
+                    ModelRateLimit = modelRateLimit,
+                    UserRateLimit = userRateLimit,
+                    DailyBudgetMicros = client.DailyBudgetUsd is { } budget ? (long)(budget * 1_000_000m) : null,
+                });
             }
         }
 

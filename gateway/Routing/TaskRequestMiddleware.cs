@@ -72,7 +72,8 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         var format = request.Format ?? OutputFormats.Text;
-        var vendorBody = provider.Vendor.WriteRequest(TaskPromptBuilder.Build(task, request, current, model.ModelId, format));
+        var vendorRequest = TaskPromptBuilder.Build(task, request, current, model.ModelId, format);
+        var vendorBody = provider.Vendor.WriteRequest(vendorRequest);
         context.Features.Set(new TaskCall
         {
             Task = task,
@@ -81,6 +82,8 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             Model = model.ModelId,
             Format = format,
             Stream = request.Stream == true,
+            MaxTokens = vendorRequest.MaxTokens,
+            User = request.User,
             VendorBody = vendorBody,
             Price = current.Prices.TryGetValue(model.ModelId, out var price) ? price : null,
         });

@@ -24,6 +24,12 @@ public sealed class TaskCall
 
     public required bool Stream { get; init; }
 
+    /// <summary>The output-token limit sent to the vendor.</summary>
+    public required int MaxTokens { get; init; }
+
+    /// <summary>The end user named by the request's <c>user</c> field.</summary>
+    public string? User { get; init; }
+
     /// <summary>The vendor request body.</summary>
     public required byte[] VendorBody { get; init; }
 

@@ -95,6 +95,8 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             idle.CancelAfter(idleTimeout);
             var update = reader.Read(events.EventName, events.Data);
             state.Merge(update);
+            // Kept current so a stream cut short (caller gone, vendor error) settles to what the vendor reported.
+            call.Usage = state.Usage;
             if (update.Error is not null)
             {
                 await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"{call.Provider} reported an error mid-stream: {ErrorMessageSanitizer.Sanitize(update.Error)}"), state.Usage);

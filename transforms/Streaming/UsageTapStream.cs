@@ -1,0 +1,151 @@
+using System.Buffers;
+using Gateway.Transforms.Schema;
+using Gateway.Transforms.Vendors;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Transforms.Streaming;
+
+/// <summary>
+/// Wraps a passthrough response body: every write goes to the caller first, unchanged and unbuffered, and a copy is
+/// read for the vendor's usage block (a JSON body up to 1 MiB, or SSE usage events), so token limits and budgets can
+/// be settled to what was really used.
+/// </summary>
+public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorAdapter vendor) : Stream
+{
+    private const int MaxJsonBytes = 1024 * 1024;
+    private ArrayBufferWriter<byte>? _json;
+    private SseEventParser? _sse;
+    private IVendorStreamReader? _reader;
+    private bool _decided;
+    private bool _off;
+    private int? _input;
+    private int? _output;
+
+    /// <summary>The model the vendor says answered, when it says.</summary>
+    public string? Model { get; private set; }
+
+    /// <summary>The usage seen so far (complete once <see cref="Complete"/> has run), or null.</summary>
+    public TokenUsage? Usage => _input is null && _output is null ? null : new TokenUsage(_input ?? 0, _output ?? 0);
+
+    /// <summary>Reads the usage of a JSON body once the response has ended.</summary>
+    public void Complete()
+    {
+        if (_json is null || _off)
+        {
+            return;
+        }
+
+        try
+        {
+            var answer = vendor.ReadResponse(_json.WrittenSpan);
+            Model = answer.Model;
+            if (answer.Usage is { } usage)
+            {
+                (_input, _output) = (usage.InputTokens, usage.OutputTokens);
+            }
+        }
+        catch (VendorFormatException)
+        {
+            // Not a chat answer (models list, embeddings…): nothing to settle from.
+        }
+
+        _json = null;
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        Observe(buffer.Span);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        inner.Write(buffer, offset, count);
+        Observe(buffer.AsSpan(offset, count));
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    private void Observe(ReadOnlySpan<byte> bytes)
+    {
+        if (!_decided)
+        {
+            _decided = true;
+            var type = response.ContentType ?? "";
+            if (response.StatusCode is < 200 or >= 300)
+            {
+                _off = true;
+            }
+            else if (type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                _sse = new SseEventParser();
+                _reader = vendor.CreateStreamReader();
+            }
+            else if (type.Contains("json", StringComparison.OrdinalIgnoreCase))
+            {
+                _json = new ArrayBufferWriter<byte>(4096);
+            }
+            else
+            {
+                _off = true;
+            }
+        }
+
+        if (_off)
+        {
+            return;
+        }
+
+        if (_json is not null)
+        {
+            if (_json.WrittenCount + bytes.Length > MaxJsonBytes)
+            {
+                _off = true;
+                _json = null;
+                return;
+            }
+
+            _json.Write(bytes);
+        }
+        else
+        {
+            _sse!.Feed(bytes, OnEvent);
+        }
+    }
+
+    private void OnEvent(string? name, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var update = _reader!.Read(name, data);
+            _input = update.InputTokens ?? _input;
+            _output = update.OutputTokens ?? _output;
+            Model = update.Model ?? Model;
+        }
+        catch (VendorFormatException)
+        {
+            // An event this reader does not know (e.g. a newer event type): skip it, the caller still gets it.
+        }
+    }
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
