@@ -1,0 +1,259 @@
+using Gateway.Limiting;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Limiting;
+
+/// <summary>What every limiter store must do; the Redis and the in-process store each run this whole class on a fake clock.</summary>
+public abstract class LimiterStoreContract
+{
+    protected static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    protected FakeTimeProvider Time { get; private set; } = null!;
+
+    protected ILimiterStore Store { get; private set; } = null!;
+
+    protected abstract ILimiterStore CreateStore(FakeTimeProvider time);
+
+    [SetUp]
+    public void CreateStore()
+    {
+        Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
+        Store = CreateStore(Time);
+    }
+
+    private static string NewClient() => "client-" + Guid.NewGuid().ToString("N")[..8];
+
+    private static AdmissionRequest Requests(string client, int limit, long tokens = 0, long cost = 0, long? budget = null)
+        => new(client, [new LimitScope("client", new LimitPolicy("p", limit, null, Window, true))], tokens, cost, budget);
+
+    private static AdmissionRequest Tokens(string client, long limit, long tokens)
+        => new(client, [new LimitScope("client", new LimitPolicy("t", null, limit, Window, true))], tokens, 0, null);
+
+    [Test]
+    public async Task Requests_AdmitsExactlyTheLimit_ThenRefusesWithRetryAfter()
+    {
+        var client = NewClient();
+        var admitted = 0;
+        for (var i = 0; i < 15; i++)
+        {
+            if ((await Store.AcquireAsync(Requests(client, 10), default)).Admitted)
+            {
+                admitted++;
+            }
+
+            Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.That(admitted, Is.EqualTo(10));
+        var refused = await Store.AcquireAsync(Requests(client, 10), default);
+        Assert.That(refused.Reason, Is.EqualTo(LimitReason.Requests));
+        Assert.That(refused.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(60 - 15)), "when the oldest request leaves the window");
+        Time.Advance(refused.RetryAfter);
+        Assert.That((await Store.AcquireAsync(Requests(client, 10), default)).Admitted, Is.True);
+    }
+
+    [Test]
+    public async Task Requests_QuotaReportsWhatIsLeft()
+    {
+        var client = NewClient();
+        var first = await Store.AcquireAsync(Requests(client, 5), default);
+        var second = await Store.AcquireAsync(Requests(client, 5), default);
+        Assert.That(first.Quotas.Single().RequestsLeft, Is.EqualTo(4));
+        Assert.That(second.Quotas.Single().RequestsLeft, Is.EqualTo(3));
+        Assert.That(second.Quotas.Single().Reset, Is.EqualTo(Window));
+    }
+
+    [Test]
+    public async Task Requests_BurstsAcrossTheWindowBoundary_NeverExceedTheLimitInAnyWindow([Values(1, 2, 3)] int seed)
+    {
+        const int limit = 20;
+        var client = NewClient();
+        var random = new Random(seed);
+        var start = Time.GetUtcNow();
+        var admittedAt = new List<DateTimeOffset>();
+        // Bursts at the end of each window and the start of the next, with quiet stretches between.
+        foreach (var burstStart in new[] { 50, 58, 60, 61, 110, 119, 120, 121, 179, 181 })
+        {
+            Time.SetUtcNow(start + TimeSpan.FromSeconds(burstStart));
+            for (var i = 0; i < 15; i++)
+            {
+                if ((await Store.AcquireAsync(Requests(client, limit), default)).Admitted)
+                {
+                    admittedAt.Add(Time.GetUtcNow());
+                }
+
+                Time.Advance(TimeSpan.FromMilliseconds(random.Next(1, 40)));
+            }
+        }
+
+        foreach (var end in admittedAt)
+        {
+            var inWindow = admittedAt.Count(t => t > end - Window && t <= end);
+            Assert.That(inWindow, Is.LessThanOrEqualTo(limit), $"window ending {end:O}");
+        }
+
+        Assert.That(admittedAt, Has.Count.GreaterThanOrEqualTo(3 * limit), "the limit is used, not just enforced");
+    }
+
+    [Test]
+    public async Task Tokens_ReservationSettledToActualUsage_FreesTheDifference()
+    {
+        var client = NewClient();
+        var lease = (await Store.AcquireAsync(Tokens(client, 1000, 800), default)).Lease!;
+        Assert.That((await Store.AcquireAsync(Tokens(client, 1000, 300), default)).Reason, Is.EqualTo(LimitReason.Tokens));
+
+        await Store.SettleAsync(lease, 150, 0, default);
+
+        var next = await Store.AcquireAsync(Tokens(client, 1000, 300), default);
+        Assert.That(next.Admitted, Is.True);
+        Assert.That(next.Quotas.Single().TokensLeft, Is.EqualTo(1000 - 150 - 300));
+    }
+
+    [Test]
+    public async Task Tokens_AfterTheWindow_CountersReturnToZero()
+    {
+        var client = NewClient();
+        for (var i = 0; i < 5; i++)
+        {
+            var lease = (await Store.AcquireAsync(Tokens(client, 10_000, 500), default)).Lease!;
+            await Store.SettleAsync(lease, 120 + i, 0, default);
+        }
+
+        Time.Advance(Window);
+        var fresh = await Store.AcquireAsync(Tokens(client, 10_000, 1), default);
+        Assert.That(fresh.Quotas.Single().TokensLeft, Is.EqualTo(10_000 - 1), "nothing leaks past the window");
+    }
+
+    [Test]
+    public async Task Tokens_SettleAfterTheWindow_DoesNotDrift()
+    {
+        var client = NewClient();
+        var lease = (await Store.AcquireAsync(Tokens(client, 1000, 400), default)).Lease!;
+        Time.Advance(Window + TimeSpan.FromSeconds(1));
+        await Store.SettleAsync(lease, 900, 0, default);
+        var fresh = await Store.AcquireAsync(Tokens(client, 1000, 100), default);
+        Assert.That(fresh.Quotas.Single().TokensLeft, Is.EqualTo(900));
+    }
+
+    [Test]
+    public async Task Tokens_MoreThanTheLimit_NeverFit()
+    {
+        var refused = await Store.AcquireAsync(Tokens(NewClient(), 1000, 1001), default);
+        Assert.That(refused.Reason, Is.EqualTo(LimitReason.Tokens));
+        Assert.That(refused.RetryAfter, Is.EqualTo(TimeSpan.MaxValue));
+    }
+
+    [Test]
+    public async Task Tokens_RetryAfter_IsWhenEnoughTokensLeave()
+    {
+        var client = NewClient();
+        await Store.AcquireAsync(Tokens(client, 1000, 400), default);
+        Time.Advance(TimeSpan.FromSeconds(10));
+        await Store.AcquireAsync(Tokens(client, 1000, 400), default);
+        Time.Advance(TimeSpan.FromSeconds(10));
+        var refused = await Store.AcquireAsync(Tokens(client, 1000, 500), default);
+        Assert.That(refused.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(40)), "the first 400 leave 60 s after they came");
+    }
+
+    [Test]
+    public async Task Scopes_AreAllOrNothing()
+    {
+        var client = NewClient();
+        var wide = new LimitScope("client", new LimitPolicy("wide", 100, null, Window, true));
+        var narrow = new LimitScope("user:u1", new LimitPolicy("narrow", 1, null, Window, true));
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest(client, [wide, narrow], 0, 0, null), default)).Admitted, Is.True);
+        var refused = await Store.AcquireAsync(new AdmissionRequest(client, [wide, narrow], 0, 0, null), default);
+        Assert.That(refused.Scope, Is.EqualTo(narrow));
+
+        var onlyWide = await Store.AcquireAsync(new AdmissionRequest(client, [wide], 0, 0, null), default);
+        Assert.That(onlyWide.Quotas.Single().RequestsLeft, Is.EqualTo(100 - 2), "the refused request was not counted in the wide scope");
+    }
+
+    [Test]
+    public async Task Budget_ConcurrentRequests_CannotOvershoot()
+    {
+        var client = NewClient();
+        const long cap = 1_000_000; // 1 USD
+        const long cost = 30_000;   // 0.03 USD each: at most 33 fit
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ =>
+            Task.Run(async () => await Store.AcquireAsync(Requests(client, 10_000, cost: cost, budget: cap), default))));
+
+        Assert.That(decisions.Count(d => d.Admitted), Is.EqualTo(33));
+        Assert.That(decisions.Where(d => !d.Admitted).Select(d => d.Reason), Has.All.EqualTo(LimitReason.Budget));
+    }
+
+    [Test]
+    public async Task Budget_SettledBelowTheEstimate_FreesBudget_AndRenewsNextDay()
+    {
+        var client = NewClient();
+        var lease = (await Store.AcquireAsync(Requests(client, 100, cost: 900_000, budget: 1_000_000), default)).Lease!;
+        Assert.That((await Store.AcquireAsync(Requests(client, 100, cost: 200_000, budget: 1_000_000), default)).Reason, Is.EqualTo(LimitReason.Budget));
+
+        await Store.SettleAsync(lease, 0, 100_000, default);
+        Assert.That((await Store.AcquireAsync(Requests(client, 100, cost: 200_000, budget: 1_000_000), default)).Admitted, Is.True);
+
+        var refused = await Store.AcquireAsync(Requests(client, 100, cost: 800_000, budget: 1_000_000), default);
+        Assert.That(refused.RetryAfter, Is.EqualTo(TimeSpan.FromHours(12)), "until 00:00 UTC");
+        Time.Advance(TimeSpan.FromHours(12));
+        Assert.That((await Store.AcquireAsync(Requests(client, 100, cost: 800_000, budget: 1_000_000), default)).Admitted, Is.True);
+    }
+}
+
+[TestFixture]
+public sealed class LocalLimiterStoreTests : LimiterStoreContract
+{
+    protected override ILimiterStore CreateStore(FakeTimeProvider time) => new LocalLimiterStore(time);
+}
+
+[TestFixture]
+public sealed class RedisLimiterStoreTests : LimiterStoreContract
+{
+    private RedisServer _redis = null!;
+    private StackExchange.Redis.ConnectionMultiplexer _connection = null!;
+
+    [OneTimeSetUp]
+    public void StartRedis()
+    {
+        _redis = RedisServer.Start();
+        _connection = _redis.Connect();
+    }
+
+    [OneTimeTearDown]
+    public void StopRedis()
+    {
+        _connection.Dispose();
+        _redis.Dispose();
+    }
+
+    protected override ILimiterStore CreateStore(FakeTimeProvider time) => new RedisLimiterStore(_connection, "gwtest", time);
+
+    [Test]
+    public async Task Keys_ShareOneHashTag_AndAllHaveATtl()
+    {
+        var scopes = new[]
+        {
+            new LimitScope("client", new LimitPolicy("a", 10, 1000, Window, true)),
+            new LimitScope("model:gpt-4o-mini", new LimitPolicy("b", 10, null, Window, true)),
+            new LimitScope("user:u-1", new LimitPolicy("c", 10, null, Window, true)),
+        };
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("tagged", scopes, 10, 5, 1_000_000), default)).Admitted, Is.True);
+
+        var server = _connection.GetServer(_connection.GetEndPoints().Single());
+        var keys = server.Keys(pattern: "{gwtest:tagged}*").ToList();
+        Assert.That(keys, Has.Count.EqualTo(3 * 3 + 1));
+        Assert.That(keys.Select(k => _connection.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one cluster slot");
+        foreach (var key in keys)
+        {
+            Assert.That(await _connection.GetDatabase().KeyTimeToLiveAsync(key), Is.Not.Null, key.ToString());
+        }
+    }
+
+    [Test]
+    public async Task ScriptCacheFlushed_AsAfterARestart_ScriptIsSentAgain()
+    {
+        var server = _connection.GetServer(_connection.GetEndPoints().Single());
+        await server.ScriptFlushAsync();
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("flushed", [new LimitScope("client", new LimitPolicy("p", 5, null, Window, true))], 0, 0, null), default)).Admitted, Is.True);
+    }
+}
