@@ -165,6 +165,40 @@ public sealed class SharedLimiterTests
     }
 
     [Test]
+    public async Task RedisSlowerThanTheBudget_DecisionsStillComeWithinTheBudget()
+    {
+        var prefix = "gw" + Guid.NewGuid().ToString("N")[..6];
+        await using var gateway = await StartGatewayAsync(prefix,
+            """{"open": {"Requests": 30, "Window": "00:10:00", "OnRedisFailure": "open"}, "closed": {"Requests": 30, "Window": "00:10:00", "OnRedisFailure": "closed"}}""",
+            c =>
+            {
+                c["team-a"]!["RateLimitPolicy"] = "open";
+                c["team-b"]!["RateLimitPolicy"] = "closed";
+            });
+        using (var warm = await PassthroughAsync(gateway, "team-b"))
+        {
+            Assert.That(warm.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        // DEBUG SLEEP blocks the whole server, as a Redis stuck on a slow command or a saturated network would.
+        using var admin = _redis.Connect();
+        var sleeping = admin.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "3");
+        await Task.Delay(200);
+        var watch = Stopwatch.StartNew();
+        using var open = await PassthroughAsync(gateway, "team-a");
+        var openTook = watch.Elapsed;
+        watch.Restart();
+        using var closed = await PassthroughAsync(gateway, "team-b");
+        var closedTook = watch.Elapsed;
+        await sleeping;
+
+        Assert.That(open.StatusCode, Is.EqualTo(HttpStatusCode.OK), "fail open");
+        await ProblemAssert.IsProblemAsync(closed, HttpStatusCode.ServiceUnavailable, "rate_limiter_unavailable", "POST " + VendorCase.OpenAi.GatewayPath);
+        Assert.That(openTook, Is.LessThan(TimeSpan.FromSeconds(1.5)), "decided on the 250 ms budget, not after Redis woke up");
+        Assert.That(closedTook, Is.LessThan(TimeSpan.FromSeconds(1.5)));
+    }
+
+    [Test]
     public async Task RedisKilledMidLoad_FailModesApplyWithinTheBudget_ThenTheSharedLimitReturns()
     {
         var prefix = "gw" + Guid.NewGuid().ToString("N")[..6];

@@ -39,7 +39,7 @@ public sealed class RedisServer : IDisposable
 
     public void Launch()
     {
-        _process = Process.Start(new ProcessStartInfo(Executable!, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no")
+        _process = Process.Start(new ProcessStartInfo(Executable!, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --enable-debug-command local")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
