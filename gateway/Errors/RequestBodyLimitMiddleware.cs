@@ -29,9 +29,16 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
             size.MaxRequestBodySize = limit;
         }
 
-        if (request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
         {
-            request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit);
+            await next(context);
+            return;
+        }
+
+        // Buffered (in memory up to 64 KiB, then on disk) so the body can be sent again after a vendor 401 and a key rotation.
+        request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit);
+        if (request.ContentLength is null)
+        {
             try
             {
                 await request.Body.DrainAsync(context.RequestAborted);

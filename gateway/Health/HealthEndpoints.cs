@@ -13,7 +13,9 @@ internal static class HealthEndpoints
 
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<ConfigurationHealthCheck>("configuration", tags: [ReadyTag]);
+        services.AddHealthChecks()
+            .AddCheck<ConfigurationHealthCheck>("configuration", tags: [ReadyTag])
+            .AddCheck<SecretsHealthCheck>("secrets", tags: [ReadyTag]);
         return services;
     }
 
@@ -41,6 +43,29 @@ internal static class HealthEndpoints
         json.WriteEndObject();
         json.WriteEndObject();
         await json.FlushAsync();
+    }
+
+    /// <summary>
+    /// Unhealthy until every referenced secret has been read once (naming the references that fail, never a value);
+    /// Degraded while a secret cannot be read again but its last good value keeps serving.
+    /// </summary>
+    private sealed class SecretsHealthCheck(Gateway.Secrets.SecretCache cache, GatewaySettingsMonitor settings) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var status = cache.Status(settings.Current.SecretReferences);
+            var unresolved = status.Where(s => !s.Resolved).ToList();
+            if (unresolved.Count > 0)
+            {
+                return Task.FromResult(HealthCheckResult.Unhealthy(
+                    "Not resolved yet: " + string.Join("; ", unresolved.Select(s => $"{s.Reference} ({s.Error})"))));
+            }
+
+            var failing = status.Where(s => s.Error is not null).ToList();
+            return Task.FromResult(failing.Count > 0
+                ? HealthCheckResult.Degraded("Serving the last good value of: " + string.Join("; ", failing.Select(s => $"{s.Reference} ({s.Error})")))
+                : HealthCheckResult.Healthy($"{status.Count} secret(s) resolved."));
+        }
     }
 
     /// <summary>Healthy with routes loaded; Degraded (still serving) when the last configuration change was refused.</summary>

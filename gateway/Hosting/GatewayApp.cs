@@ -40,7 +40,14 @@ public static class GatewayApp
         services.AddSingleton<ProblemWriter>();
         services.AddSingleton<IProblemResponder>(sp => sp.GetRequiredService<ProblemWriter>());
         services.AddSingleton<ClientKeyAuthenticator>();
-        services.AddSingleton<ISecretStore, SecretStore>();
+        services.AddSingleton<ISecretSource, EnvironmentSecretSource>();
+        services.AddSingleton<ISecretSource, FileSecretSource>();
+        services.AddSingleton<ISecretSource, VaultSecretSource>();
+        services.AddSingleton<VaultClient>();
+        services.AddSingleton<SecretCache>();
+        services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SecretCache>());
+        services.AddSingleton<SecretPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<SecretPoller>());
         services.AddSingleton<IVendorKeySource, VendorKeySource>();
         services.AddSingleton<IProviderDirectory, ProviderDirectory>();
         services.AddSingleton<IConfigChangeListener, ProxyConfigReporter>();
@@ -73,6 +80,7 @@ public static class GatewayApp
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
+            proxy.UseMiddleware<VendorAuthRecoveryMiddleware>();
         });
 
         var problems = app.Services.GetRequiredService<ProblemWriter>();

@@ -17,7 +17,15 @@ public sealed class GatewaySettings
 
     public required TimeSpan DefaultActivityTimeout { get; init; }
 
-    public required TimeSpan FileRefreshInterval { get; init; }
+    public required SecretsOptions Secrets { get; init; }
+
+    public required VaultOptions Vault { get; init; }
+
+    /// <summary>Least time between two forced re-reads of one secret.</summary>
+    public TimeSpan MinRefreshInterval => Secrets.MinRefreshInterval;
+
+    /// <summary>Every secret reference the providers use, for polling and readiness.</summary>
+    public required IReadOnlyList<SecretReference> SecretReferences { get; init; }
 
     public required FrozenDictionary<string, ProviderSettings> Providers { get; init; }
 
@@ -116,9 +124,12 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
     public const string DefaultAlias = "default";
 }
 
-/// <summary>A provider with its vendor and parsed key reference.</summary>
-public sealed record ProviderSettings(ProviderBinding Binding, SecretReference ApiKey)
+/// <summary>A provider with its vendor and parsed key references (one, or several for overlapping rotations).</summary>
+public sealed record ProviderSettings(ProviderBinding Binding, IReadOnlyList<SecretReference> ApiKeys, bool RoundRobin)
 {
-    /// <summary>The configuration key that holds the reference, for error messages.</summary>
-    public string Setting => $"Gateway:Providers:{Binding.Name}:ApiKey";
+    /// <summary>The first key reference.</summary>
+    public SecretReference ApiKey => ApiKeys[0];
+
+    /// <summary>The configuration key that holds the references, for error messages.</summary>
+    public string Setting => ApiKeys.Count == 1 ? $"Gateway:Providers:{Binding.Name}:ApiKey" : $"Gateway:Providers:{Binding.Name}:ApiKeys";
 }

@@ -50,10 +50,17 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:Forwarding:DefaultActivityTimeout must be positive (was {options.Forwarding.DefaultActivityTimeout}).");
         }
 
-        if (options.Secrets.FileRefreshInterval < TimeSpan.Zero)
+        if (options.Secrets.PollInterval <= TimeSpan.Zero)
         {
-            errors.Add($"Gateway:Secrets:FileRefreshInterval must not be negative (was {options.Secrets.FileRefreshInterval}).");
+            errors.Add($"Gateway:Secrets:PollInterval must be positive (was {options.Secrets.PollInterval}).");
         }
+
+        if (options.Secrets.Jitter is < 0 or > 0.5)
+        {
+            errors.Add($"Gateway:Secrets:Jitter must be from 0 to 0.5 (was {options.Secrets.Jitter}).");
+        }
+
+        ValidateVault(options.Vault, errors);
 
         if (errors.Count > 0)
         {
@@ -66,7 +73,9 @@ internal static class GatewaySettingsValidator
             Environment = string.IsNullOrWhiteSpace(options.Environment) ? hostEnvironment.ToLowerInvariant() : options.Environment,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
             DefaultActivityTimeout = options.Forwarding.DefaultActivityTimeout,
-            FileRefreshInterval = options.Secrets.FileRefreshInterval,
+            Secrets = options.Secrets,
+            Vault = options.Vault,
+            SecretReferences = [.. providers.Values.SelectMany(p => p.ApiKeys).Distinct()],
             Providers = providers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             Clients = [.. clients],
             Models = models.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
@@ -77,6 +86,37 @@ internal static class GatewaySettingsValidator
             RateLimiting = options.RateLimiting,
             HighestPrice = prices.Count == 0 ? default : new ModelPrice(prices.Values.Max(p => p.InputPerMillionUsd), prices.Values.Max(p => p.OutputPerMillionUsd)),
         };
+    }
+
+    private static void ValidateVault(VaultOptions vault, List<string> errors)
+    {
+        if (vault.Auth.Method is not ("token" or "approle" or "kubernetes"))
+        {
+            errors.Add($"Gateway:Vault:Auth:Method must be 'token', 'approle' or 'kubernetes' (was '{vault.Auth.Method}').");
+        }
+
+        if (vault.Auth.Method == "approle" && (vault.Auth.RoleId is null || vault.Auth.SecretId is null))
+        {
+            errors.Add("Gateway:Vault:Auth:RoleId and :SecretId must be set (env: or file: references) for the approle method.");
+        }
+
+        if (vault.Auth.Method == "kubernetes" && string.IsNullOrWhiteSpace(vault.Auth.Role))
+        {
+            errors.Add("Gateway:Vault:Auth:Role must name the Vault role for the kubernetes method.");
+        }
+
+        foreach (var (mount, options) in vault.Mounts)
+        {
+            if (options.Version is not (1 or 2))
+            {
+                errors.Add($"Gateway:Vault:Mounts:{mount}:Version must be 1 or 2 (was {options.Version}).");
+            }
+        }
+
+        if (vault.Timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:Vault:Timeout must be positive (was {vault.Timeout}).");
+        }
     }
 
     private static Dictionary<string, ModelRoute> BuildModels(
@@ -145,14 +185,35 @@ internal static class GatewaySettingsValidator
                 continue;
             }
 
-            var keyText = provider.ApiKey ?? $"env:{name.ToUpperInvariant().Replace('-', '_')}_API_KEY";
-            if (!SecretReference.TryParse(keyText, out var reference, out var error))
+            var setting = provider.ApiKeys is null ? $"Gateway:Providers:{name}:ApiKey" : $"Gateway:Providers:{name}:ApiKeys";
+            string[] texts = provider.ApiKeys ?? [provider.ApiKey ?? $"env:{name.ToUpperInvariant().Replace('-', '_')}_API_KEY"];
+            var references = new List<SecretReference>();
+            foreach (var text in texts)
             {
-                errors.Add($"Gateway:Providers:{name}:ApiKey {error}.");
-                continue;
+                if (SecretReference.TryParse(text, out var reference, out var error))
+                {
+                    references.Add(reference!);
+                }
+                else
+                {
+                    errors.Add($"{setting} {error}.");
+                }
             }
 
-            providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), reference!);
+            if (texts.Length == 0)
+            {
+                errors.Add($"{setting} is empty: name at least one key reference.");
+            }
+
+            if (provider.KeySelection is not ("failover" or "round-robin"))
+            {
+                errors.Add($"Gateway:Providers:{name}:KeySelection must be 'failover' or 'round-robin' (was '{provider.KeySelection}').");
+            }
+
+            if (references.Count == texts.Length && texts.Length > 0)
+            {
+                providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), references, provider.KeySelection == "round-robin");
+            }
         }
 
         return providers;

@@ -1,11 +1,19 @@
+using System.Collections.Concurrent;
 using Gateway.Hosting;
 using Gateway.Transforms.Headers;
 
 namespace Gateway.Secrets;
 
-/// <summary>Resolves a provider's key through its <c>Gateway:Providers:{name}:ApiKey</c> reference.</summary>
-internal sealed class VendorKeySource(GatewaySettingsMonitor settings, ISecretStore secrets) : IVendorKeySource
+/// <summary>
+/// Picks the key for a provider's next call from its references: the first usable one (failover) or the next in turn
+/// (round-robin). A key the vendor refused, and that re-reading did not change, is passed over for
+/// <see cref="SecretsOptions.MinRefreshInterval"/>, so failover moves to the next key.
+/// </summary>
+internal sealed class VendorKeySource(GatewaySettingsMonitor settings, SecretCache secrets, TimeProvider time) : IVendorKeySource
 {
+    private readonly ConcurrentDictionary<string, int> _turns = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<SecretReference, DateTimeOffset> _refusedUntil = new();
+
     public async ValueTask<VendorKeyLookup> GetAsync(string provider, CancellationToken cancellationToken)
     {
         if (!settings.Current.Providers.TryGetValue(provider, out var entry))
@@ -13,10 +21,51 @@ internal sealed class VendorKeySource(GatewaySettingsMonitor settings, ISecretSt
             return new VendorKeyLookup(null, $"Provider '{provider}' is not configured under Gateway:Providers.");
         }
 
-        var secret = await secrets.GetAsync(entry.ApiKey, cancellationToken);
-        return secret.Value is not null
-            ? new VendorKeyLookup(secret.Value, null)
-            : new VendorKeyLookup(null, $"{entry.Setting} refers to {entry.ApiKey}, but {secret.Error}.");
+        var keys = entry.ApiKeys;
+        var start = entry.RoundRobin ? (int)((uint)_turns.AddOrUpdate(provider, 0, static (_, turn) => turn + 1) % keys.Count) : 0;
+        var now = time.GetUtcNow();
+        string? firstError = null;
+        VendorKeyLookup? refused = null;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var index = (start + i) % keys.Count;
+            var secret = await secrets.GetAsync(keys[index], cancellationToken);
+            if (secret.Value is null)
+            {
+                firstError ??= $"{entry.Setting} refers to {keys[index]}, but {secret.Error}.";
+                continue;
+            }
+
+            if (_refusedUntil.TryGetValue(keys[index], out var until) && until > now)
+            {
+                refused ??= new VendorKeyLookup(secret.Value, null, index);
+                continue;
+            }
+
+            return new VendorKeyLookup(secret.Value, null, index);
+        }
+
+        // Every usable key was refused recently: try again with one rather than not at all.
+        return refused ?? new VendorKeyLookup(null, firstError);
+    }
+
+    public async Task<bool> RecoverAsync(string provider, VendorKeyLookup used, CancellationToken cancellationToken)
+    {
+        if (used.Value is null || !settings.Current.Providers.TryGetValue(provider, out var entry) || used.Index >= entry.ApiKeys.Count)
+        {
+            return false;
+        }
+
+        var reference = entry.ApiKeys[used.Index];
+        if (await secrets.RefreshIfStaleAsync(reference, used.Value, cancellationToken))
+        {
+            _refusedUntil.TryRemove(reference, out _);
+            return true;
+        }
+
+        _refusedUntil[reference] = time.GetUtcNow() + settings.Current.MinRefreshInterval;
+        // Another key of the provider may still work (failover across an overlapping rotation).
+        return entry.ApiKeys.Count > 1 && (await GetAsync(provider, cancellationToken)).Index != used.Index;
     }
 }
 

@@ -18,11 +18,24 @@ public interface IProviderDirectory
 /// <summary>The outcome of looking up a provider's key.</summary>
 /// <param name="Value">The key, or null when it could not be resolved.</param>
 /// <param name="Problem">Why it could not be resolved (names the setting, never a secret).</param>
-public readonly record struct VendorKeyLookup(string? Value, string? Problem);
+/// <param name="Index">Which of the provider's keys it is.</param>
+public readonly record struct VendorKeyLookup(string? Value, string? Problem, int Index = 0);
 
 /// <summary>Resolves vendor keys from the secret store.</summary>
 public interface IVendorKeySource
 {
-    /// <summary>The current key of the provider.</summary>
+    /// <summary>The key to use for the provider's next call.</summary>
     ValueTask<VendorKeyLookup> GetAsync(string provider, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The vendor refused <paramref name="used"/> (401): re-reads that key once (concurrent callers share the read) and
+    /// answers whether another key is now available to retry with.
+    /// </summary>
+    Task<bool> RecoverAsync(string provider, VendorKeyLookup used, CancellationToken cancellationToken);
 }
+
+/// <summary>The key a request was sent with, for recovery after a vendor 401.</summary>
+public sealed record VendorKeyFeature(string Provider, IVendorAdapter Vendor, VendorKeyLookup Key);
+
+/// <summary>Set when the vendor answered 401: its body was held back so the host can retry or answer vendor_auth_failed.</summary>
+public sealed record VendorAuthFailureFeature(string Provider, int Status, string? Message);

@@ -31,5 +31,7 @@ internal sealed class VendorHeadersTransformProvider(IProviderDirectory provider
         context.UseDefaultForwarders = false;
         context.RequestTransforms.Add(new CallerCredentialsTransform(VendorCredentialHeaders));
         context.RequestTransforms.Add(new VendorKeyTransform(providers, keys));
+        // First of the response transforms, so a task route's translation never sees a 401 the host will retry.
+        context.ResponseTransforms.Insert(0, new VendorAuthFailureTransform());
     }
 }

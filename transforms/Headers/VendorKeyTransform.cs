@@ -30,6 +30,7 @@ internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKe
         }
 
         binding.Vendor.ApplyCredentials(context.ProxyRequest.Headers, key.Value);
+        httpContext.Features.Set(new VendorKeyFeature(binding.Name, binding.Vendor, key));
     }
 
     private static void Fail(HttpContext context, string detail)

@@ -26,7 +26,8 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var http = context.HttpContext;
-        if (http.Features.Get<TaskCall>() is not { } call || context.ProxyResponse is not { } vendorResponse)
+        if (http.Features.Get<TaskCall>() is not { } call || context.ProxyResponse is not { } vendorResponse
+            || http.Features.Get<Headers.VendorAuthFailureFeature>() is not null)
         {
             return;
         }

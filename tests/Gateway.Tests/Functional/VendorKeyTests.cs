@@ -21,7 +21,7 @@ public sealed class VendorKeyTests
         _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
         {
             o["Gateway"]!["Providers"]!["cohere"]!["ApiKey"] = "env:" + _unsetVariable;
-            o["Gateway"]!["Secrets"] = new JsonObject { ["FileRefreshInterval"] = "00:00:00" };
+            o["Gateway"]!["Secrets"] = new JsonObject { ["PollInterval"] = "00:00:00.100" };
         });
         foreach (var vendor in VendorCase.All)
         {
@@ -56,9 +56,12 @@ public sealed class VendorKeyTests
         await File.WriteAllTextAsync(Path.Combine(_gateway.ConfigDirectory, "anthropic.key"), rotated);
         _vendors.Anthropic.ResetLogEntries();
 
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, anthropic.GatewayPath, _gateway.ClientKeys["team-a"], anthropic.RequestBody));
-
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(_vendors.Anthropic.LogEntries.Single().RequestMessage!.Headers!["x-api-key"].Single(), Is.EqualTo(rotated));
+        // The poller reads the file again every 100 ms here; the next request after that uses the new key.
+        await GatewayHost.WaitUntilAsync(async () =>
+        {
+            using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, anthropic.GatewayPath, _gateway.ClientKeys["team-a"], anthropic.RequestBody));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            return _vendors.Anthropic.LogEntries.Last().RequestMessage!.Headers!["x-api-key"].Single() == rotated;
+        }, "the rotated file key is used");
     }
 }

@@ -41,7 +41,7 @@ public sealed class GatewaySettingsValidatorTests
         {
             ["Gateway:Providers:openai:Vendor"] = "openai",
             ["Gateway:Providers:palm:Vendor"] = "palm",
-            ["Gateway:Providers:cohere:ApiKey"] = "vault:secret/data/ai#cohere",
+            ["Gateway:Providers:cohere:ApiKey"] = "vault:secret#cohere",
             ["Gateway:Providers:anthropic:ApiKey"] = "ANTHROPIC_API_KEY",
             ["Gateway:Clients:team-a:KeySha256"] = "not-a-hash",
             ["Gateway:Clients:team-b:KeySha256"] = Hash,
@@ -55,8 +55,8 @@ public sealed class GatewaySettingsValidatorTests
         Assert.That(errors, Is.EquivalentTo(new[]
         {
             "Gateway:Providers:palm:Vendor 'palm' is not a known vendor (known: openai, anthropic, cohere).",
-            "Gateway:Providers:cohere:ApiKey uses vault:, which this build does not read yet: use env: or file:.",
-            "Gateway:Providers:anthropic:ApiKey is not a secret reference: write env:NAME or file:/path.",
+            "Gateway:Providers:cohere:ApiKey is not a Vault reference: write vault:mount/path#field.",
+            "Gateway:Providers:anthropic:ApiKey is not a secret reference: write env:NAME, file:/path or vault:mount/path#field.",
             "Gateway:Clients:team-a:KeySha256 must be the 64-character hex SHA-256 of the client's key (run 'keys new --client team-a').",
             "Gateway:Clients:team-b:Providers names 'mistral', which is not under Gateway:Providers (known: openai).",
             "Gateway:Clients:team-c:KeySha256 is the same as Gateway:Clients:team-b:KeySha256: every client needs its own key.",

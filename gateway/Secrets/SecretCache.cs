@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using Gateway.Hosting;
+
+namespace Gateway.Secrets;
+
+/// <summary>
+/// The resolved value of every secret reference. Requests read the cache (no I/O on the hot path once a secret is
+/// resolved); the poller and vendor-401 recovery refresh it. A refresh that fails keeps the last good value and records
+/// the error for readiness; concurrent refreshes of one reference share a single read.
+/// </summary>
+public sealed partial class SecretCache : ISecretStore
+{
+    private readonly ISecretSource[] _sources;
+    private readonly GatewaySettingsMonitor _settings;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SecretCache> _logger;
+    private readonly ConcurrentDictionary<SecretReference, Entry> _entries = new();
+    private readonly ConcurrentDictionary<SecretReference, Lazy<Task<bool>>> _inFlight = new();
+
+    public SecretCache(IEnumerable<ISecretSource> sources, GatewaySettingsMonitor settings, TimeProvider time, ILogger<SecretCache> logger)
+    {
+        _sources = [.. sources];
+        _settings = settings;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Every value the cache holds or has held: what log redaction must hide.</summary>
+    public IEnumerable<string> KnownValues => _entries.Values.SelectMany(e => e.History);
+
+    /// <summary>Raised when any value changes (a rotation arrived).</summary>
+    public event Action? Changed;
+
+    public async ValueTask<SecretResult> GetAsync(SecretReference reference, CancellationToken cancellationToken)
+    {
+        if (_entries.TryGetValue(reference, out var entry) && entry.Value is { } value)
+        {
+            return SecretResult.Found(value);
+        }
+
+        await RefreshAsync(reference, cancellationToken);
+        entry = _entries[reference];
+        return entry.Value is { } fresh ? SecretResult.Found(fresh) : SecretResult.Missing(entry.Error ?? "not resolved yet");
+    }
+
+    /// <summary>Reads the secret again (shared with any read already under way); true when its value changed.</summary>
+    public Task<bool> RefreshAsync(SecretReference reference, CancellationToken cancellationToken)
+    {
+        var flight = _inFlight.GetOrAdd(reference, r => new Lazy<Task<bool>>(() => ReadAsync(r)));
+        return flight.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// After a vendor refused <paramref name="usedValue"/>: true when the reference now holds another value, reading it
+    /// again unless it was force-read within <see cref="SecretsOptions.MinRefreshInterval"/>.
+    /// </summary>
+    public async Task<bool> RefreshIfStaleAsync(SecretReference reference, string usedValue, CancellationToken cancellationToken)
+    {
+        var entry = _entries.GetOrAdd(reference, _ => new Entry());
+        if (entry.Value is { } current && current != usedValue)
+        {
+            return true;
+        }
+
+        var now = _time.GetUtcNow();
+        var last = entry.LastForced;
+        if (last is null || now - last.Value >= _settings.Current.MinRefreshInterval || _inFlight.ContainsKey(reference))
+        {
+            entry.LastForced = now;
+            await RefreshAsync(reference, cancellationToken);
+        }
+
+        return entry.Value is { } after && after != usedValue;
+    }
+
+    /// <summary>The state of each reference, for readiness: resolved at least once, and the last error if the last read failed.</summary>
+    public IReadOnlyList<(SecretReference Reference, bool Resolved, string? Error)> Status(IEnumerable<SecretReference> references)
+        => [.. references.Select(r => _entries.TryGetValue(r, out var e) ? (r, e.Value is not null, e.Error) : (r, false, "not read yet"))];
+
+    private async Task<bool> ReadAsync(SecretReference reference)
+    {
+        var entry = _entries.GetOrAdd(reference, _ => new Entry());
+        try
+        {
+            var source = _sources.FirstOrDefault(s => s.Handles(reference))
+                ?? throw new SecretUnavailableException($"{reference} has no source");
+            var fetched = await source.FetchAsync(reference, CancellationToken.None);
+            var changed = entry.Value != fetched.Value;
+            if (changed && entry.Value is not null)
+            {
+                Log.Rotated(_logger, reference.Text, fetched.Version);
+            }
+
+            entry.Set(fetched);
+            if (changed)
+            {
+                Changed?.Invoke();
+            }
+
+            return changed;
+        }
+        catch (Exception ex) when (ex is SecretUnavailableException or HttpRequestException or TaskCanceledException or IOException)
+        {
+            entry.Error = ex is SecretUnavailableException ? ex.Message : $"{reference} cannot be read ({ex.GetType().Name})";
+            Log.ReadFailed(_logger, reference.Text, entry.Error, entry.Value is not null);
+            return false;
+        }
+        finally
+        {
+            _inFlight.TryRemove(reference, out _);
+        }
+    }
+
+    private sealed class Entry
+    {
+        private volatile string? _value;
+
+        public string? Value => _value;
+
+        public string? Version { get; private set; }
+
+        public string? Error { get; set; }
+
+        public DateTimeOffset? LastForced { get; set; }
+
+        /// <summary>The values this reference has had (bounded), so a rotated-out key is still redacted from logs.</summary>
+        public List<string> History { get; } = [];
+
+        public void Set(SecretFetch fetched)
+        {
+            lock (History)
+            {
+                if (!History.Contains(fetched.Value))
+                {
+                    History.Add(fetched.Value);
+                    if (History.Count > 8)
+                    {
+                        History.RemoveAt(0);
+                    }
+                }
+            }
+
+            Version = fetched.Version;
+            Error = null;
+            _value = fetched.Value;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Secret {Reference} rotated (version {Version}); new requests use the new value")]
+        public static partial void Rotated(ILogger logger, string reference, string version);
+
+        [LoggerMessage(2, LogLevel.Warning, "Secret {Reference} could not be read: {Error} (last good value kept: {KeptLastGood})")]
+        public static partial void ReadFailed(ILogger logger, string reference, string error, bool keptLastGood);
+    }
+}

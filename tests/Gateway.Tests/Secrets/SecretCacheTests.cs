@@ -1,0 +1,181 @@
+using Gateway.Hosting;
+using Gateway.Secrets;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Secrets;
+
+public sealed class SecretCacheTests
+{
+    private FakeTimeProvider _time = null!;
+    private GatewaySettingsMonitor _settings = null!;
+    private CountingSource _counting = null!;
+    private SecretCache _cache = null!;
+    private string _directory = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _time = new FakeTimeProvider();
+        _settings = TestSettings.Monitor(new() { ["Gateway:Secrets:MinRefreshInterval"] = "00:00:05" }, _time);
+        _counting = new CountingSource();
+        _cache = new SecretCache([new EnvironmentSecretSource(), new FileSecretSource(), _counting], _settings, _time, NullLogger<SecretCache>.Instance);
+        _directory = Directory.CreateTempSubdirectory("secrets-").FullName;
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _settings.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static SecretReference Parse(string text)
+    {
+        Assert.That(SecretReference.TryParse(text, out var reference, out var error), Is.True, error);
+        return reference!;
+    }
+
+    [Test]
+    public async Task File_RotatedValue_IsServedAfterTheNextRefresh()
+    {
+        var path = Path.Combine(_directory, "key");
+        await File.WriteAllTextAsync(path, "v1\n");
+        var reference = Parse("file:" + path);
+
+        Assert.That((await _cache.GetAsync(reference, default)).Value, Is.EqualTo("v1"), "trailing newline trimmed");
+        await File.WriteAllTextAsync(path, "v2");
+        Assert.That((await _cache.GetAsync(reference, default)).Value, Is.EqualTo("v1"), "served from the cache until a refresh");
+        Assert.That(await _cache.RefreshAsync(reference, default), Is.True);
+        Assert.That((await _cache.GetAsync(reference, default)).Value, Is.EqualTo("v2"));
+        Assert.That(_cache.KnownValues, Is.SupersetOf(new[] { "v1", "v2" }), "both are redacted from logs");
+    }
+
+    [Test]
+    public async Task File_RemovedDuringRotation_KeepsLastGoodValue_AndReportsIt()
+    {
+        var path = Path.Combine(_directory, "key");
+        await File.WriteAllTextAsync(path, "v1");
+        var reference = Parse("file:" + path);
+        await _cache.GetAsync(reference, default);
+
+        File.Delete(path);
+        Assert.That(await _cache.RefreshAsync(reference, default), Is.False);
+        Assert.That((await _cache.GetAsync(reference, default)).Value, Is.EqualTo("v1"));
+        var status = _cache.Status([reference]).Single();
+        Assert.That(status.Resolved, Is.True);
+        Assert.That(status.Error, Does.Contain("cannot be read").And.Not.Contain("v1"));
+    }
+
+    [Test]
+    public async Task File_MissingOrEmpty_ExplainsWithoutValue()
+    {
+        var missing = await _cache.GetAsync(Parse("file:" + Path.Combine(_directory, "absent")), default);
+        Assert.That(missing.Value, Is.Null);
+        Assert.That(missing.Error, Does.StartWith("file ").And.Contain("absent").And.Contain("cannot be read"));
+
+        var path = Path.Combine(_directory, "empty");
+        await File.WriteAllTextAsync(path, "  \n");
+        Assert.That((await _cache.GetAsync(Parse("file:" + path), default)).Error, Is.EqualTo($"file {path} is empty"));
+    }
+
+    [Test]
+    public async Task Environment_SetAndUnset()
+    {
+        var name = "GWTEST_SECRET_" + Guid.NewGuid().ToString("N");
+        var reference = Parse("env:" + name);
+        Assert.That((await _cache.GetAsync(reference, default)).Error, Is.EqualTo($"environment variable {name} is not set"));
+
+        Environment.SetEnvironmentVariable(name, " sk-value ");
+        try
+        {
+            Assert.That((await _cache.GetAsync(reference, default)).Value, Is.EqualTo("sk-value"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+    }
+
+    [Test]
+    public async Task ConcurrentRefreshes_ShareOneRead()
+    {
+        var reference = Parse("vault:secret/ai#key");
+        _counting.Gate = new TaskCompletionSource();
+        var refreshes = Enumerable.Range(0, 50).Select(_ => _cache.RefreshAsync(reference, default)).ToList();
+        _counting.Gate.SetResult();
+        await Task.WhenAll(refreshes);
+        Assert.That(_counting.Reads, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task RefreshIfStale_ReadsAgainAtMostOncePerMinInterval()
+    {
+        var reference = Parse("vault:secret/ai#key");
+        _counting.Value = "old";
+        await _cache.GetAsync(reference, default);
+        Assert.That(_counting.Reads, Is.EqualTo(1));
+
+        Assert.That(await _cache.RefreshIfStaleAsync(reference, "old", default), Is.False, "unchanged");
+        Assert.That(await _cache.RefreshIfStaleAsync(reference, "old", default), Is.False);
+        Assert.That(_counting.Reads, Is.EqualTo(2), "the second 401 within 5 s does not read again");
+
+        _counting.Value = "new";
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.That(await _cache.RefreshIfStaleAsync(reference, "old", default), Is.True);
+        Assert.That(await _cache.RefreshIfStaleAsync(reference, "old", default), Is.True, "already rotated: no read needed");
+        Assert.That(_counting.Reads, Is.EqualTo(3));
+    }
+
+    [TestCase("env:OPENAI_API_KEY", true)]
+    [TestCase("file:/run/secrets/openai", true)]
+    [TestCase("vault:secret/ai/openai#api_key", true)]
+    [TestCase("vault:secret#api_key", false)]
+    [TestCase("vault:secret/ai/openai", false)]
+    [TestCase("vault:secret/ai/openai#", false)]
+    [TestCase("sk-live-abc", false)]
+    [TestCase("env:", false)]
+    [TestCase(":x", false)]
+    [TestCase("aws:openai", false)]
+    public void TryParse_Shapes(string text, bool valid)
+        => Assert.That(SecretReference.TryParse(text, out _, out _), Is.EqualTo(valid));
+
+    [Test]
+    public void TryParse_Vault_SplitsMountPathAndField()
+    {
+        var reference = (VaultSecretReference)Parse("vault:kv/teams/ai/openai#api_key");
+        Assert.That((reference.Mount, reference.Path, reference.Field), Is.EqualTo(("kv", "teams/ai/openai", "api_key")));
+    }
+
+    [Test]
+    public void TryParse_Error_DoesNotEchoTheValue()
+    {
+        SecretReference.TryParse("sk-live-abc123", out _, out var error);
+        Assert.That(error, Does.Not.Contain("sk-live-abc123"));
+    }
+
+    private sealed class CountingSource : ISecretSource
+    {
+        private int _reads;
+
+        public int Reads => _reads;
+
+        public string Value { get; set; } = "value";
+
+        public TaskCompletionSource? Gate { get; set; }
+
+        public bool Handles(SecretReference reference) => reference is VaultSecretReference;
+
+        public async Task<SecretFetch> FetchAsync(SecretReference reference, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            if (Gate is not null)
+            {
+                await Gate.Task;
+            }
+
+            return new SecretFetch(Value, "1");
+        }
+    }
+}
