@@ -50,7 +50,8 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string> vendorAddresses, Action<JsonObject>? editProxy = null, Action<JsonObject>? editOverrides = null)
+    public static async Task<GatewayHost> StartAsync(
+        IReadOnlyDictionary<string, string> vendorAddresses, Action<JsonObject>? editProxy = null, Action<JsonObject>? editOverrides = null, Action<WebApplicationBuilder>? configure = null)
     {
         var directory = Directory.CreateTempSubdirectory("gateway-test-").FullName;
         foreach (var file in Directory.GetFiles(RepoPaths.Config, "*.json"))
@@ -114,6 +115,7 @@ public sealed class GatewayHost : IAsyncDisposable
                 builder.Logging.ClearProviders();
                 builder.Logging.AddProvider(logs);
                 builder.Logging.SetMinimumLevel(LogLevel.Trace);
+                configure?.Invoke(builder);
             });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
