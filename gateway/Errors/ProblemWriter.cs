@@ -9,7 +9,7 @@ namespace Gateway.Errors;
 /// Writes RFC 9457 problem+json with the fields a support escalation needs: code, requestId (trace id), timestamp,
 /// service, endpoint and environment; validation problems add <c>errors</c>, every field at fault.
 /// </summary>
-public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time) : IProblemResponder
+public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time, Gateway.Secrets.SecretRegistry secrets) : IProblemResponder
 {
     public const string ContentType = "application/problem+json";
 
@@ -47,7 +47,7 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
         json.WriteString("type", error.Code.Type);
         json.WriteString("title", error.Code.Title);
         json.WriteNumber("status", error.Code.Status);
-        json.WriteString("detail", error.Detail);
+        json.WriteString("detail", secrets.Redact(error.Detail));
         json.WriteString("code", error.Code.Code);
         json.WriteString("requestId", context.TraceIdentifier);
         json.WriteString("timestamp", time.GetUtcNow().UtcDateTime);

@@ -22,8 +22,12 @@ public static class GatewayApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayConfigFiles();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        var secrets = new SecretRegistry();
+        builder.Services.AddSingleton(secrets);
         builder.Services.AddGateway(builder.Configuration);
         configure?.Invoke(builder);
+        // Last, so providers added by the host or by tests are wrapped too.
+        RedactingLoggerProvider.WrapAll(builder.Services, secrets);
 
         var app = builder.Build();
         // Fail start-up on invalid settings, with every error listed, rather than on the first request.
@@ -58,7 +62,10 @@ public static class GatewayApp
             .AddVendorTransforms();
 
         services.AddGatewayLimiting(configuration);
-        services.AddOpenTelemetry().WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        services.AddOpenTelemetry().WithTracing(tracing => tracing
+            .AddAspNetCoreInstrumentation()
+            .AddHttpClientInstrumentation()
+            .AddProcessor(sp => new RedactingActivityProcessor(sp.GetRequiredService<SecretRegistry>())));
         services.AddGatewayHealth();
         return services;
     }

@@ -17,8 +17,11 @@ public sealed partial class SecretCache : ISecretStore
     private readonly ConcurrentDictionary<SecretReference, Entry> _entries = new();
     private readonly ConcurrentDictionary<SecretReference, Lazy<Task<bool>>> _inFlight = new();
 
-    public SecretCache(IEnumerable<ISecretSource> sources, GatewaySettingsMonitor settings, TimeProvider time, ILogger<SecretCache> logger)
+    private readonly SecretRegistry? _registry;
+
+    public SecretCache(IEnumerable<ISecretSource> sources, GatewaySettingsMonitor settings, TimeProvider time, ILogger<SecretCache> logger, SecretRegistry? registry = null)
     {
+        _registry = registry;
         _sources = [.. sources];
         _settings = settings;
         _time = time;
@@ -85,6 +88,7 @@ public sealed partial class SecretCache : ISecretStore
             var source = _sources.FirstOrDefault(s => s.Handles(reference))
                 ?? throw new SecretUnavailableException($"{reference} has no source");
             var fetched = await source.FetchAsync(reference, CancellationToken.None);
+            _registry?.Add(fetched.Value);
             var changed = entry.Value != fetched.Value;
             if (changed && entry.Value is not null)
             {

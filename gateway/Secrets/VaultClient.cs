@@ -23,8 +23,11 @@ public sealed partial class VaultClient : IDisposable
     private readonly SemaphoreSlim _login = new(1, 1);
     private volatile VaultToken? _token;
 
-    public VaultClient(GatewaySettingsMonitor settings, TimeProvider time, ILogger<VaultClient> logger, HttpMessageHandler? handler = null)
+    private readonly SecretRegistry? _registry;
+
+    public VaultClient(GatewaySettingsMonitor settings, TimeProvider time, ILogger<VaultClient> logger, SecretRegistry? registry = null, HttpMessageHandler? handler = null)
     {
+        _registry = registry;
         _settings = settings;
         _time = time;
         _logger = logger;
@@ -243,6 +246,7 @@ public sealed partial class VaultClient : IDisposable
 
     private VaultToken NewToken(string value, long ttlSeconds, bool renewable)
     {
+        _registry?.Add(value);
         var now = _time.GetUtcNow();
         // A ttl of 0 is a root or non-expiring token: nothing to renew.
         return ttlSeconds <= 0
@@ -257,7 +261,9 @@ public sealed partial class VaultClient : IDisposable
             throw new SecretUnavailableException($"{setting} {error ?? "must be an env: or file: reference"}");
         }
 
-        return (await _bootstrap.First(s => s.Handles(reference!)).FetchAsync(reference!, cancellationToken)).Value;
+        var value = (await _bootstrap.First(s => s.Handles(reference!)).FetchAsync(reference!, cancellationToken)).Value;
+        _registry?.Add(value);
+        return value;
     }
 
     public void Dispose()
