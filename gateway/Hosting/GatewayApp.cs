@@ -48,6 +48,7 @@ public static class GatewayApp
         services.AddSingleton<ISecretSource, FileSecretSource>();
         services.AddSingleton<ISecretSource, VaultSecretSource>();
         services.AddSingleton<VaultClient>();
+        services.AddSingleton<SecretMetrics>();
         services.AddSingleton<SecretCache>();
         services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SecretCache>());
         services.AddSingleton<SecretPoller>();

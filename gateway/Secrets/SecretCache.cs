@@ -18,10 +18,14 @@ public sealed partial class SecretCache : ISecretStore
     private readonly ConcurrentDictionary<SecretReference, Lazy<Task<bool>>> _inFlight = new();
 
     private readonly SecretRegistry? _registry;
+    private readonly SecretMetrics? _metrics;
 
-    public SecretCache(IEnumerable<ISecretSource> sources, GatewaySettingsMonitor settings, TimeProvider time, ILogger<SecretCache> logger, SecretRegistry? registry = null)
+    public SecretCache(
+        IEnumerable<ISecretSource> sources, GatewaySettingsMonitor settings, TimeProvider time, ILogger<SecretCache> logger,
+        SecretRegistry? registry = null, SecretMetrics? metrics = null)
     {
         _registry = registry;
+        _metrics = metrics;
         _sources = [.. sources];
         _settings = settings;
         _time = time;
@@ -93,6 +97,7 @@ public sealed partial class SecretCache : ISecretStore
             if (changed && entry.Value is not null)
             {
                 Log.Rotated(_logger, reference.Text, fetched.Version);
+                _metrics?.Rotated(reference);
             }
 
             entry.Set(fetched);
@@ -107,6 +112,7 @@ public sealed partial class SecretCache : ISecretStore
         {
             entry.Error = ex is SecretUnavailableException ? ex.Message : $"{reference} cannot be read ({ex.GetType().Name})";
             Log.ReadFailed(_logger, reference.Text, entry.Error, entry.Value is not null);
+            _metrics?.ReadFailed(reference, entry.Value is not null);
             return false;
         }
         finally

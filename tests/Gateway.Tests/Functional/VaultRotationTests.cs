@@ -162,6 +162,23 @@ public sealed class VaultRotationTests
     {
         VendorAccepts(OldKey);
         await StartGatewayAsync();
+        var failures = new List<(long Value, string? Reference)>();
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "gateway.secret.read.failures")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            lock (failures)
+            {
+                failures.Add((value, tags.ToArray().Single(t => t.Key == "secret.reference").Value as string));
+            }
+        });
+        meters.Start();
         _vault.State(state);
         await (state == "slow" ? PollOnceWithSlowVaultAsync() : PollOnceAsync());
 
@@ -175,6 +192,10 @@ public sealed class VaultRotationTests
         var secrets = readiness.GetProperty("checks").GetProperty("secrets");
         Assert.That(secrets.GetProperty("status").GetString(), Is.EqualTo("Degraded"));
         Assert.That(secrets.GetProperty("description").GetString(), Does.Contain("vault:secret/ai/openai#api_key").And.Contain(reported).And.Not.Contain(OldKey));
+        lock (failures)
+        {
+            Assert.That(failures, Has.Some.EqualTo((1L, (string?)"vault:secret/ai/openai#api_key")), "the failure is counted");
+        }
 
         _vault.State("v1");
         await PollOnceAsync();
