@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 
 namespace Gateway.Transforms.Streaming;
 
@@ -13,9 +12,7 @@ public delegate void SseEventHandler(string? eventName, ReadOnlySpan<byte> data)
 public sealed class SseEventParser
 {
     private readonly ArrayBufferWriter<byte> _line = new(1024);
-    private readonly ArrayBufferWriter<byte> _data = new(1024);
-    private string? _eventName;
-    private bool _hasData;
+    private readonly SseEventBuilder _event = new();
 
     /// <summary>False once the input was found not to be SSE (an over-long line); nothing more is parsed.</summary>
     public bool Healthy { get; private set; } = true;
@@ -39,63 +36,28 @@ public sealed class SseEventParser
                 line = line[..^1];
             }
 
-            Line(line, onEvent);
+            if (!line.IsEmpty)
+            {
+                _event.Field(line);
+            }
+            else if (_event.HasEvent)
+            {
+                onEvent(_event.EventName, _event.Data);
+                _event.Reset();
+            }
+
             _line.ResetWrittenCount();
         }
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        if (_line.WrittenCount + bytes.Length > SseReader.MaxEventBytes)
+        if (_line.WrittenCount + bytes.Length > SseReader.MaxEventBytes || _event.Size > SseReader.MaxEventBytes)
         {
             Healthy = false;
             return;
         }
 
         _line.Write(bytes);
-    }
-
-    private void Line(ReadOnlySpan<byte> line, SseEventHandler onEvent)
-    {
-        if (line.IsEmpty)
-        {
-            if (_hasData || _eventName is not null)
-            {
-                onEvent(_eventName, _data.WrittenSpan);
-            }
-
-            _eventName = null;
-            _hasData = false;
-            _data.ResetWrittenCount();
-            return;
-        }
-
-        if (line[0] == (byte)':')
-        {
-            return;
-        }
-
-        var colon = line.IndexOf((byte)':');
-        var name = colon < 0 ? line : line[..colon];
-        var value = colon < 0 ? default : line[(colon + 1)..];
-        if (!value.IsEmpty && value[0] == (byte)' ')
-        {
-            value = value[1..];
-        }
-
-        if (name.SequenceEqual("data"u8))
-        {
-            if (_hasData)
-            {
-                _data.Write("\n"u8);
-            }
-
-            _data.Write(value);
-            _hasData = true;
-        }
-        else if (name.SequenceEqual("event"u8))
-        {
-            _eventName = Encoding.UTF8.GetString(value);
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Text;
 using Gateway.Transforms.Vendors;
 
 namespace Gateway.Transforms.Streaming;
@@ -16,9 +15,7 @@ public sealed class SseReader : IAsyncDisposable
     public const int MaxEventBytes = 1024 * 1024;
 
     private readonly PipeReader _reader;
-    private readonly ArrayBufferWriter<byte> _data = new(4096);
-    private readonly List<(byte[] Bytes, string Name)> _names = [];
-    private bool _hasData;
+    private readonly SseEventBuilder _event = new();
     private bool _ended;
 
     public SseReader(Stream stream)
@@ -27,17 +24,15 @@ public sealed class SseReader : IAsyncDisposable
     }
 
     /// <summary>The name of the current event (<c>event:</c> field), or null when it had none.</summary>
-    public string? EventName { get; private set; }
+    public string? EventName => _event.EventName;
 
     /// <summary>The data of the current event.</summary>
-    public ReadOnlySpan<byte> Data => _data.WrittenSpan;
+    public ReadOnlySpan<byte> Data => _event.Data;
 
     /// <summary>Advances to the next event; false at the end of the stream.</summary>
     public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
     {
-        EventName = null;
-        _data.ResetWrittenCount();
-        _hasData = false;
+        _event.Reset();
         while (!_ended)
         {
             var result = await _reader.ReadAsync(cancellationToken);
@@ -50,7 +45,6 @@ public sealed class SseReader : IAsyncDisposable
             }
 
             _reader.AdvanceTo(buffer.Start, buffer.End);
-
             if (result.IsCompleted)
             {
                 _ended = true;
@@ -66,11 +60,19 @@ public sealed class SseReader : IAsyncDisposable
 
     private bool TryReadEvent(ref ReadOnlySequence<byte> buffer)
     {
-        while (TryReadLine(ref buffer, out var line))
+        while (buffer.PositionOf((byte)'\n') is { } end)
         {
+            var slice = buffer.Slice(0, end);
+            ReadOnlySpan<byte> line = slice.IsSingleSegment ? slice.FirstSpan : slice.ToArray();
+            buffer = buffer.Slice(buffer.GetPosition(1, end));
+            if (!line.IsEmpty && line[^1] == (byte)'\r')
+            {
+                line = line[..^1];
+            }
+
             if (line.IsEmpty)
             {
-                if (_hasData || EventName is not null)
+                if (_event.HasEvent)
                 {
                     return true;
                 }
@@ -78,85 +80,14 @@ public sealed class SseReader : IAsyncDisposable
                 continue;
             }
 
-            Field(line);
-            if (_data.WrittenCount > MaxEventBytes)
+            _event.Field(line);
+            if (_event.Size > MaxEventBytes)
             {
                 throw new VendorFormatException($"an SSE event is larger than {MaxEventBytes} bytes");
             }
         }
 
         return false;
-    }
-
-    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySpan<byte> line)
-    {
-        var end = buffer.PositionOf((byte)'\n');
-        if (end is null)
-        {
-            line = default;
-            return false;
-        }
-
-        var slice = buffer.Slice(0, end.Value);
-        line = slice.IsSingleSegment ? slice.FirstSpan : slice.ToArray();
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
-
-        buffer = buffer.Slice(buffer.GetPosition(1, end.Value));
-        return true;
-    }
-
-    private void Field(ReadOnlySpan<byte> line)
-    {
-        if (line[0] == (byte)':')
-        {
-            return; // comment (keep-alive)
-        }
-
-        var colon = line.IndexOf((byte)':');
-        var name = colon < 0 ? line : line[..colon];
-        var value = colon < 0 ? default : line[(colon + 1)..];
-        if (!value.IsEmpty && value[0] == (byte)' ')
-        {
-            value = value[1..];
-        }
-
-        if (name.SequenceEqual("data"u8))
-        {
-            if (_hasData)
-            {
-                _data.Write("\n"u8);
-            }
-
-            _data.Write(value);
-            _hasData = true;
-        }
-        else if (name.SequenceEqual("event"u8))
-        {
-            EventName = Name(value);
-        }
-    }
-
-    // Vendors repeat a handful of event names: reuse the string rather than allocate one per event.
-    private string Name(ReadOnlySpan<byte> value)
-    {
-        foreach (var (bytes, known) in _names)
-        {
-            if (value.SequenceEqual(bytes))
-            {
-                return known;
-            }
-        }
-
-        var name = Encoding.UTF8.GetString(value);
-        if (_names.Count < 32)
-        {
-            _names.Add((value.ToArray(), name));
-        }
-
-        return name;
     }
 
     public ValueTask DisposeAsync() => _reader.CompleteAsync();

@@ -3,9 +3,83 @@ using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors;
 
+/// <summary>How a vendor spells the shared parts of a chat request.</summary>
+/// <param name="MaxTokensField">The output-token limit's field.</param>
+/// <param name="SystemAsMessage">System instruction as the first message (else a top-level <c>system</c>).</param>
+/// <param name="HasJsonMode">Whether <c>response_format: json_object</c> exists.</param>
+/// <param name="AsksForStreamUsage">Whether usage must be asked for in a stream (<c>stream_options.include_usage</c>).</param>
+internal readonly record struct ChatRequestShape(string MaxTokensField, bool SystemAsMessage, bool HasJsonMode, bool AsksForStreamUsage);
+
+/// <summary><c>Authorization: Bearer</c> keys (OpenAI, Cohere).</summary>
+internal static class BearerAuth
+{
+    public static readonly string[] Headers = ["Authorization"];
+
+    public static void Apply(System.Net.Http.Headers.HttpRequestHeaders headers, string apiKey)
+        => headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+}
+
 /// <summary>JSON helpers shared by the adapters.</summary>
 internal static class VendorJson
 {
+    /// <summary>
+    /// The chat request body the three vendors share the shape of: model, messages, an output-token limit, temperature,
+    /// JSON mode and streaming, each spelt the vendor's way.
+    /// </summary>
+    public static byte[] WriteChatRequest(VendorRequest request, ChatRequestShape shape) => Write(json =>
+    {
+        json.WriteString("model", request.Model);
+        json.WriteNumber(shape.MaxTokensField, request.MaxTokens);
+        if (!shape.SystemAsMessage && request.System is not null)
+        {
+            json.WriteString("system", request.System);
+        }
+
+        WriteMessages(json, request, shape.SystemAsMessage);
+        if (request.Temperature is { } temperature)
+        {
+            json.WriteNumber("temperature", temperature);
+        }
+
+        if (request.Json && shape.HasJsonMode)
+        {
+            json.WriteStartObject("response_format");
+            json.WriteString("type", "json_object");
+            json.WriteEndObject();
+        }
+
+        if (request.Stream)
+        {
+            json.WriteBoolean("stream", true);
+            if (shape.AsksForStreamUsage)
+            {
+                json.WriteStartObject("stream_options");
+                json.WriteBoolean("include_usage", true);
+                json.WriteEndObject();
+            }
+        }
+    });
+
+    /// <summary>The concatenated text of an array of content blocks (<c>{"type": "text", "text": …}</c>).</summary>
+    public static string TextBlocks(JsonElement blocks)
+    {
+        if (blocks.ValueKind != JsonValueKind.Array)
+        {
+            return "";
+        }
+
+        var text = new System.Text.StringBuilder();
+        foreach (var block in blocks.EnumerateArray())
+        {
+            if (block.String("type") == "text")
+            {
+                text.Append(block.String("text"));
+            }
+        }
+
+        return text.ToString();
+    }
+
     public static byte[] Write(Action<Utf8JsonWriter> write)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);

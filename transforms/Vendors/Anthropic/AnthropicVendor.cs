@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Gateway.Transforms.Schema;
 
@@ -15,6 +14,8 @@ public sealed class AnthropicVendor : IVendorAdapter
 
     private const string VersionHeader = "anthropic-version";
     private static readonly string[] Headers = ["x-api-key"];
+
+    private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: false, HasJsonMode: false, AsksForStreamUsage: false);
 
     public string Name => VendorName;
 
@@ -34,26 +35,7 @@ public sealed class AnthropicVendor : IVendorAdapter
     }
 
     // Anthropic has no JSON mode: the format instruction in the system prompt asks for JSON, and the gateway checks it parses.
-    public byte[] WriteRequest(VendorRequest request) => VendorJson.Write(json =>
-    {
-        json.WriteString("model", request.Model);
-        json.WriteNumber("max_tokens", request.MaxTokens);
-        if (request.System is not null)
-        {
-            json.WriteString("system", request.System);
-        }
-
-        VendorJson.WriteMessages(json, request, systemAsMessage: false);
-        if (request.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature", temperature);
-        }
-
-        if (request.Stream)
-        {
-            json.WriteBoolean("stream", true);
-        }
-    });
+    public byte[] WriteRequest(VendorRequest request) => VendorJson.WriteChatRequest(request, Shape);
 
     public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
     {
@@ -65,24 +47,16 @@ public sealed class AnthropicVendor : IVendorAdapter
             throw new VendorFormatException("the response is not a message with content");
         }
 
-        var text = new StringBuilder();
-        foreach (var block in content.EnumerateArray())
-        {
-            if (block.String("type") == "text")
-            {
-                text.Append(block.String("text"));
-            }
-        }
-
+        var text = VendorJson.TextBlocks(content);
         var usage = root.Child("usage");
         var finish = MapFinish(root.String("stop_reason"));
         return new VendorResponse(
             root.String("id"),
             root.String("model"),
-            text.ToString(),
+            text,
             finish ?? FinishReasons.Stop,
             usage.Int("input_tokens") is { } input ? new TokenUsage(input, usage.Int("output_tokens") ?? 0) : null,
-            finish == FinishReasons.ContentFilter ? text.ToString() : null);
+            finish == FinishReasons.ContentFilter ? text : null);
     }
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);

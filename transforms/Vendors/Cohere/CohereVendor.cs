@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Gateway.Transforms.Schema;
 
@@ -9,41 +8,20 @@ namespace Gateway.Transforms.Vendors.Cohere;
 public sealed class CohereVendor : IVendorAdapter
 {
     public const string VendorName = "cohere";
-    private static readonly string[] Headers = ["Authorization"];
+
+    private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: false);
 
     public string Name => VendorName;
 
-    public IReadOnlyList<string> CredentialHeaders => Headers;
+    public IReadOnlyList<string> CredentialHeaders => BearerAuth.Headers;
 
     public string ChatPath => "/v2/chat";
 
     public double MaxTemperature => 1.0;
 
-    public void ApplyCredentials(HttpRequestHeaders headers, string apiKey)
-        => headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+    public void ApplyCredentials(HttpRequestHeaders headers, string apiKey) => BearerAuth.Apply(headers, apiKey);
 
-    public byte[] WriteRequest(VendorRequest request) => VendorJson.Write(json =>
-    {
-        json.WriteString("model", request.Model);
-        VendorJson.WriteMessages(json, request, systemAsMessage: true);
-        json.WriteNumber("max_tokens", request.MaxTokens);
-        if (request.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature", temperature);
-        }
-
-        if (request.Json)
-        {
-            json.WriteStartObject("response_format");
-            json.WriteString("type", "json_object");
-            json.WriteEndObject();
-        }
-
-        if (request.Stream)
-        {
-            json.WriteBoolean("stream", true);
-        }
-    });
+    public byte[] WriteRequest(VendorRequest request) => VendorJson.WriteChatRequest(request, Shape);
 
     public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
     {
@@ -55,19 +33,7 @@ public sealed class CohereVendor : IVendorAdapter
             throw new VendorFormatException("the response has no message or finish_reason");
         }
 
-        var text = new StringBuilder();
-        if (message.Child("content") is { ValueKind: JsonValueKind.Array } content)
-        {
-            foreach (var block in content.EnumerateArray())
-            {
-                if (block.String("type") == "text")
-                {
-                    text.Append(block.String("text"));
-                }
-            }
-        }
-
-        return new VendorResponse(root.String("id"), Model: null, text.ToString(), MapFinish(root.String("finish_reason")), Usage(root.Child("usage")));
+        return new VendorResponse(root.String("id"), Model: null, VendorJson.TextBlocks(message.Child("content")), MapFinish(root.String("finish_reason")), Usage(root.Child("usage")));
     }
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);

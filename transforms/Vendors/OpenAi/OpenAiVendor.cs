@@ -8,44 +8,20 @@ namespace Gateway.Transforms.Vendors.OpenAi;
 public sealed class OpenAiVendor : IVendorAdapter
 {
     public const string VendorName = "openai";
-    private static readonly string[] Headers = ["Authorization"];
+
+    private static readonly ChatRequestShape Shape = new("max_completion_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: true);
 
     public string Name => VendorName;
 
-    public IReadOnlyList<string> CredentialHeaders => Headers;
+    public IReadOnlyList<string> CredentialHeaders => BearerAuth.Headers;
 
     public string ChatPath => "/v1/chat/completions";
 
     public double MaxTemperature => 2.0;
 
-    public void ApplyCredentials(HttpRequestHeaders headers, string apiKey)
-        => headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+    public void ApplyCredentials(HttpRequestHeaders headers, string apiKey) => BearerAuth.Apply(headers, apiKey);
 
-    public byte[] WriteRequest(VendorRequest request) => VendorJson.Write(json =>
-    {
-        json.WriteString("model", request.Model);
-        VendorJson.WriteMessages(json, request, systemAsMessage: true);
-        json.WriteNumber("max_completion_tokens", request.MaxTokens);
-        if (request.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature", temperature);
-        }
-
-        if (request.Json)
-        {
-            json.WriteStartObject("response_format");
-            json.WriteString("type", "json_object");
-            json.WriteEndObject();
-        }
-
-        if (request.Stream)
-        {
-            json.WriteBoolean("stream", true);
-            json.WriteStartObject("stream_options");
-            json.WriteBoolean("include_usage", true);
-            json.WriteEndObject();
-        }
-    });
+    public byte[] WriteRequest(VendorRequest request) => VendorJson.WriteChatRequest(request, Shape);
 
     public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
     {
