@@ -8,53 +8,44 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>401, 403 and 413 are answered by the gateway as problems, before any vendor is called.</summary>
-public sealed class AdmissionErrorTests
+public sealed class AdmissionErrorTests : GatewayFixture
 {
     private const int BodyLimit = 1024;
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
+
+    protected override void EditOverrides(System.Text.Json.Nodes.JsonObject overrides)
+        => overrides["Gateway"]!["Limits"] = new System.Text.Json.Nodes.JsonObject { ["MaxRequestBodyBytes"] = BodyLimit };
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void VendorsAnswer()
     {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses,
-            editOverrides: o => o["Gateway"]!["Limits"] = new System.Text.Json.Nodes.JsonObject { ["MaxRequestBodyBytes"] = BodyLimit });
         foreach (var vendor in VendorCase.All)
         {
-            _vendors[vendor.Vendor].Given(Request.Create().UsingAnyMethod())
+            Vendors[vendor.Vendor].Given(Request.Create().UsingAnyMethod())
                 .RespondWith(Response.Create().WithStatusCode(200).WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
         }
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
     }
 
     [SetUp]
     public void ClearVendorLogs()
     {
-        _vendors.OpenAi.ResetLogEntries();
-        _vendors.Anthropic.ResetLogEntries();
-        _vendors.Cohere.ResetLogEntries();
+        Vendors.OpenAi.ResetLogEntries();
+        Vendors.Anthropic.ResetLogEntries();
+        Vendors.Cohere.ResetLogEntries();
     }
 
     [TearDown]
     public void NoVendorWasCalled()
     {
-        Assert.That(_vendors.OpenAi.LogEntries.Count() + _vendors.Anthropic.LogEntries.Count() + _vendors.Cohere.LogEntries.Count(), Is.Zero,
+        Assert.That(Vendors.OpenAi.LogEntries.Count() + Vendors.Anthropic.LogEntries.Count() + Vendors.Cohere.LogEntries.Count(), Is.Zero,
             "a refused request must never reach a vendor");
     }
 
-    private static IEnumerable<VendorCase> Vendors => VendorCase.All;
+    private static IEnumerable<VendorCase> AllVendors => VendorCase.All;
 
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task MissingKey_Is401Problem(VendorCase vendor)
     {
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, vendor.GatewayPath, clientKey: null, vendor.RequestBody));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, clientKey: null, vendor.RequestBody));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + vendor.GatewayPath);
         Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
     }
@@ -65,8 +56,8 @@ public sealed class AdmissionErrorTests
     public async Task UnknownKey_Is401Problem(string key, bool inApiKeyHeader)
     {
         var path = VendorCase.OpenAi.GatewayPath;
-        using var request = _gateway.Request(HttpMethod.Post, path, key, VendorCase.OpenAi.RequestBody, inApiKeyHeader);
-        using var response = await _gateway.Client.SendAsync(request);
+        using var request = Gateway.Request(HttpMethod.Post, path, key, VendorCase.OpenAi.RequestBody, inApiKeyHeader);
+        using var response = await Gateway.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + path);
     }
 
@@ -74,7 +65,7 @@ public sealed class AdmissionErrorTests
     public async Task OverlongKey_Is401Problem()
     {
         var path = VendorCase.OpenAi.GatewayPath;
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, path, new string('k', 5000), VendorCase.OpenAi.RequestBody));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, path, new string('k', 5000), VendorCase.OpenAi.RequestBody));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + path);
     }
 
@@ -82,9 +73,9 @@ public sealed class AdmissionErrorTests
     public async Task BasicAuthorization_Is401Problem()
     {
         var path = VendorCase.OpenAi.GatewayPath;
-        using var request = _gateway.Request(HttpMethod.Post, path, clientKey: null, VendorCase.OpenAi.RequestBody);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("team-a:" + _gateway.ClientKeys["team-a"])));
-        using var response = await _gateway.Client.SendAsync(request);
+        using var request = Gateway.Request(HttpMethod.Post, path, clientKey: null, VendorCase.OpenAi.RequestBody);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("team-a:" + Gateway.ClientKeys["team-a"])));
+        using var response = await Gateway.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + path);
     }
 
@@ -95,16 +86,16 @@ public sealed class AdmissionErrorTests
     public async Task OutsideScope_Is403Problem(string client, string vendorName, string named)
     {
         var vendor = VendorCase.All.Single(v => v.Vendor == vendorName);
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys[client], vendor.RequestBody));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys[client], vendor.RequestBody));
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden, "forbidden", "POST " + vendor.GatewayPath);
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(named).And.Contain(client));
     }
 
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task DeclaredBodyOverLimit_Is413Problem(VendorCase vendor)
     {
         var body = """{"messages":[{"role":"user","content":" """ + new string('x', BodyLimit) + "\"}]}";
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys["team-a"], body));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], body));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large", "POST " + vendor.GatewayPath);
     }
 
@@ -112,11 +103,11 @@ public sealed class AdmissionErrorTests
     public async Task ChunkedBodyOverLimit_Is413Problem()
     {
         var path = VendorCase.OpenAi.GatewayPath;
-        using var request = _gateway.Request(HttpMethod.Post, path, _gateway.ClientKeys["team-a"]);
+        using var request = Gateway.Request(HttpMethod.Post, path, Gateway.ClientKeys["team-a"]);
         request.Content = new StreamContent(new ChunkedOnlyStream(Encoding.UTF8.GetBytes(new string('x', BodyLimit * 4))));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TransferEncodingChunked = true;
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "payload_too_large", "POST " + path);
     }
 
@@ -125,14 +116,14 @@ public sealed class AdmissionErrorTests
     {
         var path = VendorCase.OpenAi.GatewayPath;
         var body = VendorCase.OpenAi.RequestBody;
-        using var request = _gateway.Request(HttpMethod.Post, path, _gateway.ClientKeys["team-a"]);
+        using var request = Gateway.Request(HttpMethod.Post, path, Gateway.ClientKeys["team-a"]);
         request.Content = new StreamContent(new ChunkedOnlyStream(Encoding.UTF8.GetBytes(body)));
         request.Headers.TransferEncodingChunked = true;
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(_vendors.OpenAi.LogEntries.Single().RequestMessage!.Body, Is.EqualTo(body));
-        _vendors.OpenAi.ResetLogEntries(); // this one was meant to reach the vendor
+        Assert.That(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body, Is.EqualTo(body));
+        Vendors.OpenAi.ResetLogEntries(); // this one was meant to reach the vendor
     }
 
     /// <summary>A stream with no known length, so HttpClient must send it chunked.</summary>

@@ -11,28 +11,12 @@ namespace Gateway.Tests.Functional;
 /// Each vendor's documented edge cases (truncation, refusal, empty output, malformed bodies, error bodies, cut
 /// streams) map to the right result or problem on the normalized endpoints; none is a 500.
 /// </summary>
-public sealed class GoldenFixtureTests
+public sealed class GoldenFixtureTests : GatewayFixture
 {
     private const string Endpoint = "/v1/ai/generate";
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
 
     [SetUp]
-    public void ResetVendors() => _vendors.Reset();
+    public void ResetVendors() => Vendors.Reset();
 
     private async Task<HttpResponseMessage> CallAsync(TaskVendorCase vendor, string fixture, int vendorStatus, bool stream, string contentType = "application/json", string? retryAfter = null)
     {
@@ -43,9 +27,9 @@ public sealed class GoldenFixtureTests
             response = response.WithHeader("retry-after", retryAfter);
         }
 
-        _vendors[vendor.Name].Given(Request.Create().WithPath(vendor.Vendor.VendorPath).UsingPost()).RespondWith(response);
+        Vendors[vendor.Name].Given(Request.Create().WithPath(vendor.Vendor.VendorPath).UsingPost()).RespondWith(response);
         var request = new JsonObject { ["prompt"] = "Summarize the following email.", ["model"] = vendor.Model, ["stream"] = stream };
-        return await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, Endpoint, _gateway.ClientKeys["team-a"], request.ToJsonString()));
+        return await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, Endpoint, Gateway.ClientKeys["team-a"], request.ToJsonString()));
     }
 
     private static TaskVendorCase Vendor(string name) => TaskVendorCase.All.Single(v => v.Name == name);
@@ -113,9 +97,9 @@ public sealed class GoldenFixtureTests
     [Test]
     public async Task HtmlErrorPageFromAProxy_IsVendorUnavailable()
     {
-        _vendors.OpenAi.Given(Request.Create().UsingPost())
+        Vendors.OpenAi.Given(Request.Create().UsingPost())
             .RespondWith(Response.Create().WithStatusCode(502).WithHeader("Content-Type", "text/html").WithBody("<html><body><h1>502 Bad Gateway</h1></body></html>"));
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, Endpoint, _gateway.ClientKeys["team-a"], """{"prompt":"Hi"}"""));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, Endpoint, Gateway.ClientKeys["team-a"], """{"prompt":"Hi"}"""));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "vendor_unavailable", "POST " + Endpoint);
     }
 

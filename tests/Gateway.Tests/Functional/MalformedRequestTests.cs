@@ -8,33 +8,22 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>Malformed requests to the normalized endpoints get a 4xx problem listing every fault; no vendor is called.</summary>
-public sealed class MalformedRequestTests
+public sealed class MalformedRequestTests : GatewayFixture
 {
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void VendorsAnswer()
     {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
         foreach (var vendor in VendorCase.All)
         {
-            _vendors[vendor.Vendor].Given(Request.Create().UsingAnyMethod())
+            Vendors[vendor.Vendor].Given(Request.Create().UsingAnyMethod())
                 .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
         }
     }
 
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
-
     [TearDown]
     public void NoVendorWasCalled()
-        => Assert.That(_vendors.OpenAi.LogEntries.Count() + _vendors.Anthropic.LogEntries.Count() + _vendors.Cohere.LogEntries.Count(), Is.Zero);
+        => Assert.That(Vendors.OpenAi.LogEntries.Count() + Vendors.Anthropic.LogEntries.Count() + Vendors.Cohere.LogEntries.Count(), Is.Zero);
 
     private static readonly string Deep = string.Concat(Enumerable.Repeat("{\"a\":", 40)) + "1" + new string('}', 40);
     private static readonly string ManyTags = "{" + string.Join(",", Enumerable.Range(0, 17).Select(i => $"\"k{i}\":\"v\"")) + "}";
@@ -94,7 +83,7 @@ public sealed class MalformedRequestTests
     [TestCaseSource(nameof(Cases))]
     public async Task Malformed_Is400ValidationFailed_ListingEveryFault(string endpoint, string body, string[] fields)
     {
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, endpoint, _gateway.ClientKeys["team-a"], body));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, endpoint, Gateway.ClientKeys["team-a"], body));
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation_failed", "POST " + endpoint);
         var listed = problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
@@ -105,10 +94,10 @@ public sealed class MalformedRequestTests
     [Test]
     public async Task InvalidUtf8_Is400ValidationFailed()
     {
-        using var request = _gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"]);
+        using var request = Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"]);
         request.Content = new ByteArrayContent([.. "{\"prompt\": \""u8, 0xC3, 0x28, 0xFF, .. "\"}"u8]);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation_failed", "POST /v1/ai/generate");
         Assert.That(problem.GetProperty("errors")[0].GetProperty("field").GetString(), Is.EqualTo("$"));
@@ -118,18 +107,18 @@ public sealed class MalformedRequestTests
     [TestCase("application/x-www-form-urlencoded")]
     public async Task NotJson_Is415(string contentType)
     {
-        using var request = _gateway.Request(HttpMethod.Post, "/v1/ai/summarize", _gateway.ClientKeys["team-a"]);
+        using var request = Gateway.Request(HttpMethod.Post, "/v1/ai/summarize", Gateway.ClientKeys["team-a"]);
         request.Content = new StringContent("{\"context\": \"x\"}", Encoding.UTF8, contentType);
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "POST /v1/ai/summarize");
     }
 
     [Test]
     public async Task NullFields_AreTreatedAsAbsent()
     {
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"],
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"],
             "{\"prompt\": \"x\", \"system\": null, \"max_tokens\": null, \"metadata\": null}"));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        _vendors.OpenAi.ResetLogEntries(); // this valid one was meant to reach the vendor
+        Vendors.OpenAi.ResetLogEntries(); // this valid one was meant to reach the vendor
     }
 }

@@ -9,31 +9,15 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>/v1/ai/generate and /v1/ai/summarize (and their /api/ai aliases) speak one schema whatever vendor serves them.</summary>
-public sealed class NormalizedEndpointTests
+public sealed class NormalizedEndpointTests : GatewayFixture
 {
     private const string SeedExample = """{"prompt": "Summarize the following email.", "context": "Please review the attached invoice and confirm delivery times for Q3."}""";
     private const string ExpectedText = "Customer requests invoice review and Q3 delivery confirmation.";
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
 
     [SetUp]
-    public void ResetVendors() => _vendors.Reset();
+    public void ResetVendors() => Vendors.Reset();
 
-    private static IEnumerable<TaskVendorCase> Vendors => TaskVendorCase.All;
+    private static IEnumerable<TaskVendorCase> AllVendors => TaskVendorCase.All;
 
     private static IEnumerable<TestCaseData> VendorsAndEndpoints =>
         from vendor in TaskVendorCase.All
@@ -42,14 +26,14 @@ public sealed class NormalizedEndpointTests
 
     private void VendorAnswers(TaskVendorCase vendor)
     {
-        var fake = _vendors[vendor.Name];
+        var fake = Vendors[vendor.Name];
         fake.Given(Request.Create().WithPath(vendor.Vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
                 .WithHeader("Set-Cookie", "__cf_bm=vendor-cookie; path=/").WithBody(vendor.Vendor.ReadFixture(vendor.Vendor.ResponseFixture)));
     }
 
     private Task<HttpResponseMessage> PostAsync(string path, string json, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
-        => _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, path, _gateway.ClientKeys["team-a"], json), completion);
+        => Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, path, Gateway.ClientKeys["team-a"], json), completion);
 
     private static string WithModel(string json, TaskVendorCase vendor, bool stream = false)
     {
@@ -63,7 +47,7 @@ public sealed class NormalizedEndpointTests
         return node.ToJsonString();
     }
 
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task Summarize_SeedExample_ReturnsSummaryEnvelope_AndSendsVendorRequest(TaskVendorCase vendor)
     {
         VendorAnswers(vendor);
@@ -90,14 +74,14 @@ public sealed class NormalizedEndpointTests
             Assert.That(body.GetProperty("request_id").GetString(), Is.EqualTo(response.Headers.GetValues("x-request-id").Single()));
         });
 
-        var received = _vendors[vendor.Name].LogEntries.Single().RequestMessage!;
+        var received = Vendors[vendor.Name].LogEntries.Single().RequestMessage!;
         var sent = JsonDocument.Parse(received.Body!).RootElement;
         var headers = received.Headers!.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
         Assert.That(received.Path, Is.EqualTo(vendor.Vendor.VendorPath));
-        Assert.That(headers[vendor.Vendor.CredentialHeader], Is.EqualTo(vendor.Vendor.CredentialPrefix + _gateway.VendorKeys[vendor.Name]));
+        Assert.That(headers[vendor.Vendor.CredentialHeader], Is.EqualTo(vendor.Vendor.CredentialPrefix + Gateway.VendorKeys[vendor.Name]));
         var otherCredential = vendor.Name == "anthropic" ? "Authorization" : "x-api-key";
         Assert.That(headers.Keys, Has.None.EqualTo(otherCredential).IgnoreCase.And.None.StartsWith("X-Forwarded").IgnoreCase);
-        Assert.That(headers.Values, Has.None.Contains(_gateway.ClientKeys["team-a"]));
+        Assert.That(headers.Values, Has.None.Contains(Gateway.ClientKeys["team-a"]));
         Assert.That(headers["Content-Type"], Does.StartWith("application/json"));
         const string userContent = "Summarize the following email.\n\nPlease review the attached invoice and confirm delivery times for Q3.";
         Assert.That(sent.GetProperty("model").GetString(), Is.EqualTo(vendor.Model[(vendor.Name.Length + 1)..]));
@@ -134,7 +118,7 @@ public sealed class NormalizedEndpointTests
         var firstDelta = events.FindIndex(e => e.Contains("Customer requests", StringComparison.Ordinal));
         var callerGotDelta = new SemaphoreSlim(0);
         var vendorWaited = false;
-        _vendors[vendor.Name].Given(Request.Create().WithPath(vendor.Vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+        Vendors[vendor.Name].Given(Request.Create().WithPath(vendor.Vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
                 .WithSseBody(async (_, queue) =>
                 {
@@ -174,7 +158,7 @@ public sealed class NormalizedEndpointTests
         Assert.That(done.GetProperty("finish_reason").GetString(), Is.EqualTo("stop"));
         Assert.That(done.GetProperty("provider").GetString(), Is.EqualTo(vendor.Name));
 
-        var streamRequest = JsonDocument.Parse(_vendors[vendor.Name].LogEntries.Last().RequestMessage!.Body!).RootElement;
+        var streamRequest = JsonDocument.Parse(Vendors[vendor.Name].LogEntries.Last().RequestMessage!.Body!).RootElement;
         Assert.That(streamRequest.GetProperty("stream").GetBoolean(), Is.True);
         if (vendor.Name == "openai")
         {
@@ -191,7 +175,7 @@ public sealed class NormalizedEndpointTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(body.GetProperty("provider").GetString(), Is.EqualTo("openai"));
         Assert.That(body.GetProperty("output").GetString(), Is.EqualTo(ExpectedText));
-        Assert.That(JsonDocument.Parse(_vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement.GetProperty("model").GetString(), Is.EqualTo("gpt-4o-mini"));
+        Assert.That(JsonDocument.Parse(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement.GetProperty("model").GetString(), Is.EqualTo("gpt-4o-mini"));
     }
 
     [Test]
@@ -203,7 +187,7 @@ public sealed class NormalizedEndpointTests
              "messages":[{"role":"system","content":"Use British spelling."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},{"role":"user","content":"Colour?"}]}
             """);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var sent = JsonDocument.Parse(_vendors.Anthropic.LogEntries.Single().RequestMessage!.Body!).RootElement;
+        var sent = JsonDocument.Parse(Vendors.Anthropic.LogEntries.Single().RequestMessage!.Body!).RootElement;
         Assert.That(sent.GetProperty("system").GetString(), Does.StartWith("You are terse.\n\nUse British spelling.\n\n"));
         Assert.That(sent.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("role").GetString()), Is.EqualTo(new[] { "user", "assistant", "user" }));
         Assert.That(sent.GetProperty("max_tokens").GetInt32(), Is.EqualTo(64));
@@ -213,18 +197,18 @@ public sealed class NormalizedEndpointTests
     [Test]
     public async Task OutsideProviderScope_Is403_BeforeAnyVendorCall()
     {
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-b"],
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-b"],
             """{"prompt":"Hi","model":"anthropic/claude-sonnet-4-5"}"""));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden, "forbidden", "POST /v1/ai/generate");
-        Assert.That(_vendors.Anthropic.LogEntries, Is.Empty);
+        Assert.That(Vendors.Anthropic.LogEntries, Is.Empty);
     }
 
     [Test]
     public async Task NotJson_Is415Problem()
     {
-        using var request = _gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"]);
+        using var request = Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"]);
         request.Content = new StringContent("prompt=hi", Encoding.UTF8, "application/x-www-form-urlencoded");
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "POST /v1/ai/generate");
     }
 }

@@ -8,28 +8,17 @@ using Gateway.Transforms.Schema;
 namespace Gateway.Tests.Functional;
 
 /// <summary>/openapi/v1.json describes both endpoints and the error shape, in step with the code.</summary>
-public sealed class OpenApiDocumentTests
+public sealed class OpenApiDocumentTests : GatewayFixture
 {
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
     private JsonElement _document;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public async Task PrepareAsync()
     {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
-        using var response = await _gateway.Client.GetAsync("/openapi/v1.json");
+        using var response = await Gateway.Client.GetAsync("/openapi/v1.json");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/json"));
         _document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
     }
 
     private JsonElement Schema(string name) => _document.GetProperty("components").GetProperty("schemas").GetProperty(name);
@@ -58,7 +47,7 @@ public sealed class OpenApiDocumentTests
     [Test]
     public async Task ProblemSchema_HasEveryFieldTheGatewayWrites()
     {
-        using var response = await _gateway.Client.PostAsync("/v1/ai/generate", new StringContent("{}"));
+        using var response = await Gateway.Client.PostAsync("/v1/ai/generate", new StringContent("{}"));
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         var written = problem.EnumerateObject().Select(p => p.Name).ToList();
         Assert.That(written, Is.SubsetOf(Names(Schema("Problem"))));

@@ -8,29 +8,13 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>format = text (Markdown removed), markdown (as written) or json (parsed, or invalid_model_output).</summary>
-public sealed class OutputFormatTests
+public sealed class OutputFormatTests : GatewayFixture
 {
     private const string Markdown = "# Summary\n\n**Invoice** review and *Q3* delivery `dates`.\n- confirm times\n> quoted";
     private const string PlainText = "Summary\n\nInvoice review and Q3 delivery dates.\nconfirm times\nquoted";
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
 
     [SetUp]
-    public void ResetVendors() => _vendors.Reset();
+    public void ResetVendors() => Vendors.Reset();
 
     /// <summary>The OpenAI fixture with another content and finish reason, plain and as a stream split into small pieces.</summary>
     private void OpenAiAnswers(string content, string finishReason = "stop")
@@ -38,7 +22,7 @@ public sealed class OutputFormatTests
         var completion = JsonNode.Parse(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture))!;
         completion["choices"]![0]!["message"]!["content"] = content;
         completion["choices"]![0]!["finish_reason"] = finishReason;
-        _vendors.OpenAi.Given(Request.Create().WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
+        Vendors.OpenAi.Given(Request.Create().WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(completion.ToJsonString()));
 
         var events = new List<string>();
@@ -55,7 +39,7 @@ public sealed class OutputFormatTests
         events.Add("data: {\"id\":\"chatcmpl-f\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + finishReason + "\"}]}\n\n");
         events.Add("data: {\"id\":\"chatcmpl-f\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":30,\"total_tokens\":50}}\n\n");
         events.Add("data: [DONE]\n\n");
-        _vendors.OpenAi.Given(Request.Create().WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+        Vendors.OpenAi.Given(Request.Create().WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(string.Concat(events)));
     }
 
@@ -67,7 +51,7 @@ public sealed class OutputFormatTests
             request["format"] = format;
         }
 
-        var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], request.ToJsonString()));
+        var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], request.ToJsonString()));
         var text = await response.Content.ReadAsStringAsync();
         return (response, JsonDocument.Parse(text).RootElement);
     }
@@ -75,7 +59,7 @@ public sealed class OutputFormatTests
     private async Task<List<(string Name, JsonElement Data)>> GenerateStreamAsync(string format)
     {
         var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = "openai/gpt-4o-mini", ["format"] = format, ["stream"] = true };
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], request.ToJsonString()));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], request.ToJsonString()));
         return await new InternalEvents(await response.Content.ReadAsStreamAsync()).ReadToEndAsync();
     }
 
@@ -100,7 +84,7 @@ public sealed class OutputFormatTests
         OpenAiAnswers(Markdown);
         var (_, body) = await GenerateAsync("markdown");
         Assert.That(body.GetProperty("output").GetString(), Is.EqualTo(Markdown));
-        var sent = JsonDocument.Parse(_vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement;
+        var sent = JsonDocument.Parse(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement;
         Assert.That(sent.GetProperty("messages")[0].GetProperty("content").GetString(), Does.Contain("Markdown"));
     }
 
@@ -117,7 +101,7 @@ public sealed class OutputFormatTests
         Assert.That(output.ValueKind, Is.EqualTo(JsonValueKind.Object));
         Assert.That(output.GetProperty("count").GetInt32(), Is.EqualTo(2));
         Assert.That(output.GetProperty("facts")[1].GetString(), Is.EqualTo("Q3"));
-        var sent = JsonDocument.Parse(_vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement;
+        var sent = JsonDocument.Parse(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement;
         Assert.That(sent.GetProperty("response_format").GetProperty("type").GetString(), Is.EqualTo("json_object"));
         Assert.That(sent.GetProperty("messages")[0].GetProperty("content").GetString(), Does.Contain("JSON"));
     }
@@ -129,7 +113,7 @@ public sealed class OutputFormatTests
     {
         OpenAiAnswers(content, finishReason);
         var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = "openai/gpt-4o-mini", ["format"] = "json" };
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], request.ToJsonString()));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], request.ToJsonString()));
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "invalid_model_output", "POST /v1/ai/generate");
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(detail));
 
@@ -153,13 +137,13 @@ public sealed class OutputFormatTests
     {
         var message = JsonNode.Parse(VendorCase.Anthropic.ReadFixture(VendorCase.Anthropic.ResponseFixture))!;
         message["content"]![0]!["text"] = "[1, 2, 3]";
-        _vendors.Anthropic.Given(Request.Create().UsingPost())
+        Vendors.Anthropic.Given(Request.Create().UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(message.ToJsonString()));
 
         var (_, body) = await GenerateAsync("json", "anthropic/claude-sonnet-4-5");
 
         Assert.That(body.GetProperty("output").ValueKind, Is.EqualTo(JsonValueKind.Array));
-        var sent = JsonDocument.Parse(_vendors.Anthropic.LogEntries.Single().RequestMessage!.Body!).RootElement;
+        var sent = JsonDocument.Parse(Vendors.Anthropic.LogEntries.Single().RequestMessage!.Body!).RootElement;
         Assert.That(sent.GetProperty("system").GetString(), Does.Contain("JSON"));
         Assert.That(sent.TryGetProperty("response_format", out _), Is.False, "Anthropic has no JSON mode field");
     }

@@ -6,34 +6,18 @@ using WireMock.ResponseBuilders;
 
 namespace Gateway.Tests.Functional;
 
-public sealed class PassthroughTests
+public sealed class PassthroughTests : GatewayFixture
 {
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
 
     [SetUp]
-    public void ResetVendors() => _vendors.Reset();
+    public void ResetVendors() => Vendors.Reset();
 
-    private static IEnumerable<VendorCase> Vendors => VendorCase.All;
+    private static IEnumerable<VendorCase> AllVendors => VendorCase.All;
 
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task Passthrough_InjectsVendorKeyAndStripsCallerCredentials(VendorCase vendor)
     {
-        var fake = _vendors[vendor.Vendor];
+        var fake = Vendors[vendor.Vendor];
         var body = vendor.ReadFixture(vendor.ResponseFixture);
         fake.Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200)
@@ -43,7 +27,7 @@ public sealed class PassthroughTests
                 .WithBody(body));
 
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
-        using var request = _gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys["team-a"], vendor.RequestBody);
+        using var request = Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], vendor.RequestBody);
         request.Headers.Add("x-api-key", "caller-x-api-key-secret");
         request.Headers.Add("api-key", "caller-azure-key-secret");
         request.Headers.Add("Cookie", "session=caller-cookie-secret");
@@ -56,7 +40,7 @@ public sealed class PassthroughTests
         request.Headers.Add("X-Custom-Tag", "kept");
         request.Headers.Add("traceparent", $"00-{traceId}-b7ad6b7169203331-01");
 
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo(body), "the vendor's body reaches the caller unchanged");
@@ -72,11 +56,11 @@ public sealed class PassthroughTests
         var headers = received.Headers!.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
         Assert.Multiple(() =>
         {
-            Assert.That(headers[vendor.CredentialHeader], Is.EqualTo(vendor.CredentialPrefix + _gateway.VendorKeys[vendor.Vendor]));
+            Assert.That(headers[vendor.CredentialHeader], Is.EqualTo(vendor.CredentialPrefix + Gateway.VendorKeys[vendor.Vendor]));
             Assert.That(headers.Keys, Has.None.StartsWith("X-Forwarded-").IgnoreCase);
             Assert.That(headers.Keys, Has.None.EqualTo("Forwarded").IgnoreCase.Or.EqualTo("X-Real-IP").IgnoreCase
                 .Or.EqualTo("Cookie").IgnoreCase.Or.EqualTo("api-key").IgnoreCase.Or.EqualTo("Proxy-Authorization").IgnoreCase);
-            Assert.That(headers.Values, Has.None.Contains(_gateway.ClientKeys["team-a"]), "the caller's gateway key never reaches the vendor");
+            Assert.That(headers.Values, Has.None.Contains(Gateway.ClientKeys["team-a"]), "the caller's gateway key never reaches the vendor");
             Assert.That(headers.Values, Has.None.Contains("caller-").And.None.Contains("10.20.30.40").And.None.Contains("internal.corp"));
             Assert.That(headers["X-Custom-Tag"], Is.EqualTo("kept"));
             Assert.That(headers["traceparent"], Does.StartWith($"00-{traceId}-"), "trace context is forwarded to the vendor");
@@ -94,45 +78,45 @@ public sealed class PassthroughTests
         }
     }
 
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task Passthrough_ClientKeyInXApiKeyHeader_IsAccepted(VendorCase vendor)
     {
-        _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
+        Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
 
-        using var request = _gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys["team-a"], vendor.RequestBody, useApiKeyHeader: true);
-        using var response = await _gateway.Client.SendAsync(request);
+        using var request = Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], vendor.RequestBody, useApiKeyHeader: true);
+        using var response = await Gateway.Client.SendAsync(request);
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var headers = _vendors[vendor.Vendor].LogEntries.Single().RequestMessage!.Headers!;
-        Assert.That(headers.Values.SelectMany(v => v), Has.None.Contains(_gateway.ClientKeys["team-a"]));
+        var headers = Vendors[vendor.Vendor].LogEntries.Single().RequestMessage!.Headers!;
+        Assert.That(headers.Values.SelectMany(v => v), Has.None.Contains(Gateway.ClientKeys["team-a"]));
     }
 
     [Test]
     public async Task Passthrough_CallerAnthropicVersion_IsKept()
     {
         var vendor = VendorCase.Anthropic;
-        _vendors.Anthropic.Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
+        Vendors.Anthropic.Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
 
-        using var request = _gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys["team-a"], vendor.RequestBody, useApiKeyHeader: true);
+        using var request = Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], vendor.RequestBody, useApiKeyHeader: true);
         request.Headers.Add("anthropic-version", "2024-01-01");
         request.Headers.Add("anthropic-beta", "prompt-caching-2024-07-31");
-        using var response = await _gateway.Client.SendAsync(request);
+        using var response = await Gateway.Client.SendAsync(request);
 
-        var headers = _vendors.Anthropic.LogEntries.Single().RequestMessage!.Headers!;
+        var headers = Vendors.Anthropic.LogEntries.Single().RequestMessage!.Headers!;
         Assert.That(string.Join(",", headers["anthropic-version"]), Is.EqualTo("2024-01-01"));
         Assert.That(string.Join(",", headers["anthropic-beta"]), Is.EqualTo("prompt-caching-2024-07-31"));
     }
 
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task Passthrough_VendorError_ReachesCallerUnchanged(VendorCase vendor)
     {
         const string errorBody = """{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}""";
-        _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
+        Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Content-Type", "application/json").WithHeader("retry-after", "20").WithBody(errorBody));
 
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys["team-a"], vendor.RequestBody));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], vendor.RequestBody));
 
         Assert.Multiple(async () =>
         {
@@ -146,14 +130,14 @@ public sealed class PassthroughTests
     [Test]
     public async Task Passthrough_GetWithQuery_KeepsPathAndQuery()
     {
-        _vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
+        Vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
                 .WithBody("""{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}"""));
 
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Get, "/api/ai/openai/v1/models?limit=2&after=x", _gateway.ClientKeys["team-a"]));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Get, "/api/ai/openai/v1/models?limit=2&after=x", Gateway.ClientKeys["team-a"]));
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        var received = _vendors.OpenAi.LogEntries.Single().RequestMessage!;
+        var received = Vendors.OpenAi.LogEntries.Single().RequestMessage!;
         Assert.That(received.Path, Is.EqualTo("/v1/models"));
         Assert.That(received.RawQuery, Is.EqualTo("?limit=2&after=x"));
     }
@@ -172,15 +156,15 @@ public sealed class PassthroughTests
     [Test]
     public async Task UnknownRoute_Is404Problem()
     {
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/api/ai/mistral/v1/chat", _gateway.ClientKeys["team-a"], "{}"));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/api/ai/mistral/v1/chat", Gateway.ClientKeys["team-a"], "{}"));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "not_found", "POST /api/ai/mistral/v1/chat");
     }
 
     [Test]
     public async Task Health_LiveAndReady_Answer200()
     {
-        using var live = await _gateway.Client.GetAsync("/healthz/live");
-        using var ready = await _gateway.Client.GetAsync("/healthz/ready");
+        using var live = await Gateway.Client.GetAsync("/healthz/live");
+        using var ready = await Gateway.Client.GetAsync("/healthz/ready");
         Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await ready.Content.ReadAsStringAsync(), Does.Contain("\"status\":\"Healthy\""));

@@ -10,35 +10,19 @@ namespace Gateway.Tests.Functional;
 /// SSE passes through chunk by chunk. The fake vendor sends one event, then waits until the caller has received it
 /// before sending the next: a gateway that buffered anything would leave the vendor waiting and fail the test.
 /// </summary>
-public sealed class StreamingTests
+public sealed class StreamingTests : GatewayFixture
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(10);
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
-    }
+    private static IEnumerable<VendorCase> AllVendors => VendorCase.All;
 
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
-
-    private static IEnumerable<VendorCase> Vendors => VendorCase.All;
-
-    [TestCaseSource(nameof(Vendors))]
+    [TestCaseSource(nameof(AllVendors))]
     public async Task Stream_EachEventReachesCallerBeforeVendorSendsTheNext(VendorCase vendor)
     {
         var events = vendor.StreamEvents();
         var received = new SemaphoreSlim(0);
         var vendorLog = new List<string>();
-        var fake = _vendors[vendor.Vendor];
+        var fake = Vendors[vendor.Vendor];
         fake.Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200)
                 .WithHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -60,8 +44,8 @@ public sealed class StreamingTests
                     queue.Close();
                 }));
 
-        using var request = _gateway.Request(HttpMethod.Post, vendor.GatewayPath, _gateway.ClientKeys["team-a"], vendor.RequestBody.Replace("{", "{\"stream\":true,", StringComparison.Ordinal));
-        using var response = await _gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var request = Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], vendor.RequestBody.Replace("{", "{\"stream\":true,", StringComparison.Ordinal));
+        using var response = await Gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/event-stream"));
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Gateway.Hosting;
 using Gateway.Tests.Infrastructure;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -8,23 +9,20 @@ using Yarp.ReverseProxy;
 namespace Gateway.Tests.Functional;
 
 /// <summary>Per-cluster timeouts suited to LLM calls: a vendor slower than its cluster's timeout is a 504 vendor_timeout problem.</summary>
-public sealed class TimeoutTests
+public sealed class TimeoutTests : GatewayFixture
 {
     private static readonly TimeSpan ClusterTimeout = TimeSpan.FromSeconds(3);
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
+
+    protected override void EditProxy(JsonObject proxy)
+    {
+        var clusters = proxy["ReverseProxy"]!["Clusters"]!;
+        clusters["openai"]!["HttpRequest"] = new JsonObject { ["ActivityTimeout"] = ClusterTimeout.ToString("c") };
+        clusters["cohere"]!.AsObject().Remove("HttpRequest");
+    }
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public async Task WarmUpAsync()
     {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editProxy: c =>
-        {
-            var clusters = c["ReverseProxy"]!["Clusters"]!;
-            clusters["openai"]!["HttpRequest"] = new JsonObject { ["ActivityTimeout"] = ClusterTimeout.ToString("c") };
-            clusters["cohere"]!.AsObject().Remove("HttpRequest");
-        });
-
         // The first call through a fresh gateway and WireMock pays for JIT and connection set-up; keep that out of
         // the timing margins below.
         VendorAnswersAfter(TimeSpan.FromMilliseconds(1));
@@ -32,22 +30,15 @@ public sealed class TimeoutTests
         Assert.That(warmUp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
-
     private void VendorAnswersAfter(TimeSpan delay)
     {
-        _vendors.OpenAi.Reset();
-        _vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
+        Vendors.OpenAi.Reset();
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithDelay(delay).WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
     }
 
     private Task<HttpResponseMessage> CallAsync()
-        => _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, _gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
+        => Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, Gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
 
     [Test]
     public async Task VendorSlowerThanClusterTimeout_Is504VendorTimeout()
@@ -70,16 +61,16 @@ public sealed class TimeoutTests
     public async Task NormalizedRoute_VendorSlowerThanClusterTimeout_Is504VendorTimeout()
     {
         VendorAnswersAfter(ClusterTimeout + TimeSpan.FromSeconds(2));
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\"}"));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\"}"));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "vendor_timeout", "POST /v1/ai/generate");
     }
 
     [Test]
     public async Task NormalizedStream_VendorSilentMidStreamLongerThanTimeout_EndsWithVendorTimeoutEvent()
     {
-        _vendors.OpenAi.Reset();
+        Vendors.OpenAi.Reset();
         var events = VendorCase.OpenAi.StreamEvents();
-        _vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
                 .WithSseBody(async (_, queue) =>
                 {
@@ -89,7 +80,7 @@ public sealed class TimeoutTests
                     queue.Close();
                 }));
 
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\",\"stream\":true}"));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\",\"stream\":true}"));
         var received = await new InternalEvents(await response.Content.ReadAsStreamAsync()).ReadToEndAsync();
 
         Assert.That(received.Select(e => e.Name), Is.EqualTo(new[] { "delta", "error" }));
@@ -99,7 +90,7 @@ public sealed class TimeoutTests
     [Test]
     public void ClusterWithoutTimeout_GetsTheGatewayDefaultOfAtLeastTenMinutes()
     {
-        var proxy = _gateway.Services.GetRequiredService<IProxyStateLookup>();
+        var proxy = Gateway.Services.GetRequiredService<IProxyStateLookup>();
         Assert.That(proxy.TryGetCluster("cohere", out var cohere), Is.True);
         Assert.That(cohere!.Model.Config.HttpRequest!.ActivityTimeout, Is.EqualTo(TimeSpan.FromMinutes(10)));
         Assert.That(proxy.TryGetCluster("openai", out var openai), Is.True);
@@ -119,7 +110,7 @@ public sealed class TimeoutTests
             Assert.That(cluster["Destinations"]!.AsObject().Select(d => d.Key), Is.EqualTo(new[] { "primary" }), name);
         }
 
-        var defaults = new Gateway.Hosting.ForwardingOptions();
+        var defaults = new ForwardingOptions();
         Assert.That(defaults.DefaultActivityTimeout, Is.GreaterThanOrEqualTo(TimeSpan.FromMinutes(10)));
     }
 }

@@ -7,45 +7,35 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>Vendor keys come from the secret store; a missing one is a clear problem, never a call without a key.</summary>
-public sealed class VendorKeyTests
+public sealed class VendorKeyTests : GatewayFixture
 {
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
-    private string _unsetVariable = null!;
+    private readonly string _unsetVariable = "GWTEST_UNSET_" + Guid.NewGuid().ToString("N");
 
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    protected override void EditOverrides(JsonObject overrides)
     {
-        _vendors = new FakeVendors();
-        _unsetVariable = "GWTEST_UNSET_" + Guid.NewGuid().ToString("N");
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
-        {
-            o["Gateway"]!["Providers"]!["cohere"]!["ApiKey"] = "env:" + _unsetVariable;
-            o["Gateway"]!["Secrets"] = new JsonObject { ["PollInterval"] = "00:00:00.100" };
-        });
-        foreach (var vendor in VendorCase.All)
-        {
-            _vendors[vendor.Vendor].Given(Request.Create().UsingPost())
-                .RespondWith(Response.Create().WithStatusCode(200).WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
-        }
+        overrides["Gateway"]!["Providers"]!["cohere"]!["ApiKey"] = "env:" + _unsetVariable;
+        overrides["Gateway"]!["Secrets"] = new JsonObject { ["PollInterval"] = "00:00:00.100" };
     }
 
-    [OneTimeTearDown]
-    public async Task StopAsync()
+    [OneTimeSetUp]
+    public void VendorsAnswer()
     {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
+        foreach (var vendor in VendorCase.All)
+        {
+            Vendors[vendor.Vendor].Given(Request.Create().UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+        }
     }
 
     [Test]
     public async Task MissingVendorKey_Is503VendorKeyMissing_NamingTheSetting_AndVendorIsNotCalled()
     {
         var cohere = VendorCase.Cohere;
-        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, cohere.GatewayPath, _gateway.ClientKeys["team-a"], cohere.RequestBody));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, cohere.GatewayPath, Gateway.ClientKeys["team-a"], cohere.RequestBody));
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable, "vendor_key_missing", "POST " + cohere.GatewayPath);
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("Gateway:Providers:cohere:ApiKey").And.Contain(_unsetVariable));
-        Assert.That(_vendors.Cohere.LogEntries, Is.Empty);
+        Assert.That(Vendors.Cohere.LogEntries, Is.Empty);
     }
 
     [Test]
@@ -53,15 +43,15 @@ public sealed class VendorKeyTests
     {
         var anthropic = VendorCase.Anthropic;
         var rotated = "sk-ant-api03-rotated-" + Guid.NewGuid().ToString("N");
-        await File.WriteAllTextAsync(Path.Combine(_gateway.ConfigDirectory, "anthropic.key"), rotated);
-        _vendors.Anthropic.ResetLogEntries();
+        await File.WriteAllTextAsync(Path.Combine(Gateway.ConfigDirectory, "anthropic.key"), rotated);
+        Vendors.Anthropic.ResetLogEntries();
 
         // The poller reads the file again every 100 ms here; the next request after that uses the new key.
         await GatewayHost.WaitUntilAsync(async () =>
         {
-            using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, anthropic.GatewayPath, _gateway.ClientKeys["team-a"], anthropic.RequestBody));
+            using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, anthropic.GatewayPath, Gateway.ClientKeys["team-a"], anthropic.RequestBody));
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            return _vendors.Anthropic.LogEntries.Last().RequestMessage!.Headers!["x-api-key"].Single() == rotated;
+            return Vendors.Anthropic.LogEntries.Last().RequestMessage!.Headers!["x-api-key"].Single() == rotated;
         }, "the rotated file key is used");
     }
 }

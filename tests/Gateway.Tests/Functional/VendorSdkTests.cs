@@ -10,36 +10,25 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>The drop-in promise, proved with the vendors' own SDKs: only the base URL and the key change.</summary>
-public sealed class VendorSdkTests
+public sealed class VendorSdkTests : GatewayFixture
 {
-    private FakeVendors _vendors = null!;
-    private GatewayHost _gateway = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void VendorsAnswer()
     {
-        _vendors = new FakeVendors();
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses);
         foreach (var vendor in new[] { VendorCase.OpenAi, VendorCase.Anthropic })
         {
-            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
                 .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
-            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
                 .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(vendor.ReadFixture(vendor.StreamFixture)));
         }
     }
 
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        _vendors.Dispose();
-    }
+    private ChatClient OpenAiChat() => new("gpt-4o-mini", new ApiKeyCredential(Gateway.ClientKeys["team-a"]),
+        new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/api/ai/openai/v1") });
 
-    private ChatClient OpenAiChat() => new("gpt-4o-mini", new ApiKeyCredential(_gateway.ClientKeys["team-a"]),
-        new OpenAIClientOptions { Endpoint = new Uri(_gateway.BaseAddress, "/api/ai/openai/v1") });
-
-    private AnthropicClient AnthropicSdk() => new() { ApiKey = _gateway.ClientKeys["team-a"], BaseUrl = new Uri(_gateway.BaseAddress, "/api/ai/anthropic").ToString() };
+    private AnthropicClient AnthropicSdk() => new() { ApiKey = Gateway.ClientKeys["team-a"], BaseUrl = new Uri(Gateway.BaseAddress, "/api/ai/anthropic").ToString() };
 
     private static MessageCreateParams AnthropicRequest() => new()
     {
@@ -55,8 +44,8 @@ public sealed class VendorSdkTests
 
         Assert.That(completion.Content[0].Text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
         Assert.That(completion.Usage.TotalTokenCount, Is.EqualTo(39));
-        var headers = _vendors.OpenAi.LogEntries.Last().RequestMessage!.Headers!;
-        Assert.That(headers["Authorization"].Single(), Is.EqualTo("Bearer " + _gateway.VendorKeys["openai"]));
+        var headers = Vendors.OpenAi.LogEntries.Last().RequestMessage!.Headers!;
+        Assert.That(headers["Authorization"].Single(), Is.EqualTo("Bearer " + Gateway.VendorKeys["openai"]));
     }
 
     [Test]
@@ -81,8 +70,8 @@ public sealed class VendorSdkTests
 
         Assert.That(message.Content[0].TryPickText(out var text), Is.True);
         Assert.That(text!.Text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
-        var headers = _vendors.Anthropic.LogEntries.Last().RequestMessage!.Headers!;
-        Assert.That(headers["x-api-key"].Single(), Is.EqualTo(_gateway.VendorKeys["anthropic"]));
+        var headers = Vendors.Anthropic.LogEntries.Last().RequestMessage!.Headers!;
+        Assert.That(headers["x-api-key"].Single(), Is.EqualTo(Gateway.VendorKeys["anthropic"]));
     }
 
     [Test]
