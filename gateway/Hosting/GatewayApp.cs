@@ -8,7 +8,6 @@ using Gateway.Secrets;
 using Gateway.Telemetry;
 using Gateway.Transforms;
 using Gateway.Transforms.Headers;
-using OpenTelemetry.Trace;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Hosting;
@@ -63,10 +62,7 @@ public static class GatewayApp
             .AddVendorTransforms();
 
         services.AddGatewayLimiting(configuration);
-        services.AddOpenTelemetry().WithTracing(tracing => tracing
-            .AddAspNetCoreInstrumentation()
-            .AddHttpClientInstrumentation()
-            .AddProcessor(sp => new RedactingActivityProcessor(sp.GetRequiredService<SecretRegistry>())));
+        services.AddGatewayTracing(configuration);
         services.AddGatewayHealth();
         return services;
     }

@@ -128,6 +128,19 @@ public sealed class PassthroughTests : GatewayFixture
     }
 
     [Test]
+    public async Task Passthrough_CallerWithoutTraceContext_VendorGetsTheGatewaysTrace()
+    {
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
+
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, Gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
+
+        var requestId = response.Headers.GetValues("x-request-id").Single();
+        var traceparent = Vendors.OpenAi.LogEntries.Single().RequestMessage!.Headers!["traceparent"].Single();
+        Assert.That(traceparent, Does.Match($"^00-{requestId}-[0-9a-f]{{16}}-0[01]$"));
+    }
+
+    [Test]
     public async Task Passthrough_GetWithQuery_KeepsPathAndQuery()
     {
         Vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
