@@ -1,4 +1,5 @@
 using Gateway.Auth;
+using Microsoft.AspNetCore.DataProtection;
 using Gateway.Errors;
 using Gateway.Health;
 using Gateway.Limiting;
@@ -38,6 +39,8 @@ public static class GatewayApp
     private static IServiceCollection AddGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
+        // YARP's session affinity brings in Data Protection; the gateway uses no affinity, so keys need not persist.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<ConfigStatus>();
         services.AddSingleton<GatewaySettingsMonitor>();
         services.AddSingleton<ProblemWriter>();
