@@ -39,7 +39,11 @@ internal sealed class AdmissionMiddleware(
         var user = call?.User ?? HeaderValue(context.Request.Headers[current.RateLimiting.UserHeader]);
         var estimate = call is not null
             ? new TokenUsage(call.VendorBody.Length / CharsPerToken, call.MaxTokens)
-            : new TokenUsage((int)Math.Min((context.Request.ContentLength ?? 0) / CharsPerToken, int.MaxValue), current.RateLimiting.PassthroughOutputReservation);
+            : new TokenUsage(
+                (int)Math.Min((context.Request.ContentLength ?? 0) / CharsPerToken, int.MaxValue),
+                // A request without a body (models list, file download) asks for no generation.
+                context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+                    ? current.RateLimiting.PassthroughOutputReservation : 0);
         var price = call?.Price ?? current.HighestPrice;
 
         var scopes = new List<LimitScope>(3);
@@ -88,7 +92,8 @@ internal sealed class AdmissionMiddleware(
 
     /// <summary>
     /// What to settle to: the vendor's reported usage (so far, for a stream cut short); nothing when the vendor was never
-    /// reached or refused; the reservation itself when the vendor answered but reported no usage.
+    /// reached or refused, or answered a whole body that meters nothing; the reservation itself when the vendor answered
+    /// but its usage is unknown (a stream without usage events).
     /// </summary>
     private static (long Tokens, long CostMicros) Actual(HttpContext context, TaskCall? call, UsageTapStream? tap, AdmissionRequest request, GatewaySettings current)
     {
@@ -99,7 +104,8 @@ internal sealed class AdmissionMiddleware(
             return (known.TotalTokens, Micros(price.Cost(known)));
         }
 
-        var failed = context.Features.Get<IForwarderErrorFeature>() is not null
+        var failed = tap is { NothingMetered: true }
+            || context.Features.Get<IForwarderErrorFeature>() is not null
             || context.Features.Get<IGatewayErrorFeature>() is not null
             || context.Response.StatusCode >= StatusCodes.Status400BadRequest;
         return failed ? (0, 0) : (request.Tokens, request.CostMicros);

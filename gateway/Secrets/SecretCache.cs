@@ -100,6 +100,11 @@ public sealed partial class SecretCache : ISecretStore
                 _metrics?.Rotated(reference);
             }
 
+            if (entry.Error is not null)
+            {
+                Log.Recovered(_logger, reference.Text);
+            }
+
             entry.Set(fetched);
             if (changed)
             {
@@ -110,8 +115,18 @@ public sealed partial class SecretCache : ISecretStore
         }
         catch (Exception ex) when (ex is SecretUnavailableException or HttpRequestException or TaskCanceledException or IOException)
         {
-            entry.Error = ex is SecretUnavailableException ? ex.Message : $"{reference} cannot be read ({ex.GetType().Name})";
-            Log.ReadFailed(_logger, reference.Text, entry.Error, entry.Value is not null);
+            var error = ex is SecretUnavailableException ? ex.Message : $"{reference} cannot be read ({ex.GetType().Name})";
+            // A failure is a warning when it starts or changes; repeated at every poll it would drown the logs.
+            if (error != entry.Error)
+            {
+                Log.ReadFailed(_logger, reference.Text, error, entry.Value is not null);
+            }
+            else
+            {
+                Log.StillFailing(_logger, reference.Text, error);
+            }
+
+            entry.Error = error;
             _metrics?.ReadFailed(reference, entry.Value is not null);
             return false;
         }
@@ -163,5 +178,11 @@ public sealed partial class SecretCache : ISecretStore
 
         [LoggerMessage(2, LogLevel.Warning, "Secret {Reference} could not be read: {Error} (last good value kept: {KeptLastGood})")]
         public static partial void ReadFailed(ILogger logger, string reference, string error, bool keptLastGood);
+
+        [LoggerMessage(3, LogLevel.Debug, "Secret {Reference} still cannot be read: {Error}")]
+        public static partial void StillFailing(ILogger logger, string reference, string error);
+
+        [LoggerMessage(4, LogLevel.Information, "Secret {Reference} can be read again")]
+        public static partial void Recovered(ILogger logger, string reference);
     }
 }

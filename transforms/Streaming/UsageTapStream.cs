@@ -24,6 +24,9 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
     /// <summary>The model the vendor says answered, when it says.</summary>
     public string? Model { get; private set; }
 
+    /// <summary>True when a whole JSON body was seen and it carried no usage (a models list, a file…): nothing was metered.</summary>
+    public bool NothingMetered { get; private set; }
+
     /// <summary>The usage seen so far (complete once <see cref="Complete"/> has run), or null.</summary>
     public TokenUsage? Usage => _input is null && _output is null ? null : new TokenUsage(_input ?? 0, _output ?? 0);
 
@@ -46,10 +49,32 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
         }
         catch (VendorFormatException)
         {
-            // Not a chat answer (models list, embeddings…): nothing to settle from.
+            // Not a chat answer: read the common usage shapes (embeddings report prompt_tokens only), else nothing.
+            ReadGenericUsage(_json.WrittenSpan);
         }
 
+        NothingMetered = Usage is null;
         _json = null;
+    }
+
+    private void ReadGenericUsage(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(body.ToArray());
+            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && document.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object)
+            {
+                _input = Count(usage, "prompt_tokens") ?? Count(usage, "input_tokens");
+                _output = Count(usage, "completion_tokens") ?? Count(usage, "output_tokens") ?? (_input is null ? null : 0);
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        static int? Count(System.Text.Json.JsonElement usage, string name)
+            => usage.TryGetProperty(name, out var value) && value.TryGetInt32(out var count) ? count : null;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

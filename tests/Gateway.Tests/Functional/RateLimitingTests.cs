@@ -109,6 +109,34 @@ public sealed class RateLimitingTests
     }
 
     [Test]
+    public async Task Passthrough_CallsThatMeterNothingOrOnlyInput_SettleToThat()
+    {
+        _vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
+                .WithBody("""{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}"""));
+        _vendors.OpenAi.Given(Request.Create().WithPath("/v1/embeddings").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
+                .WithBody("""{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0023,-0.0093]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}"""));
+
+        static long TokensLeft(HttpResponseMessage response) => long.Parse(response.Headers.GetValues("RateLimit").Single().Split(";r=")[1].Split(';')[0]);
+
+        using (var models = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Get, "/api/ai/openai/v1/models", _gateway.ClientKeys["team-b"])))
+        {
+            Assert.That(models.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(TokensLeft(models), Is.EqualTo(5000), "a request without a body reserves no output");
+        }
+
+        using (var embeddings = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/api/ai/openai/v1/embeddings", _gateway.ClientKeys["team-b"],
+            """{"model":"text-embedding-3-small","input":"The food was delicious"}""")))
+        {
+            Assert.That(embeddings.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        using var probe = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Get, "/api/ai/openai/v1/models", _gateway.ClientKeys["team-b"]));
+        Assert.That(TokensLeft(probe), Is.EqualTo(5000 - 8), "the models list settled to 0, the embeddings call to its 8 input tokens");
+    }
+
+    [Test]
     public async Task PerUserPolicy_LimitsEachUserSeparately()
     {
         using (var alice = await GenerateAsync("team-c", "alice"))
