@@ -55,6 +55,7 @@ public static class GatewayApp
         services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SecretCache>());
         services.AddSingleton<SecretPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<SecretPoller>());
+        services.AddHostedService<FileSecretWatcher>();
         services.AddSingleton<IVendorKeySource, VendorKeySource>();
         services.AddSingleton<IProviderDirectory, ProviderDirectory>();
         services.AddSingleton<IConfigChangeListener, ProxyConfigReporter>();
