@@ -8,7 +8,8 @@ internal static class ConfigFiles
 {
     public const string DirectorySetting = "Gateway:ConfigDirectory";
 
-    public static string AddGatewayConfigFiles(this WebApplicationBuilder builder)
+    /// <summary>Adds the files; returns the provider watching them, which the caller disposes when the app stops.</summary>
+    public static PhysicalFileProvider AddGatewayConfigFiles(this WebApplicationBuilder builder)
     {
         var directory = Locate(builder.Configuration[DirectorySetting], builder.Environment.ContentRootPath);
         var sources = builder.Configuration.Sources;
@@ -38,7 +39,7 @@ internal static class ConfigFiles
             sources.Insert(index++, source);
         }
 
-        return directory;
+        return files;
     }
 
     private static string Locate(string? configured, string contentRoot)

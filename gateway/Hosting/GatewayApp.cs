@@ -20,7 +20,7 @@ public static class GatewayApp
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.AddGatewayConfigFiles();
+        var configFiles = builder.AddGatewayConfigFiles();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         var secrets = new SecretRegistry();
         builder.Services.AddSingleton(secrets);
@@ -30,6 +30,8 @@ public static class GatewayApp
         RedactingLoggerProvider.WrapAll(builder.Services, secrets);
 
         var app = builder.Build();
+        // The configuration does not own the file provider it was given: release its file watch (an inotify instance) with the app.
+        app.Lifetime.ApplicationStopped.Register(configFiles.Dispose);
         // Fail start-up on invalid settings, with every error listed, rather than on the first request.
         app.Services.GetRequiredService<GatewaySettingsMonitor>();
         app.UseGateway();

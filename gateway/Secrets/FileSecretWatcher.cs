@@ -33,6 +33,7 @@ internal sealed partial class FileSecretWatcher(SecretCache cache, GatewaySettin
             watcher.Created += changed;
             watcher.Deleted += changed;
             watcher.Renamed += (_, _) => Refresh(references);
+            watcher.Error += (_, e) => Log.WatchFailed(logger, folder.Key, e.GetException().Message);
             watcher.EnableRaisingEvents = true;
             _watchers.Add(watcher);
         }
@@ -53,7 +54,7 @@ internal sealed partial class FileSecretWatcher(SecretCache cache, GatewaySettin
     {
         try
         {
-            await cache.RefreshAsync(reference, CancellationToken.None);
+            await cache.RefreshAfterChangeAsync(reference, CancellationToken.None);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
@@ -79,6 +80,9 @@ internal sealed partial class FileSecretWatcher(SecretCache cache, GatewaySettin
 
     private static partial class Log
     {
+        [LoggerMessage(2, LogLevel.Warning, "Watching {Folder} for secret files failed ({Error}); rotations there arrive with the next poll")]
+        public static partial void WatchFailed(ILogger logger, string folder, string error);
+
         [LoggerMessage(1, LogLevel.Debug, "Refreshing {Reference} after a file event failed ({Exception}); the poller will retry")]
         public static partial void RefreshFailed(ILogger logger, string reference, string exception);
     }

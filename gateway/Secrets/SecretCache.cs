@@ -58,6 +58,20 @@ public sealed partial class SecretCache : ISecretStore
     }
 
     /// <summary>
+    /// Reads the secret again after a change notice: a read already under way may have started before the change, so
+    /// it is waited out and a new one is made.
+    /// </summary>
+    public async Task<bool> RefreshAfterChangeAsync(SecretReference reference, CancellationToken cancellationToken)
+    {
+        if (_inFlight.TryGetValue(reference, out var earlier))
+        {
+            await earlier.Value.WaitAsync(cancellationToken);
+        }
+
+        return await RefreshAsync(reference, cancellationToken);
+    }
+
+    /// <summary>
     /// After a vendor refused <paramref name="usedValue"/>: true when the reference now holds another value, reading it
     /// again unless it was force-read within <see cref="SecretsOptions.MinRefreshInterval"/>.
     /// </summary>

@@ -53,7 +53,18 @@ public sealed partial class MountedSecretRotationTests
         File.CreateSymbolicLink(Path.Combine(mount, "..data_tmp"), "..2026_11_27_v2");
         Assert.That(Rename(Path.Combine(mount, "..data_tmp"), Path.Combine(mount, "..data")), Is.Zero, "rename(2) of the link");
 
-        await GatewayHost.WaitUntilAsync(async () => await KeySentAsync() == "Bearer sk-proj-mounted-second-00000002", "the swapped key is used");
+        try
+        {
+            await GatewayHost.WaitUntilAsync(async () => await KeySentAsync() == "Bearer sk-proj-mounted-second-00000002", "the swapped key is used");
+        }
+        finally
+        {
+            foreach (var entry in gateway.Logs.Entries.Where(e => e.Contains("Secret", StringComparison.Ordinal) || e.Contains("Watch", StringComparison.Ordinal)))
+            {
+                TestContext.Out.WriteLine(entry);
+            }
+        }
+
         Directory.Delete(mount, recursive: true);
     }
 }
