@@ -52,7 +52,9 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
     private static bool Replayable(HttpRequest request)
         => request.Body.CanSeek || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true;
 
-    private static KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] Snapshot(IHeaderDictionary headers) => [.. headers];
+    // Usually empty (or the two RateLimit fields) before forwarding: nothing to copy on the common path.
+    private static KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] Snapshot(IHeaderDictionary headers)
+        => headers.Count == 0 ? [] : [.. headers];
 
     // Back to the state before forwarding: the vendor's 401 headers go, the gateway's own (request id, quota) stay.
     private static void Reset(HttpContext context, KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[] headers)
