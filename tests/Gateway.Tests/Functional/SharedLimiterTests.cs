@@ -36,14 +36,21 @@ public sealed class SharedLimiterTests
         _redis.Dispose();
     }
 
-    private Task<GatewayHost> StartGatewayAsync(string prefix, string policies, Action<JsonNode>? clients = null, IReadOnlyDictionary<string, string>? addresses = null)
+    /// <param name="clock">A clock to decide on (<c>Clock: local</c>) instead of Redis server time.</param>
+    private Task<GatewayHost> StartGatewayAsync(
+        string prefix, string policies, Action<JsonNode>? clients = null, IReadOnlyDictionary<string, string>? addresses = null, TimeProvider? clock = null)
         => GatewayHost.StartAsync(addresses ?? _vendors.Addresses, editOverrides: o =>
         {
             o["ConnectionStrings"] = new JsonObject { ["Redis"] = _redis.ConnectionString + ",connectTimeout=500" };
             var gateway = o["Gateway"]!;
             gateway["RateLimiting"] = JsonNode.Parse($$"""{"KeyPrefix": "{{prefix}}", "RedisTimeout": "00:00:00.250", "ExpectedReplicas": 3, "Policies": {{policies}}}""");
+            if (clock is not null)
+            {
+                gateway["RateLimiting"]!["Clock"] = "local";
+            }
+
             clients?.Invoke(gateway["Clients"]!);
-        });
+        }, configure: clock is null ? null : b => b.Services.AddSingleton(clock));
 
     private static Task<HttpResponseMessage> PassthroughAsync(GatewayHost gateway, string client = "team-a")
         => gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys[client], VendorCase.OpenAi.RequestBody));
@@ -92,8 +99,9 @@ public sealed class SharedLimiterTests
     public async Task Tokens_StreamAndDisconnect_AreSettled_AndNothingLeaks()
     {
         var prefix = "gw" + Guid.NewGuid().ToString("N")[..6];
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var gateway = await StartGatewayAsync(prefix, """{"tokens": {"Tokens": 100000, "Window": "00:00:02"}}""",
-            c => c["team-a"]!["RateLimitPolicy"] = "tokens");
+            c => c["team-a"]!["RateLimitPolicy"] = "tokens", clock: time);
         using var connection = _redis.Connect();
         var total = (RedisKey)$"{{{prefix}:team-a}}:client:total";
 
@@ -116,7 +124,7 @@ public sealed class SharedLimiterTests
         await GatewayHost.WaitUntilAsync(async () => (long)await connection.GetDatabase().StringGetAsync(total) == 37 + 39, "the passthrough stream is settled");
 
         // After the window, the next decision clears everything: counters return to exactly the new reservation.
-        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        time.Advance(TimeSpan.FromSeconds(3));
         using (var next = await PassthroughAsync(gateway))
         {
             Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
