@@ -267,6 +267,11 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:RateLimiting:ExpectedReplicas must be at least 1 (was {options.ExpectedReplicas}).");
         }
 
+        if (!options.UserHeader.StartsWith(Gateway.Transforms.Headers.StrippedHeaders.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Gateway:RateLimiting:UserHeader must start with '{Gateway.Transforms.Headers.StrippedHeaders.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.UserHeader}').");
+        }
+
         if (options.Clock is not ("redis" or "local"))
         {
             errors.Add($"Gateway:RateLimiting:Clock must be 'redis' or 'local' (was '{options.Clock}').");

@@ -24,16 +24,17 @@ internal sealed class CallerCredentialsTransform : RequestTransform
             headers.Remove(name);
         }
 
-        RemoveByPrefix(headers, StrippedHeaders.ForwardedPrefix);
+        RemoveByPrefix(headers);
         return ValueTask.CompletedTask;
     }
 
-    private static void RemoveByPrefix(HttpRequestHeaders headers, string prefix)
+    private static void RemoveByPrefix(HttpRequestHeaders headers)
     {
         List<string>? found = null;
         foreach (var header in headers)
         {
-            if (header.Key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            if (header.Key.StartsWith(StrippedHeaders.ForwardedPrefix, StringComparison.OrdinalIgnoreCase)
+                || header.Key.StartsWith(StrippedHeaders.InternalPrefix, StringComparison.OrdinalIgnoreCase))
             {
                 (found ??= []).Add(header.Key);
             }
@@ -56,6 +57,9 @@ public static class StrippedHeaders
 {
     /// <summary>Every header starting with this (X-Forwarded-For, -Host, -Proto, -Prefix, …) is removed.</summary>
     public const string ForwardedPrefix = "X-Forwarded-";
+
+    /// <summary>Headers meant for the gateway itself (e.g. x-gateway-user, the end user for rate limits) stay with it.</summary>
+    public const string InternalPrefix = "X-Gateway-";
 
     /// <summary>Credentials and network-describing headers removed from every proxied request.</summary>
     public static readonly IReadOnlyList<string> Always =

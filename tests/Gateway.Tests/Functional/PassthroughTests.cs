@@ -38,6 +38,7 @@ public sealed class PassthroughTests : GatewayFixture
         request.Headers.Add("Forwarded", "for=10.20.30.40;host=ai-gateway.internal.corp");
         request.Headers.Add("X-Real-IP", "10.20.30.40");
         request.Headers.Add("X-Custom-Tag", "kept");
+        request.Headers.Add("x-gateway-user", "alice@corp");
         request.Headers.Add("traceparent", $"00-{traceId}-b7ad6b7169203331-01");
 
         using var response = await Gateway.Client.SendAsync(request);
@@ -57,7 +58,7 @@ public sealed class PassthroughTests : GatewayFixture
         Assert.Multiple(() =>
         {
             Assert.That(headers[vendor.CredentialHeader], Is.EqualTo(vendor.CredentialPrefix + Gateway.VendorKeys[vendor.Vendor]));
-            Assert.That(headers.Keys, Has.None.StartsWith("X-Forwarded-").IgnoreCase);
+            Assert.That(headers.Keys, Has.None.StartsWith("X-Forwarded-").IgnoreCase.And.None.StartsWith("x-gateway-").IgnoreCase);
             Assert.That(headers.Keys, Has.None.EqualTo("Forwarded").IgnoreCase.Or.EqualTo("X-Real-IP").IgnoreCase
                 .Or.EqualTo("Cookie").IgnoreCase.Or.EqualTo("api-key").IgnoreCase.Or.EqualTo("Proxy-Authorization").IgnoreCase);
             Assert.That(headers.Values, Has.None.Contains(Gateway.ClientKeys["team-a"]), "the caller's gateway key never reaches the vendor");
