@@ -10,38 +10,36 @@ namespace Gateway.Secrets;
 public sealed class SecretPoller(SecretCache cache, GatewaySettingsMonitor settings, TimeProvider time) : BackgroundService
 {
     private TaskCompletionSource _cycle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _cycles;
 
     /// <summary>Completed polls so far.</summary>
-    public int Cycles { get; private set; }
+    public int Cycles => Volatile.Read(ref _cycles);
 
-    /// <summary>Completes when the poll under way (or the next one) has finished.</summary>
-    public Task NextCycleAsync() => _cycle.Task;
+    /// <summary>Completes when the poll under way (or the next one) has finished. Take it before reading <see cref="Cycles"/>.</summary>
+    public Task NextCycleAsync() => Volatile.Read(ref _cycle).Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await PollAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var references = settings.Current.SecretReferences;
+            await Task.WhenAll(references.Select(r => cache.RefreshAsync(r, stoppingToken)));
+
             var options = settings.Current.Secrets;
             var spread = options.PollInterval.TotalMilliseconds * options.Jitter * (2 * Random.Shared.NextDouble() - 1);
+            // The next wait is scheduled before the poll is reported done, so whoever moves the clock on after that
+            // report (a test's fake clock) cannot move it past a timer that does not exist yet.
+            var next = Task.Delay(options.PollInterval + TimeSpan.FromMilliseconds(spread), time, stoppingToken);
+            Interlocked.Increment(ref _cycles);
+            Interlocked.Exchange(ref _cycle, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             try
             {
-                await Task.Delay(options.PollInterval + TimeSpan.FromMilliseconds(spread), time, stoppingToken);
+                await next;
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-
-            await PollAsync(stoppingToken);
         }
-    }
-
-    private async Task PollAsync(CancellationToken stoppingToken)
-    {
-        var references = settings.Current.SecretReferences;
-        await Task.WhenAll(references.Select(r => cache.RefreshAsync(r, stoppingToken)));
-        Cycles++;
-        Interlocked.Exchange(ref _cycle, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 }

@@ -69,9 +69,16 @@ public sealed class VaultRotationTests
     /// <summary>Waits (on the poller's own signal, no sleeping) until more than <paramref name="after"/> polls have completed.</summary>
     private async Task WaitForPollAsync(int after)
     {
-        while (Poller.Cycles <= after)
+        while (true)
         {
-            await Poller.NextCycleAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            // The signal is taken before the count is read, so a poll finishing in between is not missed.
+            var next = Poller.NextCycleAsync();
+            if (Poller.Cycles > after)
+            {
+                return;
+            }
+
+            await next.WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
 
