@@ -80,6 +80,7 @@ public static class GatewayApp
 
         app.MapGatewayHealth();
         app.MapOpenApiDocument();
+        app.MapGatewayMetrics();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CallerAuthenticationMiddleware>();
