@@ -68,6 +68,7 @@ public static class GatewayApp
             .AddVendorTransforms();
 
         services.AddGatewayLimiting(configuration);
+        services.AddSingleton<GenAiMetrics>();
         services.AddGatewayTracing(configuration);
         services.AddGatewayHealth();
         return services;
@@ -87,6 +88,7 @@ public static class GatewayApp
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();
             proxy.UseMiddleware<TaskRequestMiddleware>();
             proxy.UseMiddleware<AdmissionMiddleware>();
+            proxy.UseMiddleware<GenAiTelemetryMiddleware>();
             proxy.UseMiddleware<ForwarderProblemsMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

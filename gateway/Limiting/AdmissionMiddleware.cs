@@ -71,19 +71,14 @@ internal sealed class AdmissionMiddleware(
         }
 
         WriteQuotaHeaders(context.Response.Headers, decision.Quotas);
-        UsageTapStream? tap = null;
-        if (binding is not null)
-        {
-            tap = new UsageTapStream(context.Response.Body, context.Response, binding.Vendor);
-            context.Response.Body = tap;
-        }
-
         try
         {
             await next(context);
         }
         finally
         {
+            // Passthrough usage is read by the tap GenAiTelemetryMiddleware puts on the response.
+            var tap = context.Features.Get<UsageTapFeature>()?.Tap;
             tap?.Complete();
             var (tokens, cost) = Actual(context, call, tap, request, current);
             await limiter.SettleAsync(lease, tokens, cost);

@@ -37,7 +37,7 @@ internal static class TracingServiceCollectionExtensions
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddMeter(SecretMetrics.MeterName)
+                    .AddMeter(SecretMetrics.MeterName, GenAiMetrics.MeterName)
                     .AddPrometheusExporter();
                 if (export)
                 {

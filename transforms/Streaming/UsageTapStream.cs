@@ -5,6 +5,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.Streaming;
 
+/// <summary>Makes a passthrough call's <see cref="UsageTapStream"/> available to the middleware around the forwarder.</summary>
+public sealed record UsageTapFeature(UsageTapStream Tap);
+
 /// <summary>
 /// Wraps a passthrough response body: every write goes to the caller first, unchanged and unbuffered, and a copy is
 /// read for the vendor's usage block (a JSON body up to 1 MiB, or SSE usage events), so token limits and budgets can

@@ -39,6 +39,9 @@ public sealed class TaskCall
     /// <summary>Token usage reported by the vendor (null until known).</summary>
     public TokenUsage? Usage { get; set; }
 
+    /// <summary>The model the vendor says answered (null until known).</summary>
+    public string? ResponseModel { get; set; }
+
     /// <summary>Why the model stopped (null until known).</summary>
     public string? FinishReason { get; set; }
 }

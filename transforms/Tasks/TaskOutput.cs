@@ -27,6 +27,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
     {
         call.Usage = response.Usage;
         call.FinishReason = response.FinishReason;
+        call.ResponseModel = response.Model ?? call.Model;
         var error = Check(response.Text, response.FinishReason, response.Refusal, out var json);
         if (error is not null)
         {
@@ -93,6 +94,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
     {
         call.Usage = state.Usage;
         call.FinishReason = state.FinishReason ?? FinishReasons.Stop;
+        call.ResponseModel = state.Model ?? call.Model;
         if (_stripper is not null)
         {
             _formatted.Clear();

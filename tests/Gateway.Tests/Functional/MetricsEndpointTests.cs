@@ -33,4 +33,57 @@ public sealed class MetricsEndpointTests : GatewayFixture
         Assert.That(text, Does.Contain("# TYPE http_server_request_duration_seconds histogram"));
         Assert.That(text, Does.Not.Contain(Gateway.VendorKeys["openai"]).And.Not.Contain(Gateway.ClientKeys["team-a"]));
     }
+
+    [Test]
+    public async Task GenAiMetrics_NormalizedAndPassthroughCalls_RecordDurationAndTokens()
+    {
+        Vendors.OpenAi.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
+        Vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{"object":"list","data":[]}"""));
+        var measurements = new List<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Gateway.GenAi")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Add(System.Diagnostics.Metrics.Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            lock (measurements)
+            {
+                measurements.Add((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value)));
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Add(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Add(i, v, t));
+        listener.Start();
+
+        using (await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], """{"prompt":"Hi"}""")))
+        using (await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, Gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody)))
+        using (await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Get, "/api/ai/openai/v1/models", Gateway.ClientKeys["team-a"])))
+        {
+        }
+
+        List<(string Instrument, double Value, Dictionary<string, object?> Tags)> recorded;
+        lock (measurements)
+        {
+            recorded = [.. measurements];
+        }
+
+        var durations = recorded.Where(m => m.Instrument == "gen_ai.client.operation.duration").ToList();
+        Assert.That(durations, Has.Count.EqualTo(2), "two model calls; the models list is not a GenAI operation");
+        Assert.That(durations.Select(d => d.Tags["gen_ai.operation.name"]), Has.All.EqualTo("chat"));
+        Assert.That(durations.Select(d => d.Tags["gen_ai.provider.name"]), Has.All.EqualTo("openai"));
+        Assert.That(durations.Select(d => d.Tags.GetValueOrDefault("gen_ai.request.model")), Is.EquivalentTo(new object?[] { "gpt-4o-mini", null }));
+        Assert.That(durations.Select(d => d.Tags["gen_ai.response.model"]), Has.All.EqualTo("gpt-4o-mini-2024-07-18"));
+        Assert.That(durations.Select(d => d.Value), Has.All.Positive);
+
+        var tokens = recorded.Where(m => m.Instrument == "gen_ai.client.token.usage").ToList();
+        Assert.That(tokens.Where(t => (string?)t.Tags["gen_ai.token.type"] == "input").Select(t => t.Value), Is.EqualTo(new double[] { 28, 28 }));
+        Assert.That(tokens.Where(t => (string?)t.Tags["gen_ai.token.type"] == "output").Select(t => t.Value), Is.EqualTo(new double[] { 11, 11 }));
+    }
 }
