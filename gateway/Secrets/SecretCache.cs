@@ -32,12 +32,6 @@ public sealed partial class SecretCache : ISecretStore
         _logger = logger;
     }
 
-    /// <summary>Every value the cache holds or has held: what log redaction must hide.</summary>
-    public IEnumerable<string> KnownValues => _entries.Values.SelectMany(e => e.History);
-
-    /// <summary>Raised when any value changes (a rotation arrived).</summary>
-    public event Action? Changed;
-
     public async ValueTask<SecretResult> GetAsync(SecretReference reference, CancellationToken cancellationToken)
     {
         if (_entries.TryGetValue(reference, out var entry) && entry.Value is { } value)
@@ -120,11 +114,6 @@ public sealed partial class SecretCache : ISecretStore
             }
 
             entry.Set(fetched);
-            if (changed)
-            {
-                Changed?.Invoke();
-            }
-
             return changed;
         }
         catch (Exception ex) when (ex is SecretUnavailableException or HttpRequestException or TaskCanceledException or IOException)
@@ -162,23 +151,8 @@ public sealed partial class SecretCache : ISecretStore
 
         public DateTimeOffset? LastForced { get; set; }
 
-        /// <summary>The values this reference has had (bounded), so a rotated-out key is still redacted from logs.</summary>
-        public List<string> History { get; } = [];
-
         public void Set(SecretFetch fetched)
         {
-            lock (History)
-            {
-                if (!History.Contains(fetched.Value))
-                {
-                    History.Add(fetched.Value);
-                    if (History.Count > 8)
-                    {
-                        History.RemoveAt(0);
-                    }
-                }
-            }
-
             Version = fetched.Version;
             Error = null;
             _value = fetched.Value;
