@@ -138,21 +138,8 @@ public sealed class SharedLimiterTests
     {
         var prefix = "gw" + Guid.NewGuid().ToString("N")[..6];
         using var vendors = new FakeVendors();
-        var events = VendorCase.Anthropic.StreamEvents();
         var callerLeft = new SemaphoreSlim(0);
-        vendors.Anthropic.Given(Request.Create().UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
-                .WithSseBody(async (_, queue) =>
-                {
-                    foreach (var sseEvent in events.Take(4))
-                    {
-                        queue.Write(sseEvent);
-                    }
-
-                    await callerLeft.WaitAsync(TimeSpan.FromSeconds(10));
-                    await Task.Delay(TimeSpan.FromSeconds(2));
-                    queue.Close();
-                }));
+        vendors.AnthropicStreamThatStalls(4, callerLeft, TimeSpan.FromSeconds(2));
         await using var gateway = await StartGatewayAsync(prefix, """{"tokens": {"Tokens": 100000, "Window": "00:05:00"}}""",
             c => c["team-a"]!["RateLimitPolicy"] = "tokens", vendors.Addresses);
         using var connection = _redis.Connect();

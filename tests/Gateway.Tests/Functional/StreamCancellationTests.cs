@@ -13,22 +13,8 @@ public sealed class StreamCancellationTests
     public async Task CallerDisconnectsMidStream_VendorCallIsCancelled()
     {
         using var vendors = new FakeVendors();
-        var events = VendorCase.Anthropic.StreamEvents();
         var callerLeft = new SemaphoreSlim(0);
-        vendors.Anthropic.Given(Request.Create().UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
-                .WithSseBody(async (_, queue) =>
-                {
-                    foreach (var sseEvent in events.Take(4))
-                    {
-                        queue.Write(sseEvent);
-                    }
-
-                    await callerLeft.WaitAsync(TimeSpan.FromSeconds(10));
-                    // Keep the stream open and quiet, as a slow generation would.
-                    await Task.Delay(TimeSpan.FromSeconds(3));
-                    queue.Close();
-                }));
+        vendors.AnthropicStreamThatStalls(4, callerLeft, TimeSpan.FromSeconds(3));
 
         await using var gateway = await GatewayHost.StartAsync(vendors.Addresses);
         var request = new JsonObject { ["prompt"] = "Hi", ["model"] = "anthropic/claude-sonnet-4-5", ["stream"] = true };
