@@ -19,13 +19,14 @@ public sealed class RedisServer : IDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    public static string? Executable { get; } = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
+    /// <summary>redis-server found on the PATH, or null.</summary>
+    public static string? Executable { get; } = ExecutableOnPath.Find("redis-server");
 
     public static RedisServer Start()
     {
         if (Executable is null)
         {
-            Assert.Fail("redis-server is not installed: run .ci/run (it installs it) or apt-get install redis-server.");
+            Assert.Fail("redis-server is not on the PATH: run tests/run.sh (it installs it) or apt-get install redis-server.");
         }
 
         var listener = new TcpListener(IPAddress.Loopback, 0);

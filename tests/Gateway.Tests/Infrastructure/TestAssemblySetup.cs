@@ -1,3 +1,6 @@
+// The suite runs real redis-server, promtool and npm tools: it is a Linux suite.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Gateway.Tests.Infrastructure;
 
 [SetUpFixture]
