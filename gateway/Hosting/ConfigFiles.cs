@@ -8,8 +8,8 @@ internal static class ConfigFiles
 {
     public const string DirectorySetting = "Gateway:ConfigDirectory";
 
-    /// <summary>Adds the files; returns the provider watching them, which the caller disposes when the app stops.</summary>
-    public static PhysicalFileProvider AddGatewayConfigFiles(this WebApplicationBuilder builder)
+    /// <summary>Adds the files; returns them as a set, which the caller reports on and disposes when the app stops.</summary>
+    public static ConfigFileSet AddGatewayConfigFiles(this WebApplicationBuilder builder)
     {
         var directory = Locate(builder.Configuration[DirectorySetting], builder.Environment.ContentRootPath);
         var sources = builder.Configuration.Sources;
@@ -25,21 +25,13 @@ internal static class ConfigFiles
             }
         }
 
-        var files = new PhysicalFileProvider(directory);
+        var set = new ConfigFileSet(new PhysicalFileProvider(directory));
         foreach (var path in Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal))
         {
-            var source = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
-            {
-                FileProvider = files,
-                Path = Path.GetFileName(path),
-                Optional = false,
-                ReloadOnChange = true,
-                ReloadDelay = 100,
-            };
-            sources.Insert(index++, source);
+            sources.Insert(index++, new GuardedJsonConfigurationSource(set, Path.GetFileName(path)));
         }
 
-        return files;
+        return set;
     }
 
     private static string Locate(string? configured, string contentRoot)

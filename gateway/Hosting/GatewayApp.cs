@@ -32,6 +32,7 @@ public static class GatewayApp
         var app = builder.Build();
         // The configuration does not own the file provider it was given: release its file watch (an inotify instance) with the app.
         app.Lifetime.ApplicationStopped.Register(configFiles.Dispose);
+        configFiles.ReportTo(app.Services.GetRequiredService<ConfigStatus>(), app.Services.GetRequiredService<ILogger<ConfigFileSet>>());
         // Fail start-up on invalid settings, with every error listed, rather than on the first request.
         app.Services.GetRequiredService<GatewaySettingsMonitor>();
         app.UseGateway();
@@ -66,6 +67,8 @@ public static class GatewayApp
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<ClusterDefaultsFilter>()
             .AddVendorTransforms();
+        // A change that would leave no route is refused unless Gateway:Forwarding:AllowNoRoutes says otherwise.
+        services.Decorate<IProxyConfigProvider>((sp, inner) => ActivatorUtilities.CreateInstance<RouteGuardConfigProvider>(sp, inner));
 
         services.AddGatewayLimiting(configuration);
         services.AddSingleton<GenAiMetrics>();

@@ -106,6 +106,12 @@ public sealed record ForwardingOptions
     /// Default 10 minutes: a long non-streamed generation sends nothing until it is done.
     /// </summary>
     public TimeSpan DefaultActivityTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Whether a ReverseProxy change that leaves no route at all is applied. Default false: such a change (an emptied
+    /// file, a deleted section) is refused, because it would take the whole gateway down.
+    /// </summary>
+    public bool AllowNoRoutes { get; init; }
 }
 
 /// <summary>Secret store settings.</summary>

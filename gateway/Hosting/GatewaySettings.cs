@@ -17,6 +17,9 @@ public sealed class GatewaySettings
 
     public required TimeSpan DefaultActivityTimeout { get; init; }
 
+    /// <summary>Whether a ReverseProxy change that leaves no route is applied.</summary>
+    public required bool AllowNoRoutes { get; init; }
+
     public required SecretsOptions Secrets { get; init; }
 
     public required VaultOptions Vault { get; init; }

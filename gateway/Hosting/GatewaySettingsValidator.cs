@@ -73,6 +73,7 @@ internal static class GatewaySettingsValidator
             Environment = string.IsNullOrWhiteSpace(options.Environment) ? hostEnvironment.ToLowerInvariant() : options.Environment,
             MaxRequestBodyBytes = options.Limits.MaxRequestBodyBytes,
             DefaultActivityTimeout = options.Forwarding.DefaultActivityTimeout,
+            AllowNoRoutes = options.Forwarding.AllowNoRoutes,
             Secrets = options.Secrets,
             Vault = options.Vault,
             SecretReferences = [.. providers.Values.SelectMany(p => p.ApiKeys).Distinct()],

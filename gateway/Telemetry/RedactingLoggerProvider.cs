@@ -1,3 +1,4 @@
+using Gateway.Hosting;
 using Gateway.Secrets;
 
 namespace Gateway.Telemetry;
@@ -22,25 +23,7 @@ internal sealed class RedactingLoggerProvider(ILoggerProvider inner, SecretRegis
 
     /// <summary>Replaces each registered <see cref="ILoggerProvider"/> with a redacting wrapper around it.</summary>
     public static void WrapAll(IServiceCollection services, SecretRegistry secrets)
-    {
-        for (var i = 0; i < services.Count; i++)
-        {
-            var descriptor = services[i];
-            if (descriptor.ServiceType != typeof(ILoggerProvider) || descriptor.IsKeyedService)
-            {
-                continue;
-            }
-
-            services[i] = ServiceDescriptor.Singleton<ILoggerProvider>(sp => new RedactingLoggerProvider(Create(sp, descriptor), secrets));
-        }
-    }
-
-    private static ILoggerProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
-    {
-        { ImplementationInstance: ILoggerProvider instance } => instance,
-        { ImplementationFactory: { } factory } => (ILoggerProvider)factory(services),
-        _ => (ILoggerProvider)ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!),
-    };
+        => services.Decorate<ILoggerProvider>((_, inner) => new RedactingLoggerProvider(inner, secrets));
 
     private sealed class RedactingLogger(ILogger inner, SecretRegistry secrets) : ILogger
     {

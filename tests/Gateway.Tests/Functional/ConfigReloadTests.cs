@@ -130,4 +130,98 @@ public sealed class ConfigReloadTests
             return response.StatusCode == HttpStatusCode.OK;
         }, "the new client's key is accepted");
     }
+
+    private async Task<string> ReadinessAsync()
+    {
+        using var ready = await _gateway.Client.GetAsync("/healthz/ready");
+        return await ready.Content.ReadAsStringAsync();
+    }
+
+    private async Task<string?> ServiceNameAsync()
+    {
+        using var response = await _gateway.Client.GetAsync("/no-such-route");
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("service").GetString();
+    }
+
+    private void Truncate(string fileName)
+    {
+        var path = Path.Combine(_gateway.ConfigDirectory, fileName);
+        var text = File.ReadAllText(path);
+        File.WriteAllText(path, text[..(text.Length / 2)]);
+    }
+
+    [Test]
+    public async Task ProxyFileThatDoesNotParse_IsRefusedNamingFileAndLine_AndRoutesSurviveTheNextEdit()
+    {
+        Truncate("reverseproxy.json");
+
+        await GatewayHost.WaitUntilAsync(async () => (await ReadinessAsync()).Contains("Degraded", StringComparison.Ordinal), "readiness shows the refusal");
+        var readiness = await ReadinessAsync();
+        Assert.That(readiness, Does.Contain("reverseproxy.json").And.Match("line [0-9]+"), readiness);
+        Assert.That(_gateway.Logs.Entries, Has.Some.Contains("Error").And.Contains("reverseproxy.json").And.Contains("refused"));
+        Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("original"));
+
+        // The next valid edit of another file must not load the broken one.
+        _gateway.EditConfig(GatewayHost.OverridesFile, c => c["Gateway"]!["ServiceName"] = "Renamed Gateway");
+        await GatewayHost.WaitUntilAsync(async () => await ServiceNameAsync() == "Renamed Gateway", "the valid edit applies");
+        Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("original"), "every route still serves");
+        Assert.That(await ReadinessAsync(), Does.Contain("reverseproxy.json"), "still refused until the file is fixed");
+    }
+
+    [Test]
+    public async Task GatewayFileThatDoesNotParse_IsRefused_AndAProxyEditIsJudgedOnTheLastGoodSettings()
+    {
+        _vendors.Anthropic.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(200).WithBody("anthropic"));
+        Truncate("gateway.json");
+        await GatewayHost.WaitUntilAsync(async () => (await ReadinessAsync()).Contains("gateway.json", StringComparison.Ordinal), "readiness names the file");
+
+        _gateway.EditConfig("reverseproxy.json", c => c["ReverseProxy"]!["Clusters"]!["openai"]!["Destinations"]!["primary"]!["Address"] = _movedOpenAi.Url + "/");
+
+        await GatewayHost.WaitUntilAsync(async () => (await CallAsync(VendorCase.OpenAi.GatewayPath)).Body == "moved", "the proxy edit applies");
+        Assert.That(_gateway.Logs.Entries, Has.None.Contains("(known: )"), "providers are still known");
+        Assert.That((await CallAsync("/api/ai/anthropic/v1/messages")).Body, Is.EqualTo("anthropic"), "other providers keep their keys and routes");
+    }
+
+    [Test]
+    public async Task FileFixedAfterARefusal_IsAppliedAndTheRefusalCleared()
+    {
+        var path = Path.Combine(_gateway.ConfigDirectory, "reverseproxy.json");
+        var good = GatewayHost.ReadJson(path);
+        Truncate("reverseproxy.json");
+        await GatewayHost.WaitUntilAsync(async () => (await ReadinessAsync()).Contains("reverseproxy.json", StringComparison.Ordinal), "the refusal shows");
+
+        good["ReverseProxy"]!["Clusters"]!["openai"]!["Destinations"]!["primary"]!["Address"] = _movedOpenAi.Url + "/";
+        GatewayHost.WriteJson(path, good);
+
+        await GatewayHost.WaitUntilAsync(async () => (await CallAsync(VendorCase.OpenAi.GatewayPath)).Body == "moved", "the fixed file applies");
+        await GatewayHost.WaitUntilAsync(async () => (await ReadinessAsync()).Contains("Healthy", StringComparison.Ordinal) && !(await ReadinessAsync()).Contains("Degraded", StringComparison.Ordinal), "readiness is healthy again");
+    }
+
+    [TestCase("{}")]
+    [TestCase("{\"ReverseProxy\": {\"Routes\": {}, \"Clusters\": {}}}")]
+    public async Task ChangeThatLeavesNoRoute_IsRefused_AndRoutesKeepServing(string content)
+    {
+        File.WriteAllText(Path.Combine(_gateway.ConfigDirectory, "reverseproxy.json"), content);
+
+        await GatewayHost.WaitUntilAsync(async () => (await ReadinessAsync()).Contains("Degraded", StringComparison.Ordinal), "the change is refused");
+        Assert.That(await ReadinessAsync(), Does.Contain("no route").And.Contain("AllowNoRoutes"));
+        Assert.That(_gateway.Logs.Entries, Has.Some.Contains("Error").And.Contains("no route"));
+        Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("original"));
+        using var ready = await _gateway.Client.GetAsync("/healthz/ready");
+        Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task ChangeThatLeavesNoRoute_IsApplied_WhenExplicitlyAllowed()
+    {
+        _gateway.EditConfig(GatewayHost.OverridesFile, c =>
+        {
+            c["Gateway"]!["Forwarding"] = new JsonObject { ["AllowNoRoutes"] = true };
+            c["Gateway"]!["ServiceName"] = "Routes May Go";
+        });
+        await GatewayHost.WaitUntilAsync(async () => await ServiceNameAsync() == "Routes May Go", "the setting applies");
+        File.WriteAllText(Path.Combine(_gateway.ConfigDirectory, "reverseproxy.json"), "{}");
+
+        await GatewayHost.WaitUntilAsync(async () => (await CallAsync(VendorCase.OpenAi.GatewayPath)).Status == HttpStatusCode.NotFound, "every route is gone, as asked");
+    }
 }
