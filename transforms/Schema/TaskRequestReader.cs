@@ -54,6 +54,12 @@ public static class TaskRequestReader
 
         using (document)
         {
+            // A \u escape can name half of a UTF-16 surrogate pair, which no string can hold: find every such value first.
+            if (body.Span.IndexOf("\\u"u8) >= 0 && !JsonEscapes.AllStringsValid(body.Span, errors))
+            {
+                return null;
+            }
+
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -62,7 +68,21 @@ public static class TaskRequestReader
             }
 
             Validate(root, task, errors);
-            return errors.Count == 0 ? root.Deserialize(SchemaJsonContext.Default.TaskRequest) : null;
+            if (errors.Count > 0)
+            {
+                return null;
+            }
+
+            try
+            {
+                return root.Deserialize(SchemaJsonContext.Default.TaskRequest);
+            }
+            catch (JsonException ex)
+            {
+                // Validation is meant to catch everything binding refuses; should a case slip through, it is still the body's fault.
+                errors.Add(new FieldError("$", "could not be read: " + ex.Message));
+                return null;
+            }
         }
     }
 
@@ -195,12 +215,19 @@ public static class TaskRequestReader
                 continue;
             }
 
+            var fields = 0;
             foreach (var property in message.EnumerateObject())
             {
                 if (property.Name is not ("role" or "content"))
                 {
                     errors.Add(new FieldError($"{path}.{property.Name}", "is not a field of a message"));
                 }
+                else if ((fields & (property.Name == "role" ? 1 : 2)) != 0)
+                {
+                    errors.Add(new FieldError($"{path}.{property.Name}", "appears more than once"));
+                }
+
+                fields |= property.Name == "role" ? 1 : 2;
             }
 
             if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String
@@ -229,10 +256,16 @@ public static class TaskRequestReader
         }
 
         var count = 0;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in value.EnumerateObject())
         {
             count++;
             var path = "metadata." + (entry.Name.Length > SchemaLimits.MaxMetadataKeyLength ? entry.Name[..SchemaLimits.MaxMetadataKeyLength] + "…" : entry.Name);
+            if (!keys.Add(entry.Name))
+            {
+                errors.Add(new FieldError(path, "appears more than once"));
+            }
+
             if (entry.Name.Length is 0 or > SchemaLimits.MaxMetadataKeyLength)
             {
                 errors.Add(new FieldError(path, $"keys must be 1 to {SchemaLimits.MaxMetadataKeyLength} characters"));

@@ -73,8 +73,16 @@ public sealed class MalformedRequestTests : GatewayFixture
         yield return Case("UserTooLong", "{\"prompt\": \"x\", \"user\": \"" + new string('u', 300) + "\"}", "user");
         yield return Case("UnknownField", "{\"prompt\": \"x\", \"promt\": \"typo\"}", "promt");
         yield return Case("DuplicateField", "{\"prompt\": \"x\", \"prompt\": \"y\"}", "prompt");
+        yield return Case("MessageDuplicateField", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"content\": \"y\"}]}", "messages[0].content");
+        yield return Case("MetadataDuplicateKey", "{\"prompt\": \"x\", \"metadata\": {\"k\": \"a\", \"k\": \"b\"}}", "metadata.k");
         yield return Case("ManyFaultsAtOnce", "{\"prompt\": 1, \"max_tokens\": \"x\", \"format\": \"xml\", \"stream\": 3, \"temperature\": 9}",
             "prompt", "max_tokens", "format", "stream", "temperature");
+        yield return Case("LoneHighSurrogateInPrompt", "{\"prompt\": \"a\\ud800\"}", "prompt");
+        yield return Case("LoneLowSurrogateInMessage", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\\udc00y\"}]}", "messages[0].content");
+        yield return Case("LoneSurrogateInMetadataKey", "{\"prompt\": \"x\", \"metadata\": {\"k\\ud800\": \"v\"}}", "metadata.k\\ud800");
+        yield return Case("LoneSurrogateInPropertyName", "{\"prompt\": \"x\", \"pr\\udbffompt\": \"y\"}", "pr\\udbffompt");
+        yield return Case("SurrogatesInSeveralPlaces", "{\"prompt\": \"\\ud800\", \"system\": \"\\udfff\", \"metadata\": {\"a\": \"\\ud800\"}}",
+            "prompt", "system", "metadata.a");
         yield return Summarize("NoContext", "{\"prompt\": \"Summarize the following email.\"}", "context");
         yield return Summarize("ContextNumber", "{\"context\": 12}", "context");
         yield return Summarize("Messages", "{\"context\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", "messages");
@@ -111,6 +119,17 @@ public sealed class MalformedRequestTests : GatewayFixture
         request.Content = new StringContent("{\"context\": \"x\"}", Encoding.UTF8, contentType);
         using var response = await Gateway.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type", "POST /v1/ai/summarize");
+    }
+
+    [Test]
+    public async Task ValidSurrogatePair_IsAccepted()
+    {
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"],
+            "{\"prompt\": \"smile \\ud83d\\ude00\", \"metadata\": {\"\\u00e9t\\u00e9\": \"\\ud83d\\ude00\"}}"));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var sent = System.Text.Json.JsonDocument.Parse(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement.GetProperty("messages");
+        Assert.That(sent[sent.GetArrayLength() - 1].GetProperty("content").GetString(), Is.EqualTo("smile 😀"));
+        Vendors.OpenAi.ResetLogEntries(); // this valid one was meant to reach the vendor
     }
 
     [Test]
