@@ -15,6 +15,8 @@ public static class ErrorCodes
     public static readonly ErrorCode Unauthenticated = new("unauthenticated", 401, "Missing or unknown client key");
     public static readonly ErrorCode Forbidden = new("forbidden", 403, "Outside the client's scope");
     public static readonly ErrorCode NotFound = new("not_found", 404, "No such route");
+    public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", 405, "Method not allowed");
+    public static readonly ErrorCode RequestTimeout = new("request_timeout", 408, "The request body arrived too slowly");
     public static readonly ErrorCode PayloadTooLarge = new("payload_too_large", 413, "Request body too large");
     public static readonly ErrorCode UnsupportedMediaType = new("unsupported_media_type", 415, "Request body must be JSON");
     public static readonly ErrorCode BadRequest = new("bad_request", 400, "Malformed request");

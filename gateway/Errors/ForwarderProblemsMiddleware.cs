@@ -7,7 +7,7 @@ namespace Gateway.Errors;
 /// Wraps YARP's forwarder: turns a forwarding failure (timeout, connection refused, …) or a transform's refusal into
 /// a problem+json body. A vendor's own error responses pass through untouched.
 /// </summary>
-internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, ProblemWriter problems, ILogger<ForwarderProblemsMiddleware> logger)
+internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, ProblemWriter problems, Gateway.Hosting.GatewaySettingsMonitor settings, ILogger<ForwarderProblemsMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -31,21 +31,20 @@ internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, 
             return;
         }
 
-        var (error, detail) = failure.Error switch
+        var error = failure.Error switch
         {
-            ForwarderError.RequestTimedOut => (ErrorCodes.VendorTimeout, "The vendor did not answer within the cluster's activity timeout."),
-            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => (null, ""),
-            ForwarderError.RequestBodyClient when context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge
-                => (ErrorCodes.PayloadTooLarge, "The request body is larger than Gateway:Limits:MaxRequestBodyBytes."),
-            ForwarderError.RequestBodyClient => (ErrorCodes.BadRequest, "The request body could not be read."),
-            ForwarderError.NoAvailableDestinations => (ErrorCodes.VendorUnavailable, "No vendor destination is available for this route."),
-            _ => (ErrorCodes.VendorUnavailable, "The vendor could not be reached."),
+            ForwarderError.RequestTimedOut => new GatewayError(ErrorCodes.VendorTimeout, "The vendor did not answer within the cluster's activity timeout."),
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null,
+            ForwarderError.RequestBodyClient => RequestBodyErrors.From(failure.Exception, settings.Current.MaxRequestBodyBytes)
+                ?? new GatewayError(ErrorCodes.BadRequest, "The request body could not be read."),
+            ForwarderError.NoAvailableDestinations => new GatewayError(ErrorCodes.VendorUnavailable, "No vendor destination is available for this route."),
+            _ => new GatewayError(ErrorCodes.VendorUnavailable, "The vendor could not be reached."),
         };
 
         if (error is not null)
         {
-            Log.ForwardingFailed(logger, failure.Error, error.Code);
-            await problems.WriteAsync(context, error, detail);
+            Log.ForwardingFailed(logger, failure.Error, error.Code.Code);
+            await problems.WriteAsync(context, error);
         }
     }
 

@@ -1,32 +1,25 @@
 using Gateway.Transforms;
 using Gateway.Hosting;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gateway.Errors;
 
 /// <summary>
-/// Enforces <see cref="LimitsOptions.MaxRequestBodyBytes"/> before anything reaches a vendor: a declared
-/// Content-Length over the limit is refused at once; a chunked body is read in (up to the limit) first, so a too-large
-/// one is refused without the vendor having seen any of it.
+/// Enforces <see cref="LimitsOptions.MaxRequestBodyBytes"/> on the payload before anything reaches a vendor: a declared
+/// Content-Length over the limit is refused at once; a chunked body is read in first, counting payload bytes only
+/// (not the chunk framing), so a too-large one is refused without the vendor having seen any of it. A malformed
+/// chunked body is 400, one that arrives too slowly 408.
 /// </summary>
 internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, ProblemWriter problems)
 {
-    private const string Detail = "The request body is larger than Gateway:Limits:MaxRequestBodyBytes ({0} bytes).";
-
     public async Task InvokeAsync(HttpContext context)
     {
         var limit = settings.Current.MaxRequestBodyBytes;
         var request = context.Request;
         if (request.ContentLength > limit)
         {
-            await problems.WriteAsync(context, ErrorCodes.PayloadTooLarge, string.Format(null, Detail, limit));
+            await problems.WriteAsync(context, ErrorCodes.PayloadTooLarge, string.Format(null, RequestBodyErrors.TooLarge, limit));
             return;
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = limit;
         }
 
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
@@ -35,17 +28,34 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
             return;
         }
 
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            // Kestrel counts a chunked body's framing against its own limit (2 MiB sent in 1-byte chunks is 12 MiB on the
+            // wire): the payload is counted here instead. A declared length is exact, so Kestrel may keep checking it.
+            size.MaxRequestBodySize = request.ContentLength is null ? null : limit;
+        }
+
         // Buffered (in memory up to 64 KiB, then on disk) so the body can be sent again after a vendor 401 and a key rotation.
-        request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit);
+        request.EnableBuffering(bufferThreshold: 64 * 1024);
         if (request.ContentLength is null)
         {
+            GatewayError? error;
             try
             {
-                await request.Body.DrainAsync(context.RequestAborted);
+                error = await DrainAsync(request.Body, limit, context.RequestAborted) ? null : new GatewayError(ErrorCodes.PayloadTooLarge, string.Format(null, RequestBodyErrors.TooLarge, limit));
             }
-            catch (Exception ex) when (ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } or IOException)
+            catch (BadHttpRequestException ex)
             {
-                await problems.WriteAsync(context, ErrorCodes.PayloadTooLarge, string.Format(null, Detail, limit));
+                error = RequestBodyErrors.From(ex, limit);
+            }
+            catch (Exception ex) when ((ex is IOException or OperationCanceledException) && context.RequestAborted.IsCancellationRequested)
+            {
+                return; // the caller went away mid-body: nobody to answer
+            }
+
+            if (error is not null)
+            {
+                await problems.WriteAsync(context, error);
                 return;
             }
 
@@ -53,5 +63,30 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
         }
 
         await next(context);
+    }
+
+    // Reads the whole body into the buffering stream; false as soon as the payload passes the limit.
+    private static async Task<bool> DrainAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = await body.ReadAsync(scratch, cancellationToken)) > 0)
+            {
+                total += read;
+                if (total > limit)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 }

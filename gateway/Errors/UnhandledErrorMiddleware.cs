@@ -3,7 +3,7 @@ using Gateway.Transforms;
 namespace Gateway.Errors;
 
 /// <summary>Outermost guard: a malformed request is a 4xx problem, anything unexpected a logged 500 problem, never a bare error.</summary>
-internal sealed partial class UnhandledErrorMiddleware(RequestDelegate next, ProblemWriter problems, ILogger<UnhandledErrorMiddleware> logger)
+internal sealed partial class UnhandledErrorMiddleware(RequestDelegate next, ProblemWriter problems, Gateway.Hosting.GatewaySettingsMonitor settings, ILogger<UnhandledErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -13,8 +13,7 @@ internal sealed partial class UnhandledErrorMiddleware(RequestDelegate next, Pro
         }
         catch (BadHttpRequestException ex)
         {
-            var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorCodes.PayloadTooLarge : ErrorCodes.BadRequest;
-            await problems.WriteAsync(context, error, "The request could not be read: " + ex.Message);
+            await problems.WriteAsync(context, RequestBodyErrors.From(ex, settings.Current.MaxRequestBodyBytes)!);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -81,6 +81,7 @@ public static class GatewayApp
     {
         app.UseMiddleware<CorrelationMiddleware>();
         app.UseMiddleware<UnhandledErrorMiddleware>();
+        app.UseMiddleware<RequestGuardMiddleware>();
 
         app.MapGatewayHealth();
         app.MapOpenApiDocument();
