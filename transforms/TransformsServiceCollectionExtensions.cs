@@ -1,4 +1,5 @@
 using Gateway.Transforms.Headers;
+using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -16,6 +17,7 @@ public static class TransformsServiceCollectionExtensions
     {
         builder.Services.AddSingleton<ITransformProvider, VendorHeadersTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, TaskTransformProvider>();
+        builder.Services.AddSingleton<ITransformProvider, PassthroughTransformProvider>();
         return builder;
     }
 }

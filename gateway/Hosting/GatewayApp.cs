@@ -61,12 +61,15 @@ public static class GatewayApp
         services.AddHostedService<FileSecretWatcher>();
         services.AddSingleton<IVendorKeySource, VendorKeySource>();
         services.AddSingleton<IProviderDirectory, ProviderDirectory>();
+        services.AddSingleton<IProviderRequestHeaders, ProviderRequestHeaders>();
         services.AddSingleton<IConfigChangeListener, ProxyConfigReporter>();
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<ClusterDefaultsFilter>()
-            .AddVendorTransforms();
+            .AddVendorTransforms()
+            // Vendor calls carry traceparent, never the caller's tracestate or baggage.
+            .ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = TraceparentOnlyPropagator.Instance);
         // A change that would leave no route is refused unless Gateway:Forwarding:AllowNoRoutes says otherwise.
         services.Decorate<IProxyConfigProvider>((sp, inner) => ActivatorUtilities.CreateInstance<RouteGuardConfigProvider>(sp, inner));
 
@@ -89,6 +92,7 @@ public static class GatewayApp
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CallerAuthenticationMiddleware>();
+            proxy.UseMiddleware<PassthroughPolicyMiddleware>();
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();
             proxy.UseMiddleware<TaskRequestMiddleware>();
             proxy.UseMiddleware<AdmissionMiddleware>();

@@ -189,6 +189,9 @@ public sealed record ProviderOptions
 
     /// <summary>With several keys: <c>failover</c> (default: the first that works) or <c>round-robin</c>.</summary>
     public string KeySelection { get; init; } = "failover";
+
+    /// <summary>Headers sent on every call to this provider, e.g. <c>OpenAI-Organization</c> and <c>OpenAI-Project</c>.</summary>
+    public Dictionary<string, string> Headers { get; init; } = [];
 }
 
 /// <summary>One gateway client (a calling app or team).</summary>
@@ -214,4 +217,7 @@ public sealed record ClientOptions
 
     /// <summary>Cost cap in USD per UTC day, from the price table; absent means none.</summary>
     public decimal? DailyBudgetUsd { get; init; }
+
+    /// <summary>Per provider, headers sent on this client's calls in place of the provider's (e.g. its own <c>OpenAI-Project</c>).</summary>
+    public Dictionary<string, Dictionary<string, string>> ProviderHeaders { get; init; } = [];
 }

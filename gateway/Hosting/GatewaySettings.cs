@@ -130,6 +130,9 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
 /// <summary>A provider with its vendor and parsed key references (one, or several for overlapping rotations).</summary>
 public sealed record ProviderSettings(ProviderBinding Binding, IReadOnlyList<SecretReference> ApiKeys, bool RoundRobin)
 {
+    /// <summary>Headers sent on every call to the provider (organization, project…).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     /// <summary>The first key reference.</summary>
     public SecretReference ApiKey => ApiKeys[0];
 

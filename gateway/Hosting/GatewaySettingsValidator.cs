@@ -211,13 +211,42 @@ internal static class GatewaySettingsValidator
                 errors.Add($"Gateway:Providers:{name}:KeySelection must be 'failover' or 'round-robin' (was '{provider.KeySelection}').");
             }
 
+            var headers = ProviderHeaders(provider.Headers, $"Gateway:Providers:{name}:Headers", errors);
             if (references.Count == texts.Length && texts.Length > 0)
             {
-                providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), references, provider.KeySelection == "round-robin");
+                providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), references, provider.KeySelection == "round-robin") { Headers = headers };
             }
         }
 
         return providers;
+    }
+
+    // Header names must be tokens and values printable ASCII (what an HTTP client can send); credentials have their own settings.
+    private static List<KeyValuePair<string, string>> ProviderHeaders(Dictionary<string, string> headers, string setting, List<string> errors)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        foreach (var (name, value) in headers)
+        {
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                errors.Add($"{setting}:{name}: '{name}' is not a header name.");
+            }
+            else if (value is null || value.Any(c => c is < ' ' or > '~'))
+            {
+                errors.Add($"{setting}:{name} must be printable ASCII.");
+            }
+            else if (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("x-api-key", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith(Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{setting}:{name}: keys go in ApiKey/ApiKeys (secret references) and x-gateway-* headers are the gateway's own; set other headers here.");
+            }
+            else
+            {
+                result.Add(new(name, value));
+            }
+        }
+
+        return result;
     }
 
     private static Dictionary<string, LimitPolicy> BuildPolicies(RateLimitingOptions options, List<string> errors)
@@ -268,9 +297,9 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:RateLimiting:ExpectedReplicas must be at least 1 (was {options.ExpectedReplicas}).");
         }
 
-        if (!options.UserHeader.StartsWith(Gateway.Transforms.Headers.StrippedHeaders.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+        if (!options.UserHeader.StartsWith(Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"Gateway:RateLimiting:UserHeader must start with '{Gateway.Transforms.Headers.StrippedHeaders.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.UserHeader}').");
+            errors.Add($"Gateway:RateLimiting:UserHeader must start with '{Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.UserHeader}').");
         }
 
         if (options.Clock is not ("redis" or "local"))
@@ -335,6 +364,20 @@ internal static class GatewaySettingsValidator
                 errors.Add($"{prefix}:DailyBudgetUsd must not be negative (was {client.DailyBudgetUsd}).");
             }
 
+            var providerHeaders = new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (provider, headers) in client.ProviderHeaders)
+            {
+                if (!providers.TryGetValue(provider, out var settings))
+                {
+                    errors.Add($"{prefix}:ProviderHeaders names '{provider}', which is not under Gateway:Providers (known: {string.Join(", ", providers.Keys)}).");
+                    continue;
+                }
+
+                // The client's values replace the provider's of the same name; the provider's others still apply.
+                var own = ProviderHeaders(headers, $"{prefix}:ProviderHeaders:{provider}", errors);
+                providerHeaders[provider] = [.. own, .. settings.Headers.Where(h => !own.Any(o => string.Equals(o.Key, h.Key, StringComparison.OrdinalIgnoreCase)))];
+            }
+
             if (hash is not null)
             {
                 clients.Add(new GatewayClient(
@@ -347,6 +390,7 @@ internal static class GatewaySettingsValidator
                     ModelRateLimit = modelRateLimit,
                     UserRateLimit = userRateLimit,
                     DailyBudgetMicros = client.DailyBudgetUsd is { } budget ? (long)(budget * 1_000_000m) : null,
+                    ProviderHeaders = providerHeaders.Count == 0 ? null : providerHeaders.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
                 });
             }
         }

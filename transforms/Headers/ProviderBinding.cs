@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.Vendors;
 
 namespace Gateway.Transforms.Headers;
@@ -32,6 +33,16 @@ public interface IVendorKeySource
     /// answers whether another key is now available to retry with.
     /// </summary>
     Task<bool> RecoverAsync(string provider, VendorKeyLookup used, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Headers configuration sets on every call to a provider — e.g. the organization and project its key bills — for
+/// the current caller (a client's own values over the provider's).
+/// </summary>
+public interface IProviderRequestHeaders
+{
+    /// <summary>The headers to send; empty when none are configured.</summary>
+    IReadOnlyList<KeyValuePair<string, string>> For(HttpContext context, string provider);
 }
 
 /// <summary>The key a request was sent with, for recovery after a vendor 401.</summary>

@@ -4,14 +4,12 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Gateway.Transforms.Headers;
 
 /// <summary>
-/// Applies credential stripping and vendor key injection to every route, so no route in config/ can forget them,
-/// and turns off YARP's default X-Forwarded-* headers (vendors must not learn internal addresses).
+/// Applies vendor key injection to every route, so no route in config/ can forget it, and turns off YARP's default
+/// X-Forwarded-* headers (vendors must not learn internal addresses). Caller headers are not copied at all on task
+/// routes and only from an allowlist on passthrough routes, so no caller credential can reach a vendor.
 /// </summary>
-internal sealed class VendorHeadersTransformProvider(IProviderDirectory providers, IVendorKeySource keys) : ITransformProvider
+internal sealed class VendorHeadersTransformProvider(IProviderDirectory providers, IVendorKeySource keys, IProviderRequestHeaders configured) : ITransformProvider
 {
-    private static readonly string[] VendorCredentialHeaders =
-        [.. VendorCatalog.All.Values.SelectMany(v => v.CredentialHeaders)];
-
     public void ValidateRoute(TransformRouteValidationContext context)
     {
     }
@@ -29,8 +27,7 @@ internal sealed class VendorHeadersTransformProvider(IProviderDirectory provider
     public void Apply(TransformBuilderContext context)
     {
         context.UseDefaultForwarders = false;
-        context.RequestTransforms.Add(new CallerCredentialsTransform(VendorCredentialHeaders));
-        context.RequestTransforms.Add(new VendorKeyTransform(providers, keys));
+        context.RequestTransforms.Add(new VendorKeyTransform(providers, keys, configured));
         // First of the response transforms, so a task route's translation never sees a 401 the host will retry.
         context.ResponseTransforms.Insert(0, new VendorAuthFailureTransform());
     }

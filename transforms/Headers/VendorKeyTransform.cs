@@ -5,10 +5,11 @@ using Yarp.ReverseProxy.Transforms;
 namespace Gateway.Transforms.Headers;
 
 /// <summary>
-/// Injects the vendor key of the provider that serves the route's cluster, in the vendor's own scheme.
+/// Injects the vendor key of the provider that serves the route's cluster, in the vendor's own scheme, and the
+/// headers configuration sets for that provider (organization, project).
 /// A key that cannot be resolved stops the request with <c>vendor_key_missing</c>: the vendor is never called without one.
 /// </summary>
-internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKeySource keys) : RequestTransform
+internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKeySource keys, IProviderRequestHeaders configured) : RequestTransform
 {
     public override async ValueTask ApplyAsync(RequestTransformContext context)
     {
@@ -30,6 +31,12 @@ internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKe
         }
 
         binding.Vendor.ApplyCredentials(context.ProxyRequest.Headers, key.Value);
+        foreach (var (name, value) in configured.For(httpContext, binding.Name))
+        {
+            // Configuration wins over anything a caller sent under the same name.
+            RemoveHeader(context, name);
+            AddHeader(context, name, value);
+        }
         httpContext.Features.Set(new VendorKeyFeature(binding.Name, binding.Vendor, key));
     }
 

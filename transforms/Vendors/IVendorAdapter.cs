@@ -34,6 +34,23 @@ public interface IVendorAdapter
 
     /// <summary>A translator for one SSE stream of this vendor.</summary>
     IVendorStreamReader CreateStreamReader();
+
+    /// <summary>What this vendor's passthrough routes forward by default, and which headers go through.</summary>
+    PassthroughProfile Passthrough { get; }
+
+    /// <summary>
+    /// The GenAI operation (<c>gen_ai.operation.name</c>: chat, embeddings, text_completion) of a passthrough call, from
+    /// its method and path below the route's prefix; null when the call is not a model call (models list, token count…).
+    /// </summary>
+    string? PassthroughOperation(string method, string path);
+}
+
+/// <summary>The GenAI semantic conventions' operation names.</summary>
+public static class GenAiOperations
+{
+    public const string Chat = "chat";
+    public const string Embeddings = "embeddings";
+    public const string TextCompletion = "text_completion";
 }
 
 /// <summary>Translates one vendor SSE stream, event by event.</summary>

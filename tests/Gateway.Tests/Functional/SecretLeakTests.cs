@@ -21,7 +21,7 @@ public sealed class SecretLeakTests
                     .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
                 vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\"")).UsingPost())
                     .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(vendor.ReadFixture(vendor.StreamFixture)));
-                vendors[vendor.Vendor].Given(Request.Create().WithPath("/v1/unauthorized").UsingAnyMethod())
+                vendors[vendor.Vendor].Given(Request.Create().WithPath("/v1/models").UsingGet())
                     .RespondWith(Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json")
                         .WithBody("""{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"""));
 
@@ -34,7 +34,7 @@ public sealed class SecretLeakTests
                 using var streamed = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, vendor.GatewayPath, gateway.ClientKeys["team-a"], vendor.RequestBody.Replace("{", "{\"stream\":true,", StringComparison.Ordinal)));
                 Assert.That(await streamed.Content.ReadAsStringAsync(), Is.EqualTo(vendor.ReadFixture(vendor.StreamFixture)));
 
-                using var vendorRefused = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, $"/api/ai/{vendor.Vendor}/v1/unauthorized", gateway.ClientKeys["team-a"]));
+                using var vendorRefused = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, $"/api/ai/{vendor.Vendor}/v1/models", gateway.ClientKeys["team-a"]));
                 Assert.That(vendorRefused.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway), "a vendor 401 is the gateway's key problem: vendor_auth_failed");
 
                 using var wrongKey = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, vendor.GatewayPath, gateway.ClientKeys["team-a"] + "x", vendor.RequestBody));

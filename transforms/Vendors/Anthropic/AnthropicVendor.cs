@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors.Anthropic;
@@ -62,6 +63,17 @@ public sealed class AnthropicVendor : IVendorAdapter
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
+
+    // Messages, token counting and models; not batches, files, skills, organization or admin APIs.
+    public PassthroughProfile Passthrough { get; } = new(
+        PassthroughRule.List("POST /v1/messages", "POST /v1/messages/count_tokens", "GET /v1/models/**"),
+        RequestHeaders: [VersionHeader, "anthropic-beta"],
+        RequestHeaderPrefixes: ["x-stainless-"],
+        ConfiguredOnlyHeaders: [],
+        ResponseHeadersDropped: ["anthropic-organization-id"]);
+
+    public string? PassthroughOperation(string method, string path)
+        => HttpMethods.IsPost(method) && path == "/v1/messages" ? GenAiOperations.Chat : null;
 
     private static string? MapFinish(string? reason) => reason switch
     {

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors.Cohere;
@@ -39,6 +40,23 @@ public sealed class CohereVendor : IVendorAdapter
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
+
+    // Chat, embed and rerank (v2 and v1), tokenizing and models; not datasets, connectors, embed jobs or fine-tuning.
+    public PassthroughProfile Passthrough { get; } = new(
+        PassthroughRule.List(
+            "POST /v2/chat", "POST /v1/chat", "POST /v2/embed", "POST /v1/embed", "POST /v2/rerank", "POST /v1/rerank",
+            "POST /v1/tokenize", "POST /v1/detokenize", "GET /v1/models/**"),
+        RequestHeaders: ["X-Client-Name"],
+        RequestHeaderPrefixes: ["x-fern-"],
+        ConfiguredOnlyHeaders: [],
+        ResponseHeadersDropped: []);
+
+    public string? PassthroughOperation(string method, string path) => !HttpMethods.IsPost(method) ? null : path switch
+    {
+        "/v2/chat" or "/v1/chat" => GenAiOperations.Chat,
+        "/v2/embed" or "/v1/embed" => GenAiOperations.Embeddings,
+        _ => null,
+    };
 
     // billed_units is what Cohere charges for; tokens (which adds its prompt template) is the fallback.
     private static TokenUsage? Usage(JsonElement usage)

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors.OpenAi;
@@ -49,6 +50,25 @@ public sealed class OpenAiVendor : IVendorAdapter
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
+
+    // Model calls, embeddings, moderation, models, Responses (with its token count); not files, batches, fine-tuning,
+    // vector stores, stored completions/responses, organization or admin: a route enables those explicitly.
+    public PassthroughProfile Passthrough { get; } = new(
+        PassthroughRule.List(
+            "POST /v1/chat/completions", "POST /v1/completions", "POST /v1/embeddings", "POST /v1/moderations",
+            "POST /v1/responses", "POST /v1/responses/input_tokens", "GET /v1/models/**"),
+        RequestHeaders: ["OpenAI-Beta", "X-Client-Request-Id"],
+        RequestHeaderPrefixes: ["x-stainless-"],
+        ConfiguredOnlyHeaders: ["OpenAI-Organization", "OpenAI-Project"],
+        ResponseHeadersDropped: ["openai-organization", "openai-project"]);
+
+    public string? PassthroughOperation(string method, string path) => !HttpMethods.IsPost(method) ? null : path switch
+    {
+        "/v1/chat/completions" or "/v1/responses" => GenAiOperations.Chat,
+        "/v1/embeddings" => GenAiOperations.Embeddings,
+        "/v1/completions" => GenAiOperations.TextCompletion,
+        _ => null,
+    };
 
     private static TokenUsage? Usage(JsonElement usage)
         => usage.Int("prompt_tokens") is { } input ? new TokenUsage(input, usage.Int("completion_tokens") ?? 0) : null;
