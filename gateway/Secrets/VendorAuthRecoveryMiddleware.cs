@@ -22,6 +22,17 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
             return;
         }
 
+        if (!failure.KeyRejected)
+        {
+            // The vendor refused this call, not the key (a restricted key's missing scope, say): nothing to re-read or
+            // switch, and nothing one caller may use to move every caller onto another key.
+            Log.CallRefused(logger, failure.Provider);
+            Reset(context, headers);
+            await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorAuthFailed,
+                $"{failure.Provider} refused this call with 401{Quoted(failure.Message)}. The gateway's key is valid; the call needs a permission it lacks."));
+            return;
+        }
+
         var used = context.Features.Get<VendorKeyFeature>();
         if (used is not null && Replayable(context.Request) && await keys.RecoverAsync(failure.Provider, used.Key, context.RequestAborted))
         {
@@ -43,9 +54,15 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
 
         Log.Refused(logger, failure.Provider);
         Reset(context, headers);
-        var message = ErrorMessageSanitizer.Sanitize(failure.Message);
         await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorAuthFailed,
-            $"{failure.Provider} refused the gateway's key (401){(message.Length > 0 ? ": " + message : "")}. The key was read again and no other key is available; check {failure.Provider}'s key in the secret store."));
+            $"{failure.Provider} refused the gateway's key (401){Quoted(failure.Message)}. The key was read again and no other key is available; check {failure.Provider}'s key in the secret store."));
+    }
+
+    // ": <the vendor's message>" without its final stop, so the sentence that follows does not start after "..".
+    private static string Quoted(string? vendorMessage)
+    {
+        var message = ErrorMessageSanitizer.Sanitize(vendorMessage).TrimEnd('.', ' ');
+        return message.Length > 0 ? ": " + message : "";
     }
 
     // Bodies are buffered by RequestBodyLimitMiddleware (and task routes hold theirs in memory), so they can be sent again.
@@ -75,5 +92,8 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
 
         [LoggerMessage(2, LogLevel.Error, "{Provider} refused the gateway's key (401) and no other key is available: answering vendor_auth_failed")]
         public static partial void Refused(ILogger logger, string provider);
+
+        [LoggerMessage(3, LogLevel.Warning, "{Provider} refused a call with 401 without rejecting the key (a missing permission): answering vendor_auth_failed")]
+        public static partial void CallRefused(ILogger logger, string provider);
     }
 }

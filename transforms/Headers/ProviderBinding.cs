@@ -49,4 +49,5 @@ public interface IProviderRequestHeaders
 public sealed record VendorKeyFeature(string Provider, IVendorAdapter Vendor, VendorKeyLookup Key);
 
 /// <summary>Set when the vendor answered 401: its body was held back so the host can retry or answer vendor_auth_failed.</summary>
-public sealed record VendorAuthFailureFeature(string Provider, int Status, string? Message);
+/// <param name="KeyRejected">Whether the vendor said the key itself is invalid (see <see cref="Vendors.IVendorAdapter.RejectsKey"/>).</param>
+public sealed record VendorAuthFailureFeature(string Provider, int Status, string? Message, bool KeyRejected);

@@ -22,6 +22,7 @@ internal sealed class VendorAuthFailureTransform : ResponseTransform
 
         context.SuppressResponseBody = true;
         string? message = null;
+        var keyRejected = false;
         try
         {
             var buffer = new ArrayBufferWriter<byte>(4096);
@@ -33,12 +34,13 @@ internal sealed class VendorAuthFailureTransform : ResponseTransform
             }
 
             message = key.Vendor.ReadErrorMessage(buffer.WrittenSpan);
+            keyRejected = key.Vendor.RejectsKey(buffer.WrittenSpan);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
             // The message is a nicety; the status is what matters.
         }
 
-        context.HttpContext.Features.Set(new VendorAuthFailureFeature(key.Provider, StatusCodes.Status401Unauthorized, message));
+        context.HttpContext.Features.Set(new VendorAuthFailureFeature(key.Provider, StatusCodes.Status401Unauthorized, message, keyRejected));
     }
 }

@@ -32,6 +32,13 @@ public interface IVendorAdapter
     /// <summary>The human-readable message of a vendor error body, or null when there is none.</summary>
     string? ReadErrorMessage(ReadOnlySpan<byte> body);
 
+    /// <summary>
+    /// Whether a 401 body says the key itself is invalid (wrong, revoked, expired) — the only verdict that makes the
+    /// gateway re-read the key or move to another one. Other 401s (a restricted key's missing scope, say) concern one
+    /// call, and one caller must not be able to steer every caller's key with them.
+    /// </summary>
+    bool RejectsKey(ReadOnlySpan<byte> body);
+
     /// <summary>A translator for one SSE stream of this vendor.</summary>
     IVendorStreamReader CreateStreamReader();
 

@@ -140,6 +140,20 @@ internal static class VendorJson
     public static JsonElement Child(this JsonElement element, string name)
         => element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
 
+    /// <summary>A string field of the <c>error</c> object of an error body (<c>{"error": {"code": …}}</c>), or null.</summary>
+    public static string? ErrorField(ReadOnlySpan<byte> body, string name)
+    {
+        try
+        {
+            using var document = Parse(body);
+            return document.RootElement.Child("error").String(name);
+        }
+        catch (VendorFormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The error message of the common <c>{"error": {"message": …}}</c> / <c>{"message": …}</c> shapes.</summary>
     public static string? ErrorMessage(ReadOnlySpan<byte> body)
     {

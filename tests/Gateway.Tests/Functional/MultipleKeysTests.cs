@@ -80,4 +80,30 @@ public sealed class MultipleKeysTests
             "sk-proj-overlap-old-key-000000001", "sk-proj-overlap-new-key-000000002", "sk-proj-overlap-new-key-000000002", "sk-proj-overlap-new-key-000000002",
         }), "one 401 on the old key, then the new key");
     }
+
+    [Test]
+    public async Task Vendor401ThatIsNotAKeyVerdict_DoesNotSteerKeySelection_ForAnyone()
+    {
+        VendorAccepts("sk-proj-overlap-old-key-000000001", "sk-proj-overlap-new-key-000000002");
+        // A call the key may not make (a restricted key's missing scope) is refused with 401, but says nothing of the key.
+        _vendors.OpenAi.Given(Request.Create().UsingPost().WithBody(b => b != null && b.Contains("gpt-restricted"))).AtPriority(0)
+            .RespondWith(Response.Create().WithStatusCode(401).WithHeader("Content-Type", "application/json").WithBody(
+                """{"error":{"message":"You have insufficient permissions for this operation. Missing scopes: model.request.","type":"invalid_request_error","param":null,"code":null}}"""));
+        await using var gateway = await StartAsync("failover");
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var steering = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys["team-b"],
+                """{"model":"gpt-restricted","messages":[{"role":"user","content":"hi"}]}"""));
+            var problem = await ProblemAssert.IsProblemAsync(steering, HttpStatusCode.BadGateway, "vendor_auth_failed", "POST " + VendorCase.OpenAi.GatewayPath);
+            Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("Missing scopes"));
+        }
+
+        using var other = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        Assert.That(KeysSent(), Has.All.EqualTo("sk-proj-overlap-old-key-000000001"), "no retry with the other key, and everyone keeps the first key");
+        Assert.That(KeysSent().Count(), Is.EqualTo(4));
+        Assert.That(gateway.Logs.Entries, Has.None.StartWith("Error"), "nothing to page anyone about: the key is fine");
+    }
 }

@@ -32,6 +32,15 @@ public abstract class VendorAdapterContract
         "model-x", "Be brief.", [new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello"), new ChatMessage("user", "Summarize")], 321, 0.5, json, stream);
 
     [Test]
+    public void RejectsKey_TheVendorsInvalidKeyAnswer_IsAKeyVerdict_OtherAnswersAreNot()
+    {
+        Assert.That(Adapter.RejectsKey(Encoding.UTF8.GetBytes(Case.ReadFixture(Case.Vendor + "/golden/error-401.json"))), Is.True);
+        Assert.That(Adapter.RejectsKey(Encoding.UTF8.GetBytes(Case.ReadFixture(Case.Vendor + "/golden/error-429.json"))), Is.False);
+        Assert.That(Adapter.RejectsKey(Encoding.UTF8.GetBytes(Case.ReadFixture(Case.Vendor + "/golden/error-400.json"))), Is.False);
+        Assert.That(Adapter.RejectsKey("<html>401 Authorization Required</html>"u8), Is.False, "a proxy's page says nothing of the vendor key");
+    }
+
+    [Test]
     public void Name_IsRegisteredInTheCatalog() => Assert.That(VendorCatalog.All[Adapter.Name], Is.TypeOf(Adapter.GetType()));
 
     [Test]

@@ -62,6 +62,9 @@ public sealed class AnthropicVendor : IVendorAdapter
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
+    // {"type": "error", "error": {"type": "authentication_error", ...}}: "invalid x-api-key".
+    public bool RejectsKey(ReadOnlySpan<byte> body) => VendorJson.ErrorField(body, "type") == "authentication_error";
+
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
 
     // Messages, token counting and models; not batches, files, skills, organization or admin APIs.

@@ -39,6 +39,10 @@ public sealed class CohereVendor : IVendorAdapter
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
+    // {"message": "invalid api token"}: Cohere's 401 names the token.
+    public bool RejectsKey(ReadOnlySpan<byte> body)
+        => VendorJson.ErrorMessage(body) is { } message && (message.Contains("api token", StringComparison.OrdinalIgnoreCase) || message.Contains("api key", StringComparison.OrdinalIgnoreCase));
+
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
 
     // Chat, embed and rerank (v2 and v1), tokenizing and models; not datasets, connectors, embed jobs or fine-tuning.

@@ -49,6 +49,9 @@ public sealed class OpenAiVendor : IVendorAdapter
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
+    // {"error": {"code": "invalid_api_key", ...}}: "Incorrect API key provided" (wrong, revoked or deleted key).
+    public bool RejectsKey(ReadOnlySpan<byte> body) => VendorJson.ErrorField(body, "code") == "invalid_api_key";
+
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
 
     // Model calls, embeddings, moderation, models, Responses (with its token count); not files, batches, fine-tuning,
