@@ -56,8 +56,8 @@ for port in $vendor $bare $gw_redis $gw_local; do
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
-chat='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Summarize the following email."}]}'
-task='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-4o-mini"}'
+chat='{"model":"gpt-6-luna","messages":[{"role":"user","content":"Summarize the following email."}]}'
+task='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-6-luna"}'
 results="$work/results.md"
 printf '| scenario | requests/s | p50 | p99 | non-2xx |\n|---|---|---|---|---|\n' >"$results"
 

@@ -24,6 +24,13 @@ internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, 
             return;
         }
 
+        if (CallerLeft(context, failure.Error))
+        {
+            // Nobody to answer, and nothing wrong with the vendor or the gateway.
+            Log.CallerLeft(logger, failure.Error);
+            return;
+        }
+
         if (context.Response.HasStarted)
         {
             // The vendor's status and part of its body are already with the caller; only the connection can be cut.
@@ -34,22 +41,26 @@ internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, 
         var error = failure.Error switch
         {
             ForwarderError.RequestTimedOut => new GatewayError(ErrorCodes.VendorTimeout, "The vendor did not answer within the cluster's activity timeout."),
-            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null,
             ForwarderError.RequestBodyClient => RequestBodyErrors.From(failure.Exception, settings.Current.MaxRequestBodyBytes)
                 ?? new GatewayError(ErrorCodes.BadRequest, "The request body could not be read."),
             ForwarderError.NoAvailableDestinations => new GatewayError(ErrorCodes.VendorUnavailable, "No vendor destination is available for this route."),
             _ => new GatewayError(ErrorCodes.VendorUnavailable, "The vendor could not be reached."),
         };
 
-        if (error is not null)
-        {
-            Log.ForwardingFailed(logger, failure.Error, error.Code.Code);
-            await problems.WriteAsync(context, error);
-        }
+        Log.ForwardingFailed(logger, failure.Error, error.Code.Code);
+        await problems.WriteAsync(context, error);
     }
+
+    private static bool CallerLeft(HttpContext context, ForwarderError error)
+        => context.RequestAborted.IsCancellationRequested
+            || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+                or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled;
 
     private static partial class Log
     {
+        [LoggerMessage(3, LogLevel.Debug, "The caller went away while the call was forwarded ({ForwarderError})")]
+        public static partial void CallerLeft(ILogger logger, ForwarderError forwarderError);
+
         [LoggerMessage(1, LogLevel.Warning, "Forwarding failed ({ForwarderError}); answered {Code}")]
         public static partial void ForwardingFailed(ILogger logger, ForwarderError forwarderError, string code);
 

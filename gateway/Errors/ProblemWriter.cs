@@ -42,6 +42,8 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
 
     public void WriteObject(Utf8JsonWriter json, HttpContext context, GatewayError error)
     {
+        // The outcome of the request, for metrics: whatever wrote it, this is the error the caller got.
+        context.Features.Set<IGatewayErrorFeature>(new GatewayErrorFeature(error));
         var current = settings.Current;
         json.WriteStartObject();
         json.WriteString("type", error.Code.Type);

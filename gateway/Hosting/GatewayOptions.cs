@@ -50,8 +50,20 @@ public sealed record ModelOptions
     /// <summary>A key of <c>Gateway:Providers</c>.</summary>
     public string? Provider { get; init; }
 
-    /// <summary>The vendor's model id, e.g. <c>gpt-4o-mini</c>.</summary>
+    /// <summary>The vendor's model id, e.g. <c>gpt-6-luna</c>.</summary>
     public string? Model { get; init; }
+
+    /// <summary>
+    /// Whether the model takes a sampling temperature. Default true; false leaves a request's <c>temperature</c> out
+    /// (models that answer 400 to any non-default sampling parameter).
+    /// </summary>
+    public bool AcceptsTemperature { get; init; } = true;
+
+    /// <summary>
+    /// Vendor-specific fields added to every request for the alias, e.g. <c>reasoning_effort: none</c>; a value that
+    /// reads as a JSON number, <c>true</c>, <c>false</c> or <c>null</c> is sent as such, anything else as a string.
+    /// </summary>
+    public Dictionary<string, string> RequestFields { get; init; } = [];
 }
 
 /// <summary>A model's price.</summary>

@@ -50,12 +50,49 @@ public sealed class GatewaySettings
     /// <summary>The limiter's settings (policies are resolved onto each client).</summary>
     public required Gateway.Limiting.RateLimitingOptions RateLimiting { get; init; }
 
+    /// <summary>Every model id configuration names (alias targets and the price table), case-insensitive.</summary>
+    public required FrozenSet<string> KnownModels { get; init; }
+
+    /// <summary>The label value for any model that configuration does not name.</summary>
+    public const string OtherModel = "other";
+
+    /// <summary>
+    /// A model as a metric label: a model configuration names (in its spelling), a vendor-reported id that starts with
+    /// one (<c>gpt-6-luna-2026-09-22</c>) when <paramref name="reportedByVendor"/>, else <c>other</c> — so no caller
+    /// can grow the label set by asking for made-up models.
+    /// </summary>
+    public string? ModelLabel(string? model, bool reportedByVendor = false)
+    {
+        if (model is null)
+        {
+            return null;
+        }
+
+        if (KnownModels.TryGetValue(model, out var known))
+        {
+            return known;
+        }
+
+        if (reportedByVendor && model.Length <= 128)
+        {
+            foreach (var id in KnownModels)
+            {
+                if (model.StartsWith(id, StringComparison.OrdinalIgnoreCase))
+                {
+                    return model;
+                }
+            }
+        }
+
+        return OtherModel;
+    }
+
     /// <summary>The highest price in the table, to reserve cost for calls whose model is not known up front.</summary>
     public required ModelPrice HighestPrice { get; init; }
 
     /// <summary>
     /// The price of a model id as a vendor reports it: an exact entry, else the longest entry it starts with
-    /// (<c>gpt-4o-mini-2024-07-18</c> → <c>gpt-4o-mini</c>), else the highest price (never under-charge a budget).
+    /// (<c>gpt-6-luna-2026-09-22</c> → <c>gpt-6-luna</c>), else the highest price (never under-charge a budget).
     /// </summary>
     public ModelPrice PriceOf(string? model)
     {
@@ -125,6 +162,12 @@ public sealed class GatewaySettings
 public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
 {
     public const string DefaultAlias = "default";
+
+    /// <summary>Whether a request's temperature is sent for this model.</summary>
+    public bool AcceptsTemperature { get; init; } = true;
+
+    /// <summary>Vendor-specific request fields (name, JSON value) configuration adds for this alias.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> RequestFields { get; init; } = [];
 }
 
 /// <summary>A provider with its vendor and parsed key references (one, or several for overlapping rotations).</summary>

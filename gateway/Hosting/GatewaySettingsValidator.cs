@@ -81,6 +81,7 @@ internal static class GatewaySettingsValidator
             Clients = [.. clients],
             Models = models.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             Prices = prices.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
+            KnownModels = models.Values.Select(m => m.ModelId).Concat(prices.Keys).ToFrozenSet(StringComparer.OrdinalIgnoreCase),
             SummarizeInstruction = options.Prompts.SummarizeInstruction,
             FormatInstructions = formats.ToFrozenDictionary(StringComparer.Ordinal),
             DefaultMaxTokens = options.Tasks.DefaultMaxTokens,
@@ -143,9 +144,21 @@ internal static class GatewaySettingsValidator
                 continue;
             }
 
+            var fields = new List<KeyValuePair<string, string>>();
+            foreach (var (name, value) in model.RequestFields)
+            {
+                if (Gateway.Transforms.Vendors.VendorJson.ReservedFields.Contains(name))
+                {
+                    errors.Add($"{prefix}:RequestFields:{name}: the gateway writes '{name}' itself (reserved: {string.Join(", ", Gateway.Transforms.Vendors.VendorJson.ReservedFields)}).");
+                    continue;
+                }
+
+                fields.Add(new(name, JsonValue(value)));
+            }
+
             if (!string.IsNullOrWhiteSpace(model.Model))
             {
-                models[alias] = new ModelRoute(provider, model.Model);
+                models[alias] = new ModelRoute(provider, model.Model) { AcceptsTemperature = model.AcceptsTemperature, RequestFields = fields };
             }
         }
 
@@ -155,6 +168,25 @@ internal static class GatewaySettingsValidator
         }
 
         return models;
+    }
+
+    // A configuration value as a JSON value: a number or literal as such, anything else as a string.
+    private static string JsonValue(string? value)
+    {
+        try
+        {
+            using var parsed = System.Text.Json.JsonDocument.Parse(value ?? "");
+            if (parsed.RootElement.ValueKind is System.Text.Json.JsonValueKind.Number or System.Text.Json.JsonValueKind.True
+                or System.Text.Json.JsonValueKind.False or System.Text.Json.JsonValueKind.Null)
+            {
+                return parsed.RootElement.GetRawText();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return System.Text.Json.JsonSerializer.Serialize(value ?? "");
     }
 
     private static Dictionary<string, ModelPrice> BuildPrices(Dictionary<string, PriceOptions> options, List<string> errors)

@@ -4,12 +4,11 @@ using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Transforms;
-using Gateway.Transforms.Headers;
+using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Tasks;
 using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Limiting;
 
@@ -18,8 +17,7 @@ namespace Gateway.Limiting;
 /// output) and cost in every scope of the client, or answers 429 with Retry-After and the RateLimit headers; when the
 /// response has ended (streams, disconnects and errors included) it settles the reservation to the vendor's usage.
 /// </summary>
-internal sealed class AdmissionMiddleware(
-    RequestDelegate next, GatewaySettingsMonitor settings, RateLimiter limiter, IProviderDirectory providers, ProblemWriter problems)
+internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimiter limiter, ProblemWriter problems)
 {
     private const int CharsPerToken = 4;
 
@@ -34,8 +32,7 @@ internal sealed class AdmissionMiddleware(
 
         var current = settings.Current;
         var call = context.Features.Get<TaskCall>();
-        var cluster = context.GetReverseProxyFeature().Cluster?.Config;
-        var binding = call is null && cluster is not null ? providers.Find(cluster.ClusterId, cluster.Metadata) : null;
+        var binding = call is null ? context.Features.Get<PassthroughCall>()?.Provider : null;
         var user = call?.User ?? HeaderValue(context.Request.Headers[current.RateLimiting.UserHeader]);
         var estimate = call is not null
             ? new TokenUsage(call.VendorBody.Length / CharsPerToken, call.MaxTokens)

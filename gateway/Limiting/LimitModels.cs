@@ -12,7 +12,7 @@ public sealed record LimitPolicy(string Name, int? Requests, long? Tokens, TimeS
 }
 
 /// <summary>One counter a decision checks: a policy applied to a subject (the client, client × model, client × user).</summary>
-/// <param name="Key">Unique within the client, e.g. <c>client</c>, <c>model:gpt-4o-mini</c>, <c>user:u-17</c>.</param>
+/// <param name="Key">Unique within the client, e.g. <c>client</c>, <c>model:gpt-6-luna</c>, <c>user:u-17</c>.</param>
 public sealed record LimitScope(string Key, LimitPolicy Policy);
 
 /// <summary>What one request asks of the limiter.</summary>

@@ -9,7 +9,7 @@ internal static class TaskPromptBuilder
 {
     private const string Separator = "\n\n";
 
-    public static VendorRequest Build(TaskKind task, TaskRequest request, GatewaySettings settings, string modelId, string format)
+    public static VendorRequest Build(TaskKind task, TaskRequest request, GatewaySettings settings, ModelRoute model, string format)
     {
         var system = new List<string>(3);
         if (request.System is not null)
@@ -46,12 +46,13 @@ internal static class TaskPromptBuilder
 
         system.Add(settings.FormatInstructions[format]);
         return new VendorRequest(
-            modelId,
+            model.ModelId,
             string.Join(Separator, system),
             messages,
             request.MaxTokens ?? settings.DefaultMaxTokens,
-            request.Temperature,
+            model.AcceptsTemperature ? request.Temperature : null,
             Json: format == OutputFormats.Json,
-            Stream: request.Stream == true);
+            Stream: request.Stream == true,
+            ExtraFields: model.RequestFields);
     }
 }

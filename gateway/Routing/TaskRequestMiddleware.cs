@@ -72,7 +72,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         var format = request.Format ?? OutputFormats.Text;
-        var vendorRequest = TaskPromptBuilder.Build(task, request, current, model.ModelId, format);
+        var vendorRequest = TaskPromptBuilder.Build(task, request, current, model, format);
         var vendorBody = provider.Vendor.WriteRequest(vendorRequest);
         context.Features.Set(new TaskCall
         {

@@ -78,6 +78,7 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
     {
         context.Features.Set<VendorAuthFailureFeature>(null);
         context.Features.Set<Yarp.ReverseProxy.Forwarder.IForwarderErrorFeature>(null);
+        context.Features.Set<IGatewayErrorFeature>(null);
         context.Response.Clear();
         foreach (var (name, value) in headers)
         {

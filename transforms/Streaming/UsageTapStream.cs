@@ -41,43 +41,15 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
             return;
         }
 
-        try
+        var answer = vendor.ReadUsage(_json.WrittenSpan);
+        Model = answer.Model;
+        if (answer.Usage is { } usage)
         {
-            var answer = vendor.ReadResponse(_json.WrittenSpan);
-            Model = answer.Model;
-            if (answer.Usage is { } usage)
-            {
-                (_input, _output) = (usage.InputTokens, usage.OutputTokens);
-            }
-        }
-        catch (VendorFormatException)
-        {
-            // Not a chat answer: read the common usage shapes (embeddings report prompt_tokens only), else nothing.
-            ReadGenericUsage(_json.WrittenSpan);
+            (_input, _output) = (usage.InputTokens, usage.OutputTokens);
         }
 
         NothingMetered = Usage is null;
         _json = null;
-    }
-
-    private void ReadGenericUsage(ReadOnlySpan<byte> body)
-    {
-        try
-        {
-            using var document = System.Text.Json.JsonDocument.Parse(body.ToArray());
-            if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && document.RootElement.TryGetProperty("usage", out var usage) && usage.ValueKind == System.Text.Json.JsonValueKind.Object)
-            {
-                _input = Count(usage, "prompt_tokens") ?? Count(usage, "input_tokens");
-                _output = Count(usage, "completion_tokens") ?? Count(usage, "output_tokens") ?? (_input is null ? null : 0);
-            }
-        }
-        catch (System.Text.Json.JsonException)
-        {
-        }
-
-        static int? Count(System.Text.Json.JsonElement usage, string name)
-            => usage.TryGetProperty(name, out var value) && value.TryGetInt32(out var count) ? count : null;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

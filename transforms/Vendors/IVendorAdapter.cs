@@ -1,3 +1,4 @@
+using Gateway.Transforms.Schema;
 using System.Net.Http.Headers;
 
 namespace Gateway.Transforms.Vendors;
@@ -42,6 +43,12 @@ public interface IVendorAdapter
     /// <summary>A translator for one SSE stream of this vendor.</summary>
     IVendorStreamReader CreateStreamReader();
 
+    /// <summary>
+    /// The usage and model a passthrough JSON answer reports, whatever the call (chat, Responses, embeddings…); a null
+    /// usage when the answer meters nothing (a models list, a token count).
+    /// </summary>
+    PassthroughUsage ReadUsage(ReadOnlySpan<byte> body);
+
     /// <summary>What this vendor's passthrough routes forward by default, and which headers go through.</summary>
     PassthroughProfile Passthrough { get; }
 
@@ -51,6 +58,9 @@ public interface IVendorAdapter
     /// </summary>
     string? PassthroughOperation(string method, string path);
 }
+
+/// <summary>What a passthrough answer reports of its own cost.</summary>
+public readonly record struct PassthroughUsage(TokenUsage? Usage, string? Model);
 
 /// <summary>The GenAI semantic conventions' operation names.</summary>
 public static class GenAiOperations

@@ -58,7 +58,17 @@ internal static class VendorJson
                 json.WriteEndObject();
             }
         }
+
+        foreach (var (name, value) in request.ExtraFields ?? [])
+        {
+            json.WritePropertyName(name);
+            json.WriteRawValue(value);
+        }
     });
+
+    /// <summary>Fields of a chat request the gateway writes itself; configuration cannot add them as extra fields.</summary>
+    public static readonly IReadOnlyList<string> ReservedFields =
+        ["model", "messages", "system", "max_tokens", "max_completion_tokens", "temperature", "response_format", "stream", "stream_options"];
 
     /// <summary>The concatenated text of an array of content blocks (<c>{"type": "text", "text": …}</c>).</summary>
     public static string TextBlocks(JsonElement blocks)
@@ -139,6 +149,33 @@ internal static class VendorJson
 
     public static JsonElement Child(this JsonElement element, string name)
         => element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
+
+    /// <summary>
+    /// The token counts of a usage object in either spelling: <c>input_tokens</c>/<c>output_tokens</c> (Anthropic,
+    /// OpenAI Responses, Cohere billed units) or <c>prompt_tokens</c>/<c>completion_tokens</c> (OpenAI chat and
+    /// embeddings, which report input only).
+    /// </summary>
+    public static TokenUsage? Counts(JsonElement usage)
+    {
+        var input = usage.Int("input_tokens") ?? usage.Int("prompt_tokens");
+        var output = usage.Int("output_tokens") ?? usage.Int("completion_tokens");
+        return input is null && output is null ? null : new TokenUsage(input ?? 0, output ?? 0);
+    }
+
+    /// <summary>A passthrough answer's top-level <c>model</c> and the counts of its <c>usage</c> object.</summary>
+    public static PassthroughUsage TopLevelUsage(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var document = Parse(body);
+            var root = document.RootElement;
+            return new PassthroughUsage(Counts(root.Child("usage")), root.String("model"));
+        }
+        catch (VendorFormatException)
+        {
+            return default;
+        }
+    }
 
     /// <summary>A string field of the <c>error</c> object of an error body (<c>{"error": {"code": …}}</c>), or null.</summary>
     public static string? ErrorField(ReadOnlySpan<byte> body, string name)

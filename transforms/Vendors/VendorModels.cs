@@ -3,6 +3,7 @@ using Gateway.Transforms.Schema;
 namespace Gateway.Transforms.Vendors;
 
 /// <summary>A normalized call as an adapter sees it: model resolved, system instructions merged, defaults applied.</summary>
+/// <param name="ExtraFields">Vendor-specific fields configuration adds for the model (e.g. <c>reasoning_effort</c>), as JSON values.</param>
 public sealed record VendorRequest(
     string Model,
     string? System,
@@ -10,7 +11,8 @@ public sealed record VendorRequest(
     int MaxTokens,
     double? Temperature,
     bool Json,
-    bool Stream);
+    bool Stream,
+    IReadOnlyList<KeyValuePair<string, string>>? ExtraFields = null);
 
 /// <summary>A vendor's non-streamed answer in internal terms.</summary>
 /// <param name="Id">The vendor's response id.</param>

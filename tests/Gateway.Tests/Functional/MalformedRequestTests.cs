@@ -53,7 +53,7 @@ public sealed class MalformedRequestTests : GatewayFixture
         yield return Case("MaxTokensHuge", "{\"prompt\": \"x\", \"max_tokens\": 99999999999}", "max_tokens");
         yield return Case("TemperatureString", "{\"prompt\": \"x\", \"temperature\": \"hot\"}", "temperature");
         yield return Case("TemperatureNegative", "{\"prompt\": \"x\", \"temperature\": -0.1}", "temperature");
-        yield return Case("TemperatureAboveVendorMax", "{\"prompt\": \"x\", \"temperature\": 1.5, \"model\": \"anthropic/claude-sonnet-4-5\"}", "temperature");
+        yield return Case("TemperatureAboveVendorMax", "{\"prompt\": \"x\", \"temperature\": 1.5, \"model\": \"anthropic/claude-sonnet-5-5\"}", "temperature");
         yield return Case("FormatUnknown", "{\"prompt\": \"x\", \"format\": \"xml\"}", "format");
         yield return Case("StreamString", "{\"prompt\": \"x\", \"stream\": \"yes\"}", "stream");
         yield return Case("UnknownAlias", "{\"prompt\": \"x\", \"model\": \"gpt-9-ultra\"}", "model");

@@ -78,8 +78,8 @@ public sealed class MetricsEndpointTests : GatewayFixture
         Assert.That(durations, Has.Count.EqualTo(2), "two model calls; the models list is not a GenAI operation");
         Assert.That(durations.Select(d => d.Tags["gen_ai.operation.name"]), Has.All.EqualTo("chat"));
         Assert.That(durations.Select(d => d.Tags["gen_ai.provider.name"]), Has.All.EqualTo("openai"));
-        Assert.That(durations.Select(d => d.Tags.GetValueOrDefault("gen_ai.request.model")), Is.EquivalentTo(new object?[] { "gpt-4o-mini", null }));
-        Assert.That(durations.Select(d => d.Tags["gen_ai.response.model"]), Has.All.EqualTo("gpt-4o-mini-2024-07-18"));
+        Assert.That(durations.Select(d => d.Tags.GetValueOrDefault("gen_ai.request.model")), Has.All.EqualTo("gpt-6-luna"), "passthrough reads the model from the request body too");
+        Assert.That(durations.Select(d => d.Tags["gen_ai.response.model"]), Has.All.EqualTo("gpt-6-luna-2026-09-22"));
         Assert.That(durations.Select(d => d.Value), Has.All.Positive);
 
         var tokens = recorded.Where(m => m.Instrument == "gen_ai.client.token.usage").ToList();

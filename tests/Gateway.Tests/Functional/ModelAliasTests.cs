@@ -32,14 +32,14 @@ public sealed class ModelAliasTests
         Assert.That(await ProviderAsync(), Is.EqualTo("openai"));
 
         gateway.EditConfig(GatewayHost.OverridesFile, c =>
-            c["Gateway"]!["Models"] = new JsonObject { ["default"] = new JsonObject { ["Provider"] = "anthropic", ["Model"] = "claude-haiku-4-5" } });
+            c["Gateway"]!["Models"] = new JsonObject { ["default"] = new JsonObject { ["Provider"] = "anthropic", ["Model"] = "claude-haiku-5-5" } });
 
         await GatewayHost.WaitUntilAsync(async () => await ProviderAsync() == "anthropic", "the default alias serves from anthropic");
         var sent = JsonDocument.Parse(vendors.Anthropic.LogEntries.Last().RequestMessage!.Body!).RootElement;
-        Assert.That(sent.GetProperty("model").GetString(), Is.EqualTo("claude-haiku-4-5"));
+        Assert.That(sent.GetProperty("model").GetString(), Is.EqualTo("claude-haiku-5-5"));
 
         gateway.EditConfig(GatewayHost.OverridesFile, c =>
-            c["Gateway"]!["Models"] = new JsonObject { ["default"] = new JsonObject { ["Provider"] = "cohere", ["Model"] = "command-a-03-2025" } });
+            c["Gateway"]!["Models"] = new JsonObject { ["default"] = new JsonObject { ["Provider"] = "cohere", ["Model"] = "command-r-08-2024" } });
         await GatewayHost.WaitUntilAsync(async () => await ProviderAsync() == "cohere", "the default alias serves from cohere");
     }
 
@@ -58,5 +58,35 @@ public sealed class ModelAliasTests
         using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"], """{"prompt":"Hi"}"""));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("provider").GetString(), Is.EqualTo("openai"));
+    }
+
+    [Test]
+    public async Task ShippedAliases_SendTheirVendorFields_AndLeaveOutATemperatureTheirModelRefuses()
+    {
+        using var vendors = new FakeVendors();
+        foreach (var vendor in VendorCase.All)
+        {
+            vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+        }
+
+        await using var gateway = await GatewayHost.StartAsync(vendors.Addresses);
+        foreach (var alias in new[] { "default", "smart" })
+        {
+            using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
+                $$"""{"prompt":"Hi","temperature":0.2,"model":"{{alias}}"}"""));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        }
+
+        var openai = JsonDocument.Parse(vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement;
+        var anthropic = JsonDocument.Parse(vendors.Anthropic.LogEntries.Single().RequestMessage!.Body!).RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(openai.GetProperty("model").GetString(), Is.EqualTo("gpt-6-luna"));
+            Assert.That(openai.GetProperty("reasoning_effort").GetString(), Is.EqualTo("none"), "no reasoning tokens eat max_completion_tokens, and temperature applies");
+            Assert.That(openai.GetProperty("temperature").GetDouble(), Is.EqualTo(0.2));
+            Assert.That(anthropic.GetProperty("model").GetString(), Is.EqualTo("claude-sonnet-5-5"));
+            Assert.That(anthropic.TryGetProperty("temperature", out _), Is.False, "the model answers 400 to any non-default sampling parameter");
+        });
     }
 }

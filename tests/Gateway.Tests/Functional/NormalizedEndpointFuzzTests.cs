@@ -26,7 +26,7 @@ public sealed class NormalizedEndpointFuzzTests : GatewayFixture
         """{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3."}""",
         """{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"List three Q3 risks."}],"model":"fast","max_tokens":64,"temperature":0.2,"format":"markdown","user":"u-17","metadata":{"team":"billing"}}""",
         """{"prompt":"Answer as JSON.","model":"command","format":"json","stream":false}""",
-        """{"prompt":"Stream it.","model":"openai/gpt-4o-mini","stream":true,"system":"Plain text only."}""",
+        """{"prompt":"Stream it.","model":"openai/gpt-6-luna","stream":true,"system":"Plain text only."}""",
         """{"context":"Quarterly report text.","prompt":"Summarize.","model":"smart","format":"text"}""",
     ];
 

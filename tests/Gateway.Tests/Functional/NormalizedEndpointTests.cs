@@ -175,7 +175,7 @@ public sealed class NormalizedEndpointTests : GatewayFixture
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(body.GetProperty("provider").GetString(), Is.EqualTo("openai"));
         Assert.That(body.GetProperty("output").GetString(), Is.EqualTo(ExpectedText));
-        Assert.That(JsonDocument.Parse(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement.GetProperty("model").GetString(), Is.EqualTo("gpt-4o-mini"));
+        Assert.That(JsonDocument.Parse(Vendors.OpenAi.LogEntries.Single().RequestMessage!.Body!).RootElement.GetProperty("model").GetString(), Is.EqualTo("gpt-6-luna"));
     }
 
     [Test]
@@ -183,7 +183,7 @@ public sealed class NormalizedEndpointTests : GatewayFixture
     {
         VendorAnswers(TaskVendorCase.Anthropic);
         using var response = await PostAsync("/v1/ai/generate", """
-            {"model":"anthropic/claude-sonnet-4-5","system":"You are terse.","max_tokens":64,"temperature":0.2,
+            {"model":"anthropic/claude-sonnet-5-5","system":"You are terse.","max_tokens":64,"temperature":0.2,
              "messages":[{"role":"system","content":"Use British spelling."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},{"role":"user","content":"Colour?"}]}
             """);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
@@ -198,7 +198,7 @@ public sealed class NormalizedEndpointTests : GatewayFixture
     public async Task OutsideProviderScope_Is403_BeforeAnyVendorCall()
     {
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-b"],
-            """{"prompt":"Hi","model":"anthropic/claude-sonnet-4-5"}"""));
+            """{"prompt":"Hi","model":"anthropic/claude-sonnet-5-5"}"""));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden, "forbidden", "POST /v1/ai/generate");
         Assert.That(Vendors.Anthropic.LogEntries, Is.Empty);
     }

@@ -30,7 +30,7 @@ public sealed class OutputFormatTests : GatewayFixture
         {
             var chunk = new JsonObject
             {
-                ["id"] = "chatcmpl-f", ["object"] = "chat.completion.chunk", ["model"] = "gpt-4o-mini-2024-07-18",
+                ["id"] = "chatcmpl-f", ["object"] = "chat.completion.chunk", ["model"] = "gpt-6-luna-2026-09-22",
                 ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = new JsonObject { ["content"] = content.Substring(i, Math.Min(3, content.Length - i)) }, ["finish_reason"] = null }),
             };
             events.Add("data: " + chunk.ToJsonString() + "\n\n");
@@ -43,7 +43,7 @@ public sealed class OutputFormatTests : GatewayFixture
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(string.Concat(events)));
     }
 
-    private async Task<(HttpResponseMessage Response, JsonElement Body)> GenerateAsync(string? format, string model = "openai/gpt-4o-mini")
+    private async Task<(HttpResponseMessage Response, JsonElement Body)> GenerateAsync(string? format, string model = "openai/gpt-6-luna")
     {
         var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = model };
         if (format is not null)
@@ -58,7 +58,7 @@ public sealed class OutputFormatTests : GatewayFixture
 
     private async Task<List<(string Name, JsonElement Data)>> GenerateStreamAsync(string format)
     {
-        var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = "openai/gpt-4o-mini", ["format"] = format, ["stream"] = true };
+        var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = "openai/gpt-6-luna", ["format"] = format, ["stream"] = true };
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], request.ToJsonString()));
         return await new InternalEvents(await response.Content.ReadAsStreamAsync()).ReadToEndAsync();
     }
@@ -112,7 +112,7 @@ public sealed class OutputFormatTests : GatewayFixture
     public async Task Json_OutputThatDoesNotParse_IsInvalidModelOutput(string content, string finishReason, string detail)
     {
         OpenAiAnswers(content, finishReason);
-        var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = "openai/gpt-4o-mini", ["format"] = "json" };
+        var request = new JsonObject { ["prompt"] = "List the invoice facts.", ["model"] = "openai/gpt-6-luna", ["format"] = "json" };
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], request.ToJsonString()));
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "invalid_model_output", "POST /v1/ai/generate");
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain(detail));
@@ -140,7 +140,7 @@ public sealed class OutputFormatTests : GatewayFixture
         Vendors.Anthropic.Given(Request.Create().UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(message.ToJsonString()));
 
-        var (_, body) = await GenerateAsync("json", "anthropic/claude-sonnet-4-5");
+        var (_, body) = await GenerateAsync("json", "anthropic/claude-sonnet-5-5");
 
         Assert.That(body.GetProperty("output").ValueKind, Is.EqualTo(JsonValueKind.Array));
         var sent = JsonDocument.Parse(Vendors.Anthropic.LogEntries.Single().RequestMessage!.Body!).RootElement;

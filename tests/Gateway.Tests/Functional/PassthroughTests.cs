@@ -146,7 +146,7 @@ public sealed class PassthroughTests : GatewayFixture
     {
         Vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
-                .WithBody("""{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}"""));
+                .WithBody("""{"object":"list","data":[{"id":"gpt-6-luna","object":"model","created":1721172741,"owned_by":"system"}]}"""));
 
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Get, "/api/ai/openai/v1/models?limit=2&after=x", Gateway.ClientKeys["team-a"]));
 
@@ -275,10 +275,10 @@ public sealed class PassthroughTests : GatewayFixture
         Assert.That(response.Headers.GetValues("x-ratelimit-limit-requests").Single(), Is.EqualTo("5000"), "the vendor's rate-limit headers still help callers back off");
     }
 
-    [TestCase("/api/ai/openai/v1/models/ft%3Agpt-4o-mini%2Fteam-a", "/v1/models/ft%3Agpt-4o-mini%2Fteam-a")]
-    [TestCase("/api/ai/openai/v1/models//gpt-4o-mini", "/v1/models//gpt-4o-mini")]
-    [TestCase("/api/ai/openai/v1/models/a/../gpt-4o-mini", "/v1/models/gpt-4o-mini")]
-    [TestCase("/api/ai/openai/v1/models/a/%2e%2e/gpt-4o-mini", "/v1/models/gpt-4o-mini")]
+    [TestCase("/api/ai/openai/v1/models/ft%3Agpt-6-luna%2Fteam-a", "/v1/models/ft%3Agpt-6-luna%2Fteam-a")]
+    [TestCase("/api/ai/openai/v1/models//gpt-6-luna", "/v1/models//gpt-6-luna")]
+    [TestCase("/api/ai/openai/v1/models/a/../gpt-6-luna", "/v1/models/gpt-6-luna")]
+    [TestCase("/api/ai/openai/v1/models/a/%2e%2e/gpt-6-luna", "/v1/models/gpt-6-luna")]
     [TestCase("/api/ai/openai/v1/models/caf%C3%A9%20au%20lait", "/v1/models/caf%C3%A9%20au%20lait")]
     [TestCase("/api/ai/openai/v1/models/", "/v1/models/")]
     public async Task Passthrough_Path_IsForwardedAsTheCallerWroteIt(string gatewayPath, string vendorPath)
@@ -309,7 +309,7 @@ public sealed class PassthroughTests : GatewayFixture
     [TestCase("POST", "/api/ai/openai/v1/batches", 403)]
     [TestCase("GET", "/api/ai/openai/v1/chat/completions", 405)]
     [TestCase("POST", "/api/ai/openai/v1/chat/completions/chatcmpl-123", 403)]
-    [TestCase("DELETE", "/api/ai/openai/v1/models/ft:gpt-4o-mini:acme::abc", 405)]
+    [TestCase("DELETE", "/api/ai/openai/v1/models/ft:gpt-6-luna:acme::abc", 405)]
     [TestCase("POST", "/api/ai/anthropic/v1/messages/batches", 403)]
     [TestCase("GET", "/api/ai/anthropic/v1/files", 403)]
     [TestCase("GET", "/api/ai/anthropic/v1/organizations/api_keys", 403)]
@@ -340,7 +340,7 @@ public sealed class PassthroughTests : GatewayFixture
     [TestCase("POST", "/api/ai/openai/v1/responses/input_tokens")]
     [TestCase("POST", "/api/ai/openai/v1/completions")]
     [TestCase("GET", "/api/ai/openai/v1/models")]
-    [TestCase("GET", "/api/ai/openai/v1/models/gpt-4o-mini")]
+    [TestCase("GET", "/api/ai/openai/v1/models/gpt-6-luna")]
     [TestCase("POST", "/api/ai/anthropic/v1/messages")]
     [TestCase("POST", "/api/ai/anthropic/v1/messages/count_tokens")]
     [TestCase("GET", "/api/ai/anthropic/v1/models")]

@@ -113,7 +113,7 @@ public sealed class RateLimitingTests
     {
         _vendors.OpenAi.Given(Request.Create().WithPath("/v1/models").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
-                .WithBody("""{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}"""));
+                .WithBody("""{"object":"list","data":[{"id":"gpt-6-luna","object":"model","created":1721172741,"owned_by":"system"}]}"""));
         _vendors.OpenAi.Given(Request.Create().WithPath("/v1/embeddings").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
                 .WithBody("""{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0023,-0.0093]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}"""));
@@ -183,18 +183,18 @@ public sealed class BudgetTests
         vendors.OpenAi.Given(Request.Create().UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(2)).WithHeader("Content-Type", "application/json")
                 .WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
-        // gpt-4o-mini at 1 USD per million output tokens, no input price: max_tokens 1000 reserves 0.001 USD; the cap is 0.01 USD.
+        // gpt-6-luna at 1 USD per million output tokens, no input price: max_tokens 1000 reserves 0.001 USD; the cap is 0.01 USD.
         await using var gateway = await GatewayHost.StartAsync(vendors.Addresses, editOverrides: o =>
         {
             var g = o["Gateway"]!;
-            g["Prices"] = JsonNode.Parse("""{"gpt-4o-mini": {"InputPerMillionUsd": 0, "OutputPerMillionUsd": 1}}""");
+            g["Prices"] = JsonNode.Parse("""{"gpt-6-luna": {"InputPerMillionUsd": 0, "OutputPerMillionUsd": 1}}""");
             g["Clients"]!["team-a"]!["DailyBudgetUsd"] = 0.01;
         });
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
         {
             using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
-                """{"prompt": "Hi", "max_tokens": 1000, "model": "openai/gpt-4o-mini"}"""));
+                """{"prompt": "Hi", "max_tokens": 1000, "model": "openai/gpt-6-luna"}"""));
             return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
         }));
 

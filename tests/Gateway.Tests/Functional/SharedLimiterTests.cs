@@ -107,7 +107,7 @@ public sealed class SharedLimiterTests
 
         // A whole normalized stream settles to the usage it reported (Anthropic: 25 in, 12 out).
         using (var stream = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
-            """{"prompt":"Hi","model":"anthropic/claude-sonnet-4-5","stream":true}""")))
+            """{"prompt":"Hi","model":"anthropic/claude-sonnet-5-5","stream":true}""")))
         {
             await stream.Content.ReadAsStringAsync();
         }
@@ -145,7 +145,7 @@ public sealed class SharedLimiterTests
         using var connection = _redis.Connect();
 
         var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
-            """{"prompt":"Hi","model":"anthropic/claude-sonnet-4-5","stream":true,"max_tokens":5000}"""), HttpCompletionOption.ResponseHeadersRead);
+            """{"prompt":"Hi","model":"anthropic/claude-sonnet-5-5","stream":true,"max_tokens":5000}"""), HttpCompletionOption.ResponseHeadersRead);
         var reader = new InternalEvents(await response.Content.ReadAsStreamAsync());
         Assert.That((await reader.NextAsync())?.Name, Is.EqualTo("delta"));
         var reserved = (long)await connection.GetDatabase().StringGetAsync($"{{{prefix}:team-a}}:client:total");

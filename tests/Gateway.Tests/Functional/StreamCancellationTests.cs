@@ -17,7 +17,7 @@ public sealed class StreamCancellationTests
         vendors.AnthropicStreamThatStalls(4, callerLeft, TimeSpan.FromSeconds(3));
 
         await using var gateway = await GatewayHost.StartAsync(vendors.Addresses);
-        var request = new JsonObject { ["prompt"] = "Hi", ["model"] = "anthropic/claude-sonnet-4-5", ["stream"] = true };
+        var request = new JsonObject { ["prompt"] = "Hi", ["model"] = "anthropic/claude-sonnet-5-5", ["stream"] = true };
         var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"], request.ToJsonString()),
             HttpCompletionOption.ResponseHeadersRead);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));

@@ -25,14 +25,14 @@ public sealed class VendorSdkTests : GatewayFixture
         }
     }
 
-    private ChatClient OpenAiChat() => new("gpt-4o-mini", new ApiKeyCredential(Gateway.ClientKeys["team-a"]),
+    private ChatClient OpenAiChat() => new("gpt-6-luna", new ApiKeyCredential(Gateway.ClientKeys["team-a"]),
         new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/api/ai/openai/v1") });
 
     private AnthropicClient AnthropicSdk() => new() { ApiKey = Gateway.ClientKeys["team-a"], BaseUrl = new Uri(Gateway.BaseAddress, "/api/ai/anthropic").ToString() };
 
     private static MessageCreateParams AnthropicRequest() => new()
     {
-        Model = "claude-sonnet-4-5",
+        Model = "claude-sonnet-5-5",
         MaxTokens = 256,
         Messages = [new UserMessageParam { Content = "Summarize the following email." }],
     };

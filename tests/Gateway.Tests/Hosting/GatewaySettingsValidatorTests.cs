@@ -72,4 +72,33 @@ public sealed class GatewaySettingsValidatorTests
         Assert.That(settings, Is.Null);
         Assert.That(errors.Single(), Does.Contain("MaxRequestBodyBytes"));
     }
+
+    [Test]
+    public void Load_ModelRequestFields_AreJsonValues_AndTheGatewaysOwnFieldsAreRefused()
+    {
+        var settings = Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Models:default:Provider"] = "openai",
+            ["Gateway:Models:default:Model"] = "gpt-6-luna",
+            ["Gateway:Models:default:RequestFields:reasoning_effort"] = "none",
+            ["Gateway:Models:default:RequestFields:top_p"] = "0.9",
+            ["Gateway:Models:default:RequestFields:store"] = "false",
+        }, out var errors);
+
+        Assert.That(errors, Is.Empty);
+        Assert.That(settings!.Models["default"].RequestFields, Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["reasoning_effort"] = "\"none\"", ["top_p"] = "0.9", ["store"] = "false",
+        }));
+
+        Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Models:default:Provider"] = "openai",
+            ["Gateway:Models:default:Model"] = "gpt-6-luna",
+            ["Gateway:Models:default:RequestFields:messages"] = "[]",
+        }, out errors);
+        Assert.That(errors, Has.One.StartsWith("Gateway:Models:default:RequestFields:messages: the gateway writes 'messages' itself"));
+    }
 }

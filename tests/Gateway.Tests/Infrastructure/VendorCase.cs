@@ -14,17 +14,17 @@ public sealed record VendorCase(
     public static readonly VendorCase OpenAi = new(
         "openai", "/api/ai/openai/v1/chat/completions", "/v1/chat/completions", "openai/chat-completion.json", "openai/chat-completion-stream.sse",
         "Authorization", "Bearer ",
-        """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Summarize the following email."}]}""");
+        """{"model":"gpt-6-luna","messages":[{"role":"user","content":"Summarize the following email."}]}""");
 
     public static readonly VendorCase Anthropic = new(
         "anthropic", "/api/ai/anthropic/v1/messages", "/v1/messages", "anthropic/message.json", "anthropic/message-stream.sse",
         "x-api-key", "",
-        """{"model":"claude-sonnet-4-5","max_tokens":256,"messages":[{"role":"user","content":"Summarize the following email."}]}""");
+        """{"model":"claude-sonnet-5-5","max_tokens":256,"messages":[{"role":"user","content":"Summarize the following email."}]}""");
 
     public static readonly VendorCase Cohere = new(
         "cohere", "/api/ai/cohere/v2/chat", "/v2/chat", "cohere/chat.json", "cohere/chat-stream.sse",
         "Authorization", "Bearer ",
-        """{"model":"command-a-03-2025","messages":[{"role":"user","content":"Summarize the following email."}]}""");
+        """{"model":"command-r-08-2024","messages":[{"role":"user","content":"Summarize the following email."}]}""");
 
     public static IEnumerable<VendorCase> All => [OpenAi, Anthropic, Cohere];
 

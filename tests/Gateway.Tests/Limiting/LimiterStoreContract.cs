@@ -234,7 +234,7 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
         var scopes = new[]
         {
             new LimitScope("client", new LimitPolicy("a", 10, 1000, Window, true)),
-            new LimitScope("model:gpt-4o-mini", new LimitPolicy("b", 10, null, Window, true)),
+            new LimitScope("model:gpt-6-luna", new LimitPolicy("b", 10, null, Window, true)),
             new LimitScope("user:u-1", new LimitPolicy("c", 10, null, Window, true)),
         };
         Assert.That((await Store.AcquireAsync(new AdmissionRequest("tagged", scopes, 10, 5, 1_000_000), default)).Admitted, Is.True);

@@ -67,6 +67,9 @@ public sealed class AnthropicVendor : IVendorAdapter
 
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
 
+    // Messages put usage (input_tokens/output_tokens) and model at the top; a token count reports no usage object.
+    public PassthroughUsage ReadUsage(ReadOnlySpan<byte> body) => VendorJson.TopLevelUsage(body);
+
     // Messages, token counting and models; not batches, files, skills, organization or admin APIs.
     public PassthroughProfile Passthrough { get; } = new(
         PassthroughRule.List("POST /v1/messages", "POST /v1/messages/count_tokens", "GET /v1/models/**"),

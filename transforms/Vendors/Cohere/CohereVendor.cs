@@ -45,6 +45,21 @@ public sealed class CohereVendor : IVendorAdapter
 
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
 
+    // v2 chat: usage.billed_units (or usage.tokens); embed, rerank and v1 chat: meta.billed_units. No model in answers.
+    public PassthroughUsage ReadUsage(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var document = VendorJson.Parse(body);
+            var root = document.RootElement;
+            return new PassthroughUsage(Usage(root.Child("usage")) ?? VendorJson.Counts(root.Child("meta").Child("billed_units")), root.String("model"));
+        }
+        catch (VendorFormatException)
+        {
+            return default;
+        }
+    }
+
     // Chat, embed and rerank (v2 and v1), tokenizing and models; not datasets, connectors, embed jobs or fine-tuning.
     public PassthroughProfile Passthrough { get; } = new(
         PassthroughRule.List(

@@ -54,6 +54,9 @@ public sealed class OpenAiVendor : IVendorAdapter
 
     public IVendorStreamReader CreateStreamReader() => new StreamReader();
 
+    // Chat completions and embeddings (prompt_tokens…) and Responses (input_tokens…) all put usage and model at the top.
+    public PassthroughUsage ReadUsage(ReadOnlySpan<byte> body) => VendorJson.TopLevelUsage(body);
+
     // Model calls, embeddings, moderation, models, Responses (with its token count); not files, batches, fine-tuning,
     // vector stores, stored completions/responses, organization or admin: a route enables those explicitly.
     public PassthroughProfile Passthrough { get; } = new(
@@ -73,8 +76,7 @@ public sealed class OpenAiVendor : IVendorAdapter
         _ => null,
     };
 
-    private static TokenUsage? Usage(JsonElement usage)
-        => usage.Int("prompt_tokens") is { } input ? new TokenUsage(input, usage.Int("completion_tokens") ?? 0) : null;
+    private static TokenUsage? Usage(JsonElement usage) => VendorJson.Counts(usage);
 
     private static string? MapFinish(string? reason) => reason switch
     {
@@ -86,7 +88,11 @@ public sealed class OpenAiVendor : IVendorAdapter
         _ => FinishReasons.Stop,
     };
 
-    /// <summary><c>data: {chunk}</c> events, then <c>data: [DONE]</c>; usage arrives in a last chunk with no choices.</summary>
+    /// <summary>
+    /// Chat completions: <c>data: {chunk}</c> events, then <c>data: [DONE]</c>; usage arrives in a last chunk with no
+    /// choices. Responses (passthrough): typed events, text in <c>response.output_text.delta</c>, usage and model in the
+    /// final <c>response.completed</c> (or <c>.incomplete</c>, <c>.failed</c>).
+    /// </summary>
     private sealed class StreamReader : IVendorStreamReader
     {
         public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
@@ -98,6 +104,11 @@ public sealed class OpenAiVendor : IVendorAdapter
 
             using var document = VendorJson.Parse(data);
             var root = document.RootElement;
+            if ((eventName ?? root.String("type")) is { } type && (type.StartsWith("response.", StringComparison.Ordinal) || type == "error"))
+            {
+                return ResponsesEvent(type, root);
+            }
+
             if (root.Child("error") is { ValueKind: JsonValueKind.Object } error)
             {
                 return new StreamUpdate(Error: error.String("message") ?? "the vendor reported an error mid-stream");
@@ -124,6 +135,34 @@ public sealed class OpenAiVendor : IVendorAdapter
                 Model: root.String("model"),
                 Id: root.String("id"),
                 Refusal: string.IsNullOrEmpty(refusal) ? null : refusal);
+        }
+
+        private static StreamUpdate ResponsesEvent(string type, JsonElement root)
+        {
+            var response = root.Child("response");
+            switch (type)
+            {
+                case "response.output_text.delta":
+                    return new StreamUpdate(Delta: root.String("delta"));
+                case "response.refusal.delta":
+                    return new StreamUpdate(Refusal: root.String("delta"));
+                case "response.created" or "response.in_progress":
+                    return new StreamUpdate(Model: response.String("model"), Id: response.String("id"));
+                case "response.completed" or "response.incomplete" or "response.failed":
+                    var usage = VendorJson.Counts(response.Child("usage"));
+                    return new StreamUpdate(
+                        InputTokens: usage?.InputTokens,
+                        OutputTokens: usage?.OutputTokens,
+                        FinishReason: type == "response.incomplete" ? FinishReasons.Length : type == "response.failed" ? FinishReasons.Error : FinishReasons.Stop,
+                        Model: response.String("model"),
+                        Id: response.String("id"),
+                        Completed: true,
+                        Error: type == "response.failed" ? response.Child("error").String("message") ?? "the response failed" : null);
+                case "error":
+                    return new StreamUpdate(Error: root.String("message") ?? "the vendor reported an error mid-stream");
+                default:
+                    return StreamUpdate.Nothing;
+            }
         }
     }
 }
