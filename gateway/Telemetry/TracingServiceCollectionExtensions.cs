@@ -38,6 +38,10 @@ internal static class TracingServiceCollectionExtensions
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(SecretMetrics.MeterName, GenAiMetrics.MeterName)
+                    // Prometheus reserves a _count suffix for histograms and summaries (promtool flags these three gauges).
+                    .AddView("dotnet.assembly.count", "dotnet.assemblies.loaded")
+                    .AddView("dotnet.process.cpu.count", "dotnet.process.cpus")
+                    .AddView("dotnet.timer.count", "dotnet.timers.active")
                     .AddPrometheusExporter();
                 if (export)
                 {

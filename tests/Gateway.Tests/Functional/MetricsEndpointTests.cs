@@ -86,4 +86,43 @@ public sealed class MetricsEndpointTests : GatewayFixture
         Assert.That(tokens.Where(t => (string?)t.Tags["gen_ai.token.type"] == "input").Select(t => t.Value), Is.EqualTo(new double[] { 28, 28 }));
         Assert.That(tokens.Where(t => (string?)t.Tags["gen_ai.token.type"] == "output").Select(t => t.Value), Is.EqualTo(new double[] { 11, 11 }));
     }
+
+    [Test]
+    public async Task Scrape_AfterTraffic_IsLintCleanForPromtool()
+    {
+        var promtool = ExecutableOnPath.Find("promtool");
+        if (promtool is null)
+        {
+            Assert.Fail("promtool is not on the PATH: run tests/run.sh (it installs it) or apt-get install prometheus.");
+        }
+
+        Vendors.OpenAi.Given(Request.Create().UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
+        foreach (var (path, body) in new[]
+        {
+            (VendorCase.OpenAi.GatewayPath, VendorCase.OpenAi.RequestBody), ("/v1/ai/generate", """{"prompt":"Hi"}"""),
+            ("/v1/ai/generate", """{"prompt":"Hi","format":"json"}"""), ("/v1/ai/generate", "{}"),
+        })
+        {
+            using var call = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, path, Gateway.ClientKeys["team-a"], body));
+        }
+
+        string text = "";
+        await GatewayHost.WaitUntilAsync(async () =>
+        {
+            using var scrape = await Gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/metrics") { Headers = { Accept = { new MediaTypeWithQualityHeaderValue("text/plain") } } });
+            text = await scrape.Content.ReadAsStringAsync();
+            return text.Contains("gen_ai_client_operation_duration_seconds_bucket", StringComparison.Ordinal);
+        }, "the scrape holds the GenAI metrics");
+
+        var start = new System.Diagnostics.ProcessStartInfo(promtool!, "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.StandardInput.WriteAsync(text);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.That(process.ExitCode, Is.Zero, output);
+        Assert.That(output.Trim(), Is.Empty, "no lint finding at all");
+    }
 }
