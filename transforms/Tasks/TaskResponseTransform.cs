@@ -56,6 +56,13 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
 
             if (call.Stream)
             {
+                if (!IsEventStream(vendorResponse))
+                {
+                    // Nothing of a stream to translate: a (whole or cut) JSON body, an HTML page from a proxy… Answer before
+                    // the caller's stream starts.
+                    throw new VendorFormatException($"the answer to a streamed call is {vendorResponse.Content.Headers.ContentType?.MediaType ?? "untyped"}, not text/event-stream");
+                }
+
                 await StreamAsync(body, call, output, idle, idleTimeout, linked.Token);
             }
             else
@@ -84,6 +91,9 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"The connection to {call.Provider} broke while its answer was being read."));
         }
     }
+
+    private static bool IsEventStream(HttpResponseMessage response)
+        => string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
 
     private async Task StreamAsync(Stream body, TaskCall call, TaskOutput output, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {

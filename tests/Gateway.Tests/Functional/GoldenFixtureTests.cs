@@ -129,4 +129,16 @@ public sealed class GoldenFixtureTests : GatewayFixture
         using var response = await CallAsync(TaskVendorCase.Anthropic, "error-401.json", 401, stream: true);
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "vendor_auth_failed", "POST " + Endpoint);
     }
+
+    [TestCase("openai", "malformed.json")]
+    [TestCase("anthropic", "malformed.json")]
+    [TestCase("cohere", "malformed.json")]
+    [TestCase("openai", "empty.json")]
+    public async Task StreamRequest_VendorAnswersJsonInstead_IsVendorBadResponse(string vendor, string fixture)
+    {
+        // Asked for a stream, the vendor sent a (here truncated or whole) JSON body: not its documented stream.
+        using var response = await CallAsync(Vendor(vendor), fixture, 200, stream: true, contentType: "application/json");
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "vendor_bad_response", "POST " + Endpoint);
+        Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("text/event-stream"));
+    }
 }
