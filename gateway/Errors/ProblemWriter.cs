@@ -2,6 +2,11 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Hosting;
 using Gateway.Transforms;
+using Gateway.Transforms.Headers;
+using Gateway.Transforms.Passthrough;
+using Gateway.Transforms.Tasks;
+using Gateway.Transforms.Vendors;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Errors;
 
@@ -9,7 +14,7 @@ namespace Gateway.Errors;
 /// Writes RFC 9457 problem+json with the fields a support escalation needs: code, requestId (trace id), timestamp,
 /// service, endpoint and environment; validation problems add <c>errors</c>, every field at fault.
 /// </summary>
-public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time, Gateway.Secrets.SecretRegistry secrets) : IProblemResponder
+public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time, Gateway.Secrets.SecretRegistry secrets, IProviderDirectory providers) : IProblemResponder
 {
     public const string ContentType = "application/problem+json";
 
@@ -49,7 +54,8 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
         json.WriteString("type", error.Code.Type);
         json.WriteString("title", error.Code.Title);
         json.WriteNumber("status", error.Code.Status);
-        json.WriteString("detail", secrets.Redact(error.Detail));
+        var detail = secrets.Redact(error.Detail);
+        json.WriteString("detail", detail);
         json.WriteString("code", error.Code.Code);
         json.WriteString("requestId", context.TraceIdentifier);
         json.WriteString("timestamp", time.GetUtcNow().UtcDateTime);
@@ -70,7 +76,25 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
             json.WriteEndArray();
         }
 
+        // On a passthrough route, also the members the vendor's own error bodies have, which its SDKs read.
+        VendorOf(context)?.WriteErrorMembers(json, error.Code.Status, error.Code.Code, detail);
         json.WriteEndObject();
+    }
+
+    private IVendorAdapter? VendorOf(HttpContext context)
+    {
+        if (context.Features.Get<PassthroughCall>() is { } call)
+        {
+            return call.Provider.Vendor;
+        }
+
+        if (context.Features.Get<IReverseProxyFeature>() is not { } proxy || TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out _)
+            || proxy.Cluster?.Config is not { } cluster)
+        {
+            return null;
+        }
+
+        return providers.Find(cluster.ClusterId, cluster.Metadata)?.Vendor;
     }
 
     // Method and path only: a query string can carry anything, credentials included.

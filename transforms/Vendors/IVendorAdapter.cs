@@ -49,6 +49,13 @@ public interface IVendorAdapter
     /// </summary>
     PassthroughUsage ReadUsage(ReadOnlySpan<byte> body);
 
+    /// <summary>
+    /// Writes, into a problem the gateway answers on this vendor's passthrough routes, the members the vendor's own
+    /// error bodies have (e.g. <c>"error": {"message", "type", "code"}</c>), so the vendor's SDKs show the gateway's
+    /// message and code rather than "no body".
+    /// </summary>
+    void WriteErrorMembers(System.Text.Json.Utf8JsonWriter json, int status, string code, string message);
+
     /// <summary>What this vendor's passthrough routes forward by default, and which headers go through.</summary>
     PassthroughProfile Passthrough { get; }
 

@@ -177,6 +177,26 @@ internal static class VendorJson
         }
     }
 
+    /// <summary>
+    /// <c>"error": {"message", "type", "code", "param": null}</c>, the OpenAI shape (which Cohere's SDKs read too):
+    /// the type by status class as OpenAI names them, the gateway's code as the code.
+    /// </summary>
+    public static void WriteOpenAiStyleError(Utf8JsonWriter json, int status, string code, string message)
+    {
+        json.WriteStartObject("error");
+        json.WriteString("message", message);
+        json.WriteString("type", status switch
+        {
+            401 or 403 => "authentication_error",
+            429 => "rate_limit_error",
+            >= 500 => "server_error",
+            _ => "invalid_request_error",
+        });
+        json.WriteString("code", code);
+        json.WriteNull("param");
+        json.WriteEndObject();
+    }
+
     /// <summary>A string field of the <c>error</c> object of an error body (<c>{"error": {"code": …}}</c>), or null.</summary>
     public static string? ErrorField(ReadOnlySpan<byte> body, string name)
     {

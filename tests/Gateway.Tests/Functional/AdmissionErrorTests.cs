@@ -50,6 +50,32 @@ public sealed class AdmissionErrorTests : GatewayFixture
         Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
     }
 
+    [TestCase("openai", "authentication_error")]
+    [TestCase("anthropic", "authentication_error")]
+    [TestCase("cohere", "authentication_error")]
+    public async Task PassthroughProblem_CarriesTheVendorsErrorMembers_ForItsSdks(string vendorName, string type)
+    {
+        var vendor = VendorCase.All.Single(v => v.Vendor == vendorName);
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, clientKey: null, vendor.RequestBody));
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + vendor.GatewayPath);
+
+        var error = problem.GetProperty("error");
+        Assert.That(error.GetProperty("message").GetString(), Is.EqualTo(problem.GetProperty("detail").GetString()));
+        Assert.That(error.GetProperty("type").GetString(), Is.EqualTo(type));
+        if (vendorName != "anthropic")
+        {
+            Assert.That(error.GetProperty("code").GetString(), Is.EqualTo("unauthenticated"));
+        }
+    }
+
+    [Test]
+    public async Task NormalizedProblem_HasNoVendorMembers()
+    {
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", clientKey: null, "{}"));
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST /v1/ai/generate");
+        Assert.That(problem.TryGetProperty("error", out _), Is.False, "the internal schema's errors are plain problems");
+    }
+
     [TestCase("gwk_not-a-key-of-any-client", false)]
     [TestCase("gwk_not-a-key-of-any-client", true)]
     [TestCase("", false)]

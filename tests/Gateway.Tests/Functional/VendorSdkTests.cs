@@ -88,4 +88,26 @@ public sealed class VendorSdkTests : GatewayFixture
 
         Assert.That(text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
     }
+
+    [Test]
+    public async Task OpenAiSdk_GatewayError_ShowsTheGatewaysMessageAndCode()
+    {
+        var chat = new ChatClient("gpt-6-luna", new ApiKeyCredential("gwk_not-a-key-of-any-client"),
+            new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/api/ai/openai/v1"), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("Hi")]));
+
+        Assert.That(error!.Status, Is.EqualTo(401));
+        Assert.That(error.Message, Does.Contain("Present a gateway client key").And.Contain("unauthenticated"), error.Message);
+    }
+
+    [Test]
+    public async Task AnthropicSdk_GatewayError_ShowsTheGatewaysMessageAndType()
+    {
+        var client = new AnthropicClient { ApiKey = "gwk_not-a-key-of-any-client", BaseUrl = new Uri(Gateway.BaseAddress, "/api/ai/anthropic").ToString(), MaxRetries = 0 };
+
+        var error = await Assert.CatchAsync<Exception>(() => client.Messages.Create(AnthropicRequest()));
+
+        Assert.That(error!.Message, Does.Contain("Present a gateway client key"), error.ToString());
+    }
 }

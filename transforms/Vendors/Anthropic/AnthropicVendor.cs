@@ -62,6 +62,25 @@ public sealed class AnthropicVendor : IVendorAdapter
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
+    // {"error": {"type", "message"}}: the problem's own top-level "type" stands where Anthropic writes "error".
+    public void WriteErrorMembers(Utf8JsonWriter json, int status, string code, string message)
+    {
+        json.WriteStartObject("error");
+        json.WriteString("type", status switch
+        {
+            400 or 405 or 408 or 415 or 422 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 or 529 => "overloaded_error",
+            _ => "api_error",
+        });
+        json.WriteString("message", message);
+        json.WriteEndObject();
+    }
+
     // {"type": "error", "error": {"type": "authentication_error", ...}}: "invalid x-api-key".
     public bool RejectsKey(ReadOnlySpan<byte> body) => VendorJson.ErrorField(body, "type") == "authentication_error";
 

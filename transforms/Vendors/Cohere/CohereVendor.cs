@@ -39,6 +39,8 @@ public sealed class CohereVendor : IVendorAdapter
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
+    public void WriteErrorMembers(Utf8JsonWriter json, int status, string code, string message) => VendorJson.WriteOpenAiStyleError(json, status, code, message);
+
     // {"message": "invalid api token"}: Cohere's 401 names the token.
     public bool RejectsKey(ReadOnlySpan<byte> body)
         => VendorJson.ErrorMessage(body) is { } message && (message.Contains("api token", StringComparison.OrdinalIgnoreCase) || message.Contains("api key", StringComparison.OrdinalIgnoreCase));

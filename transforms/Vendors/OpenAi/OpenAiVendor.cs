@@ -49,6 +49,8 @@ public sealed class OpenAiVendor : IVendorAdapter
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
 
+    public void WriteErrorMembers(Utf8JsonWriter json, int status, string code, string message) => VendorJson.WriteOpenAiStyleError(json, status, code, message);
+
     // {"error": {"code": "invalid_api_key", ...}}: "Incorrect API key provided" (wrong, revoked or deleted key).
     public bool RejectsKey(ReadOnlySpan<byte> body) => VendorJson.ErrorField(body, "code") == "invalid_api_key";
 
