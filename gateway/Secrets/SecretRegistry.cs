@@ -56,7 +56,8 @@ public sealed partial class SecretRegistry
         return CredentialHeader().Replace(text, m => m.Groups["name"].Value + Mask);
     }
 
-    // "Authorization: Bearer …", "x-api-key=…", "X-Vault-Token: …" and the like, as they appear in dumped headers.
-    [GeneratedRegex(@"(?<name>\b(?:authorization|proxy-authorization|x-api-key|api-key|x-vault-token)\b\s*[:=]\s*)(?:bearer\s+)?[^\s,;""']+", RegexOptions.IgnoreCase)]
+    // "Authorization: Bearer …", "x-api-key=…", "X-Vault-Token: …" and the like, as they appear in dumped headers. A value
+    // that opens with <, [ or { is a placeholder in help text ("Bearer <key>") or already masked, not a credential.
+    [GeneratedRegex(@"(?<name>\b(?:authorization|proxy-authorization|x-api-key|api-key|x-vault-token)\b\s*[:=]\s*)(?:(?:bearer|basic|token|digest|negotiate)\s+)?(?!(?:bearer|basic|token|digest|negotiate)\b)(?![<\[{])[^\s,;""']+", RegexOptions.IgnoreCase)]
     private static partial Regex CredentialHeader();
 }

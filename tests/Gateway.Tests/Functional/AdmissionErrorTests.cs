@@ -46,8 +46,10 @@ public sealed class AdmissionErrorTests : GatewayFixture
     public async Task MissingKey_Is401Problem(VendorCase vendor)
     {
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, clientKey: null, vendor.RequestBody));
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + vendor.GatewayPath);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized, "unauthenticated", "POST " + vendor.GatewayPath);
         Assert.That(response.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+        Assert.That(problem.GetProperty("detail").GetString(), Is.EqualTo("Present a gateway client key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."),
+            "the help text is not mistaken for a credential");
     }
 
     [TestCase("openai", "authentication_error")]

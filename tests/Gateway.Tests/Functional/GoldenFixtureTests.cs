@@ -86,6 +86,17 @@ public sealed class GoldenFixtureTests : GatewayFixture
         Assert.That(response.Headers.RetryAfter!.Delta, Is.EqualTo(TimeSpan.FromSeconds(17)));
     }
 
+    [TestCase("openai")]
+    [TestCase("anthropic")]
+    [TestCase("cohere")]
+    public async Task VendorAuthFailed_Detail_ReadsAsSentences(string vendor)
+    {
+        using var response = await CallAsync(Vendor(vendor), "error-401.json", 401, stream: false);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "vendor_auth_failed", "POST " + Endpoint);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.That(detail, Does.Not.Contain("..").And.Not.Contain(". .").And.EndsWith("."), detail);
+    }
+
     [Test]
     public async Task VendorKeyInErrorMessage_IsMaskedInDetail()
     {
