@@ -23,9 +23,16 @@ public static class KeysCommand
         output.WriteLine();
         output.WriteLine($"  {key}");
         output.WriteLine();
-        output.WriteLine("Add the client to configuration with one of:");
-        output.WriteLine($"  Gateway__Clients__{client}__KeySha256={hash}");
-        output.WriteLine($"  \"Gateway\": {{ \"Clients\": {{ \"{client}\": {{ \"KeySha256\": \"{hash}\" }} }} }}");
+        output.WriteLine("Add the client to configuration in one of these forms (each works as printed):");
+        output.WriteLine();
+        output.WriteLine("  In a JSON file of config/ (merged with the others), or its \"Gateway\" object:");
+        output.WriteLine($"    {{\"Gateway\": {{\"Clients\": {{\"{client}\": {{\"KeySha256\": \"{hash}\"}}}}}}}}");
+        output.WriteLine();
+        output.WriteLine("  On the command line:");
+        output.WriteLine($"    dotnet run --project gateway -- --Gateway:Clients:{client}:KeySha256={hash}");
+        output.WriteLine();
+        output.WriteLine("  As an environment variable (bash cannot 'export' a name with '-' or '.'; env passes any, and so do Kubernetes and systemd):");
+        output.WriteLine($"    env 'Gateway__Clients__{client}__KeySha256={hash}' dotnet run --project gateway");
         return 0;
     }
 

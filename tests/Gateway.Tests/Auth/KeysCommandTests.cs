@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Gateway.Auth;
 
 namespace Gateway.Tests.Auth;
@@ -16,6 +17,41 @@ public sealed class KeysCommandTests
         Assert.That(key, Has.Length.GreaterThan(40));
         Assert.That(text, Does.Contain($"Gateway__Clients__team-a__KeySha256={ClientKeyHasher.HashHex(key)}"));
         Assert.That(text.Split(key).Length - 1, Is.EqualTo(1), "the key is printed once");
+    }
+
+    [TestCase("team-a")]
+    [TestCase("billing.reports")]
+    public async Task Run_EveryPrintedForm_WorksAsPrinted(string client)
+    {
+        var output = new StringWriter();
+        KeysCommand.Run(["keys", "new", "--client", client], output, TextWriter.Null);
+        var lines = output.ToString().Split('\n').Select(l => l.Trim()).ToList();
+        var key = lines.Single(l => l.StartsWith(ClientKeyHasher.KeyPrefix, StringComparison.Ordinal));
+        var setting = $"Gateway:Clients:{client}:KeySha256";
+        var hash = ClientKeyHasher.HashHex(key);
+
+        // JSON: a file of config/ as printed.
+        var json = lines.Single(l => l.StartsWith('{'));
+        var fromJson = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
+        Assert.That(fromJson[setting], Is.EqualTo(hash));
+
+        // Command line: the arguments after "--", as the gateway's configuration reads them.
+        var commandLine = lines.Single(l => l.StartsWith("dotnet run", StringComparison.Ordinal));
+        var arguments = commandLine[(commandLine.IndexOf(" -- ", StringComparison.Ordinal) + 4)..].Split(' ');
+        var fromArguments = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddCommandLine(arguments).Build();
+        Assert.That(fromArguments[setting], Is.EqualTo(hash));
+
+        // Environment: run the printed line in bash (the program swapped for one that prints what it was given).
+        var envLine = lines.Single(l => l.StartsWith("env '", StringComparison.Ordinal)).Replace("dotnet run --project gateway", "printenv", StringComparison.Ordinal);
+        var start = new System.Diagnostics.ProcessStartInfo("bash", ["-c", envLine]) { RedirectStandardOutput = true };
+        using var bash = System.Diagnostics.Process.Start(start)!;
+        var environment = await bash.StandardOutput.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+        var variable = environment.Split('\n').Single(l => l.StartsWith("Gateway__Clients__", StringComparison.Ordinal));
+        var (name, value) = (variable[..variable.IndexOf('=')], variable[(variable.IndexOf('=') + 1)..]);
+        var fromEnvironment = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection([new(name.Replace("__", ":", StringComparison.Ordinal), value)]).Build();
+        Assert.That(fromEnvironment[setting], Is.EqualTo(hash), "the variable reaches the program, named as the environment provider maps it");
     }
 
     [Test]
