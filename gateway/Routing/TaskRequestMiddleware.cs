@@ -34,23 +34,21 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         var body = await ReadBodyAsync(context.Request, current.MaxRequestBodyBytes, context.RequestAborted);
-        var request = TaskRequestReader.Read(body, task, out var errors);
         ModelRoute? model = null;
-        if (request is not null)
+        var request = TaskRequestReader.Read(body, task, out var errors, (name, temperature, faults) =>
         {
-            if (!current.TryResolveModel(request.Model, out model, out var modelError))
+            if (!current.TryResolveModel(name, out var resolved, out var modelError))
             {
-                errors.Add(new FieldError("model", modelError));
+                faults.Add(new FieldError("model", modelError));
+                return;
             }
-            else if (request.Temperature > model.Provider.Binding.Vendor.MaxTemperature)
+
+            model = resolved;
+            if (temperature > resolved.Provider.Binding.Vendor.MaxTemperature)
             {
-                errors.Add(new FieldError("temperature", $"must be at most {model.Provider.Binding.Vendor.MaxTemperature} for provider {model.Provider.Binding.Name}"));
+                faults.Add(new FieldError("temperature", $"must be at most {resolved.Provider.Binding.Vendor.MaxTemperature} for provider {resolved.Provider.Binding.Name}"));
             }
-            else if (task == TaskKind.Generate && request.Prompt is null && request.Context is null && request.Messages!.All(m => m.Role == ChatMessage.System))
-            {
-                errors.Add(new FieldError("messages", "must hold a user or assistant message"));
-            }
-        }
+        });
 
         if (request is null || model is null || errors.Count > 0)
         {

@@ -17,6 +17,11 @@ public static class SchemaLimits
     public const int MaxDepth = 16;
 }
 
+/// <summary>The host's checks of a request's model and temperature; adds a fault to <paramref name="errors"/> for each.</summary>
+/// <param name="model">The <c>model</c> field, or null when absent (the default alias).</param>
+/// <param name="temperature">The <c>temperature</c> field when given and within the schema's range.</param>
+public delegate void TaskRequestCheck(string? model, double? temperature, List<FieldError> errors);
+
 /// <summary>
 /// Parses and validates a task request, listing every field at fault (wrong type, missing, out of range, unknown)
 /// rather than stopping at the first, then binds it with the source-generated serializer.
@@ -26,7 +31,11 @@ public static class TaskRequestReader
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = SchemaLimits.MaxDepth };
 
     /// <summary>The request, or null with every fault in <paramref name="errors"/>.</summary>
-    public static TaskRequest? Read(ReadOnlyMemory<byte> body, TaskKind task, out List<FieldError> errors)
+    /// <param name="check">
+    /// The host's own checks of the model and temperature (which models exist, what each vendor accepts), run with the
+    /// schema's so that every fault is listed at once; called whenever those fields are well-formed or absent.
+    /// </param>
+    public static TaskRequest? Read(ReadOnlyMemory<byte> body, TaskKind task, out List<FieldError> errors, TaskRequestCheck? check = null)
     {
         errors = [];
         if (body.IsEmpty)
@@ -67,7 +76,7 @@ public static class TaskRequestReader
                 return null;
             }
 
-            Validate(root, task, errors);
+            Validate(root, task, errors, check);
             if (errors.Count > 0)
             {
                 return null;
@@ -86,8 +95,9 @@ public static class TaskRequestReader
         }
     }
 
-    private static void Validate(JsonElement root, TaskKind task, List<FieldError> errors)
+    private static void Validate(JsonElement root, TaskKind task, List<FieldError> errors, TaskRequestCheck? check)
     {
+        var before = errors.Count;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
         {
@@ -165,10 +175,45 @@ public static class TaskRequestReader
             errors.Add(new FieldError("prompt", "is required (or give 'messages')"));
         }
 
+        if (task == TaskKind.Generate && !has("prompt") && !has("context") && OnlySystemTurns(root))
+        {
+            errors.Add(new FieldError("messages", "must hold a user or assistant message"));
+        }
+
+        if (check is not null)
+        {
+            var faulty = errors.Skip(before).Select(e => e.Field).ToHashSet(StringComparer.Ordinal);
+            var model = has("model") && !faulty.Contains("model") ? root.GetProperty("model").GetString() : null;
+            var temperature = has("temperature") && !faulty.Contains("temperature") ? root.GetProperty("temperature").GetDouble() : (double?)null;
+            if (!faulty.Contains("model"))
+            {
+                check(model, temperature, errors);
+            }
+        }
+
         if (task == TaskKind.Summarize && !has("context"))
         {
             errors.Add(new FieldError("context", "is required: the text to summarize"));
         }
+    }
+
+    // A conversation of system turns only: nothing for the model to answer (prompt and context absent).
+    private static bool OnlySystemTurns(JsonElement root)
+    {
+        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        {
+            return false;
+        }
+
+        foreach (var message in messages.EnumerateArray())
+        {
+            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var role) || !role.ValueEquals(ChatMessage.System))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void Text(string field, JsonElement value, int maxLength, List<FieldError> errors)

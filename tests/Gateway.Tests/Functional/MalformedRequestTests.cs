@@ -75,6 +75,10 @@ public sealed class MalformedRequestTests : GatewayFixture
         yield return Case("DuplicateField", "{\"prompt\": \"x\", \"prompt\": \"y\"}", "prompt");
         yield return Case("MessageDuplicateField", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\", \"content\": \"y\"}]}", "messages[0].content");
         yield return Case("MetadataDuplicateKey", "{\"prompt\": \"x\", \"metadata\": {\"k\": \"a\", \"k\": \"b\"}}", "metadata.k");
+        yield return Case("UnknownModelAmongOtherFaults", "{\"model\": \"gpt-9-ultra\", \"max_tokens\": -1}", "model", "max_tokens", "prompt");
+        yield return Case("BadModelTemperatureAndNoUserTurn", "{\"model\": \"gpt-9-ultra\", \"temperature\": 9, \"messages\": [{\"role\": \"system\", \"content\": \"x\"}]}",
+            "model", "temperature", "messages");
+        yield return Case("VendorTemperatureAmongOtherFaults", "{\"prompt\": 1, \"model\": \"anthropic/claude-sonnet-5-5\", \"temperature\": 1.5}", "prompt", "temperature");
         yield return Case("ManyFaultsAtOnce", "{\"prompt\": 1, \"max_tokens\": \"x\", \"format\": \"xml\", \"stream\": 3, \"temperature\": 9}",
             "prompt", "max_tokens", "format", "stream", "temperature");
         yield return Case("LoneHighSurrogateInPrompt", "{\"prompt\": \"a\\ud800\"}", "prompt");
