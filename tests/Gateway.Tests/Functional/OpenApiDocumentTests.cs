@@ -11,6 +11,7 @@ namespace Gateway.Tests.Functional;
 public sealed class OpenApiDocumentTests : GatewayFixture
 {
     private JsonElement _document;
+    private string _text = "";
 
     [OneTimeSetUp]
     public async Task PrepareAsync()
@@ -18,7 +19,8 @@ public sealed class OpenApiDocumentTests : GatewayFixture
         using var response = await Gateway.Client.GetAsync("/openapi/v1.json");
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/json"));
-        _document = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        _text = await response.Content.ReadAsStringAsync();
+        _document = JsonDocument.Parse(_text).RootElement;
     }
 
     private JsonElement Schema(string name) => _document.GetProperty("components").GetProperty("schemas").GetProperty(name);
@@ -64,5 +66,68 @@ public sealed class OpenApiDocumentTests : GatewayFixture
             Assert.That(responses.GetProperty(status).GetProperty("content").GetProperty("application/problem+json").GetProperty("schema").GetProperty("$ref").GetString(),
                 Is.EqualTo("#/components/schemas/Problem"), status);
         }
+    }
+
+    [Test]
+    public async Task Document_IsLintCleanForRedocly()
+    {
+        var folder = Directory.CreateTempSubdirectory("openapi-").FullName;
+        var file = Path.Combine(folder, "v1.json");
+        await File.WriteAllTextAsync(file, _text);
+
+        var (exit, output) = await RunAsync(RepoPaths.NpmTool(".bin/redocly"), folder, "lint", file);
+
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("Your API description is valid").And.Not.Match(@"You have \d+ warning"), output);
+    }
+
+    [Test]
+    public async Task GeneratedTypeScriptTypes_LetCallersOmitDefaults_TypeTheOutput_AndNarrowStreamEvents()
+    {
+        var folder = Directory.CreateTempSubdirectory("openapi-ts-").FullName;
+        var file = Path.Combine(folder, "v1.json");
+        await File.WriteAllTextAsync(file, _text);
+        var (generated, log) = await RunAsync(RepoPaths.NpmTool(".bin/openapi-typescript"), folder, file, "-o", Path.Combine(folder, "v1.ts"));
+        Assert.That(generated, Is.Zero, log);
+
+        // What a TypeScript caller writes: minimal requests, both kinds of output, every stream event, one narrowing.
+        await File.WriteAllTextAsync(Path.Combine(folder, "caller.ts"), """
+            import type { components } from "./v1";
+            type S = components["schemas"];
+            const minimal: S["GenerateRequest"] = { prompt: "Hi" };
+            const summarize: S["SummarizeRequest"] = { context: "Please review the attached invoice." };
+            const text: S["GenerateResponse"]["output"] = "Customer requests invoice review.";
+            const json: S["GenerateResponse"]["output"] = { risks: ["supply", "pricing"] };
+            const summary: S["SummarizeResponse"]["summary"] = "Short.";
+            const events: S["StreamEvent"][] = [
+              { event: "delta", data: { text: "Customer" } },
+              { event: "usage", data: { input_tokens: 28, output_tokens: 11, total_tokens: 39, cost_usd: 0.0000108 } },
+              { event: "done", data: { finish_reason: "stop", provider: "openai", model: "gpt-6-luna", id: null, request_id: "4bf92f35" } },
+            ];
+            function deltaText(e: S["StreamEvent"]): string { return e.event === "delta" ? e.data.text : e.event === "error" ? e.data.code : ""; }
+            // @ts-expect-error unknown fields are refused, as the gateway refuses them
+            const typo: S["GenerateRequest"] = { prompt: "Hi", promt: "typo" };
+            export { minimal, summarize, text, json, summary, events, deltaText, typo };
+            """);
+        var (compiled, errors) = await RunAsync(RepoPaths.NpmTool(".bin/tsc"), folder, "--noEmit", "--strict", "--target", "es2022", "--module", "es2022",
+            "--moduleResolution", "bundler", Path.Combine(folder, "caller.ts"));
+
+        Assert.That(compiled, Is.Zero, errors);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string folder, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program, arguments)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["NO_COLOR"] = "1", ["REDOCLY_TELEMETRY"] = "off", ["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true" },
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output + await error);
     }
 }
