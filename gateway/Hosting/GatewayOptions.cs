@@ -230,6 +230,12 @@ public sealed record ClientOptions
     /// <summary>Cost cap in USD per UTC day, from the price table; absent means none.</summary>
     public decimal? DailyBudgetUsd { get; init; }
 
+    /// <summary>Cost cap in USD per UTC day of each end user (the <c>user</c> field or the user header); absent means none.</summary>
+    public decimal? UserDailyBudgetUsd { get; init; }
+
+    /// <summary>Cost cap in USD per UTC day of each session (the session header); absent means none.</summary>
+    public decimal? SessionDailyBudgetUsd { get; init; }
+
     /// <summary>Per provider, headers sent on this client's calls in place of the provider's (e.g. its own <c>OpenAI-Project</c>).</summary>
     public Dictionary<string, Dictionary<string, string>> ProviderHeaders { get; init; } = [];
 }

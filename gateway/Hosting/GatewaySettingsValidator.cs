@@ -170,6 +170,8 @@ internal static class GatewaySettingsValidator
         return models;
     }
 
+    private static long? Micros(decimal? usd) => usd is { } value ? (long)(value * 1_000_000m) : null;
+
     // A configuration value as a JSON value: a number or literal as such, anything else as a string.
     private static string JsonValue(string? value)
     {
@@ -324,6 +326,27 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:RateLimiting:RedisTimeout must be positive (was {options.RedisTimeout}).");
         }
 
+        var breaker = options.Breaker;
+        if (breaker.FailureRatio is <= 0 or > 1)
+        {
+            errors.Add($"Gateway:RateLimiting:Breaker:FailureRatio must be above 0 and at most 1 (was {breaker.FailureRatio}).");
+        }
+
+        if (breaker.MinimumThroughput < 2)
+        {
+            errors.Add($"Gateway:RateLimiting:Breaker:MinimumThroughput must be at least 2 (was {breaker.MinimumThroughput}).");
+        }
+
+        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration < TimeSpan.FromMilliseconds(500))
+        {
+            errors.Add($"Gateway:RateLimiting:Breaker:SamplingDuration and :BreakDuration must be at least 00:00:00.5 (were {breaker.SamplingDuration} and {breaker.BreakDuration}).");
+        }
+
+        if (!options.SessionHeader.StartsWith(Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Gateway:RateLimiting:SessionHeader must start with '{Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.SessionHeader}').");
+        }
+
         if (options.ExpectedReplicas < 1)
         {
             errors.Add($"Gateway:RateLimiting:ExpectedReplicas must be at least 1 (was {options.ExpectedReplicas}).");
@@ -391,9 +414,12 @@ internal static class GatewaySettingsValidator
             var rateLimit = Policy(client.RateLimitPolicy, prefix + ":RateLimitPolicy", policies, errors);
             var modelRateLimit = Policy(client.ModelRateLimitPolicy, prefix + ":ModelRateLimitPolicy", policies, errors);
             var userRateLimit = Policy(client.UserRateLimitPolicy, prefix + ":UserRateLimitPolicy", policies, errors);
-            if (client.DailyBudgetUsd is < 0)
+            foreach (var (name, budget) in new[] { ("DailyBudgetUsd", client.DailyBudgetUsd), ("UserDailyBudgetUsd", client.UserDailyBudgetUsd), ("SessionDailyBudgetUsd", client.SessionDailyBudgetUsd) })
             {
-                errors.Add($"{prefix}:DailyBudgetUsd must not be negative (was {client.DailyBudgetUsd}).");
+                if (budget is < 0)
+                {
+                    errors.Add($"{prefix}:{name} must not be negative (was {budget}).");
+                }
             }
 
             var providerHeaders = new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>(StringComparer.OrdinalIgnoreCase);
@@ -421,7 +447,9 @@ internal static class GatewaySettingsValidator
                     RateLimit = rateLimit,
                     ModelRateLimit = modelRateLimit,
                     UserRateLimit = userRateLimit,
-                    DailyBudgetMicros = client.DailyBudgetUsd is { } budget ? (long)(budget * 1_000_000m) : null,
+                    DailyBudgetMicros = Micros(client.DailyBudgetUsd),
+                    UserDailyBudgetMicros = Micros(client.UserDailyBudgetUsd),
+                    SessionDailyBudgetMicros = Micros(client.SessionDailyBudgetUsd),
                     ProviderHeaders = providerHeaders.Count == 0 ? null : providerHeaders.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
                 });
             }

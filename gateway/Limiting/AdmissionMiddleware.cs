@@ -59,7 +59,24 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
             scopes.Add(new LimitScope("user:" + user, userPolicy));
         }
 
-        var request = new AdmissionRequest(client.Id, scopes, estimate.TotalTokens, Micros(price.Cost(estimate)), client.DailyBudgetMicros);
+        var session = HeaderValue(context.Request.Headers[current.RateLimiting.SessionHeader]);
+        var budgets = new List<BudgetScope>(3);
+        if (client.DailyBudgetMicros is { } clientCap)
+        {
+            budgets.Add(new BudgetScope(BudgetScope.ClientKey, clientCap));
+        }
+
+        if (client.UserDailyBudgetMicros is { } userCap && user is not null)
+        {
+            budgets.Add(new BudgetScope(BudgetScope.ClientKey + ":user:" + user, userCap));
+        }
+
+        if (client.SessionDailyBudgetMicros is { } sessionCap && session is not null)
+        {
+            budgets.Add(new BudgetScope(BudgetScope.ClientKey + ":session:" + session, sessionCap));
+        }
+
+        var request = new AdmissionRequest(client.Id, scopes, estimate.TotalTokens, Micros(price.Cost(estimate)), budgets);
         var decision = await limiter.AcquireAsync(request, context.RequestAborted);
         if (decision.Lease is not { } lease)
         {
@@ -124,7 +141,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         var error = decision.Reason switch
         {
             LimitReason.Budget => new GatewayError(ErrorCodes.BudgetExhausted,
-                $"Client '{client.Id}' has spent its daily budget of {client.DailyBudgetUsd()} USD; it renews at 00:00 UTC."),
+                $"{BudgetSubject(client, decision.Budget!)} has spent its daily budget of {decision.Budget!.CapMicros / 1_000_000m} USD; it renews at 00:00 UTC."),
             LimitReason.Unavailable => new GatewayError(ErrorCodes.RateLimiterUnavailable,
                 $"The shared rate limiter is unavailable and policy '{scope!.Policy.Name}' fails closed; retry shortly."),
             LimitReason.Tokens when decision.RetryAfter == TimeSpan.MaxValue => new GatewayError(ErrorCodes.RateLimited,
@@ -135,6 +152,15 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
                 $"Client '{client.Id}' reached policy '{scope!.Policy.Name}'{subject}: {scope.Policy.Requests} requests per {scope.Policy.Window}; retry in {Seconds(decision.RetryAfter)} s."),
         };
         return problems.WriteAsync(context, error);
+    }
+
+    // "Client 'team-a'", "End user 'u-17' of client 'team-a'", "Session 's-9' of client 'team-a'".
+    private static string BudgetSubject(GatewayClient client, BudgetScope budget)
+    {
+        var parts = budget.Key.Split(':', 3);
+        return parts.Length < 3 ? $"Client '{client.Id}'"
+            : parts[1] == "user" ? $"End user '{parts[2]}' of client '{client.Id}'"
+            : $"Session '{parts[2]}' of client '{client.Id}'";
     }
 
     // IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): one item per limit of every scope, with what is left.
@@ -187,9 +213,4 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
 
     private static string? HeaderValue(Microsoft.Extensions.Primitives.StringValues values)
         => values.Count == 1 && values[0] is { Length: > 0 and <= SchemaLimits.MaxUserLength } value ? value : null;
-}
-
-internal static class GatewayClientBudget
-{
-    public static decimal? DailyBudgetUsd(this GatewayClient client) => client.DailyBudgetMicros / 1_000_000m;
 }

@@ -9,6 +9,7 @@ internal static class LimitingServiceCollectionExtensions
 
     public static IServiceCollection AddGatewayLimiting(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<LimiterMetrics>();
         var connection = configuration.GetConnectionString(RedisConnectionName);
         if (string.IsNullOrWhiteSpace(connection))
         {

@@ -4,12 +4,17 @@ namespace Gateway.Limiting;
 
 /// <summary>
 /// The same sliding windows and budgets as <see cref="RedisLimiterStore"/>, in this process: for a single instance
-/// without Redis, and as the fail-open fallback when Redis is down. Time comes from the injected clock.
+/// without Redis, and as the fail-open fallback when Redis is down. Time comes from the injected clock; each client's
+/// counters are behind one lock, held only for the decision itself (no await inside).
 /// </summary>
 public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
 {
     private const long DayMs = 86_400_000;
     private const int SweepEvery = 1024;
+
+    /// <summary>The most reservations a token refusal looks at to say when enough tokens leave (the Redis store's bound too).</summary>
+    internal const int RetryWalk = 64;
+
     private readonly ConcurrentDictionary<string, ClientCounters> _clients = new(StringComparer.Ordinal);
 
     public ValueTask<LimitDecision> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken)
@@ -24,29 +29,60 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
 
     public ValueTask SettleAsync(Lease lease, long tokens, long costMicros, CancellationToken cancellationToken)
     {
-        if (!_clients.TryGetValue(lease.Request.ClientId, out var client))
+        var request = lease.Request;
+        if (_clients.TryGetValue(request.ClientId, out var client))
         {
-            return ValueTask.CompletedTask;
-        }
-
-        lock (client)
-        {
-            foreach (var scope in lease.Request.Scopes)
+            lock (client)
             {
-                if (client.Scopes.TryGetValue(scope.Key, out var log) && log.ByMember.TryGetValue(lease.Member, out var entry))
+                if (client.Open.Remove(request.Id))
                 {
-                    log.Total += tokens - entry.Tokens;
-                    entry.Tokens = tokens;
+                    Adjust(client, request, lease.Day, tokens - request.Tokens, costMicros - request.CostMicros, remove: false);
                 }
-            }
-
-            if (lease.Request.DailyBudgetMicros is not null && client.Budget.TryGetValue(lease.Day, out var spent))
-            {
-                client.Budget[lease.Day] = spent + costMicros - lease.Request.CostMicros;
             }
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    public ValueTask ReleaseAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        if (_clients.TryGetValue(request.ClientId, out var client))
+        {
+            lock (client)
+            {
+                if (client.Open.Remove(request.Id, out var day))
+                {
+                    Adjust(client, request, day, -request.Tokens, -request.CostMicros, remove: true);
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Adjust(ClientCounters client, AdmissionRequest request, long day, long tokenDelta, long costDelta, bool remove)
+    {
+        foreach (var scope in request.Scopes)
+        {
+            if (client.Scopes.TryGetValue(scope.Key, out var log) && log.ByMember.TryGetValue(request.Id, out var entry))
+            {
+                log.Total += tokenDelta;
+                entry.Tokens += tokenDelta;
+                if (remove)
+                {
+                    log.ByMember.Remove(request.Id);
+                    entry.Removed = true;
+                }
+            }
+        }
+
+        foreach (var budget in request.Budgets)
+        {
+            if (client.Budgets.TryGetValue(budget.Key, out var days) && days.TryGetValue(day, out var spent))
+            {
+                days[day] = spent + costDelta;
+            }
+        }
     }
 
     private LimitDecision Acquire(ClientCounters client, AdmissionRequest request, long now)
@@ -57,7 +93,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         }
 
         var scopes = request.Scopes;
-        var logs = new ScopeLog[scopes.Count];
+        Span<int> counts = stackalloc int[scopes.Count];
         for (var i = 0; i < scopes.Count; i++)
         {
             var scope = scopes[i];
@@ -68,9 +104,8 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
             }
 
             log.Expire(now - window);
-            logs[i] = log;
-            var oldest = log.Entries.Count > 0 ? log.Entries.Peek().At : now;
-            if (scope.Policy.Requests is { } requests && log.Entries.Count + 1 > requests)
+            var oldest = log.Oldest ?? now;
+            if (scope.Policy.Requests is { } requests && log.Count + 1 > requests)
             {
                 return Refuse(LimitReason.Requests, scope, oldest + window - now);
             }
@@ -78,58 +113,106 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
             if (scope.Policy.Tokens is { } tokens && log.Total + request.Tokens > tokens)
             {
                 return request.Tokens > tokens
-                    ? new LimitDecision(null, LimitReason.Tokens, scope, TimeSpan.MaxValue, [])
-                    : Refuse(LimitReason.Tokens, scope, log.WhenFreed(log.Total + request.Tokens - tokens, window) - now);
+                    ? LimitDecision.Refused(LimitReason.Tokens, scope, TimeSpan.MaxValue)
+                    : Refuse(LimitReason.Tokens, scope, log.WhenFreed(log.Total + request.Tokens - tokens, now) + window - now);
             }
+
+            counts[i] = log.Count;
         }
 
         var day = now / DayMs;
-        if (request.DailyBudgetMicros is { } cap && client.Budget.GetValueOrDefault(day) + request.CostMicros > cap)
+        foreach (var budget in request.Budgets)
         {
-            return Refuse(LimitReason.Budget, null, (day + 1) * DayMs - now);
+            if (client.Spent(budget.Key, day) + request.CostMicros > budget.CapMicros)
+            {
+                return LimitDecision.Refused(LimitReason.Budget, null, TimeSpan.FromMilliseconds((day + 1) * DayMs - now), budget);
+            }
         }
 
-        var member = Guid.NewGuid().ToString("N");
         var quotas = new ScopeQuota[scopes.Count];
         for (var i = 0; i < scopes.Count; i++)
         {
-            var log = logs[i];
+            var log = client.Scopes[scopes[i].Key];
             var policy = scopes[i].Policy;
-            var oldest = log.Entries.Count > 0 ? log.Entries.Peek().At : now;
-            quotas[i] = new ScopeQuota(scopes[i], policy.Requests - log.Entries.Count - 1, policy.Tokens - log.Total - request.Tokens,
-                TimeSpan.FromMilliseconds(oldest + (long)policy.Window.TotalMilliseconds - now));
-            log.Add(new Entry(now, member, request.Tokens));
+            var window = (long)policy.Window.TotalMilliseconds;
+            quotas[i] = new ScopeQuota(scopes[i], policy.Requests - counts[i] - 1, policy.Tokens - log.Total - request.Tokens,
+                TimeSpan.FromMilliseconds((log.Oldest ?? now) + window - now));
+            if (policy.Requests is not null || request.Tokens != 0)
+            {
+                log.Add(new Entry(now, request.Id, request.Tokens));
+            }
         }
 
-        if (request.DailyBudgetMicros is not null)
+        foreach (var budget in request.Budgets)
         {
-            client.Budget[day] = client.Budget.GetValueOrDefault(day) + request.CostMicros;
-            client.Budget.Keys.Where(d => d < day).ToList().ForEach(d => client.Budget.Remove(d));
+            client.Spend(budget.Key, day, request.CostMicros);
         }
 
-        return new LimitDecision(new Lease(request, member, day, this), null, null, TimeSpan.Zero, quotas);
+        client.Open[request.Id] = day;
+        return new LimitDecision(new Lease(request, day, this), null, null, TimeSpan.Zero, quotas);
     }
 
     private static LimitDecision Refuse(LimitReason reason, LimitScope? scope, long retryMs)
-        => new(null, reason, scope, TimeSpan.FromMilliseconds(Math.Max(retryMs, 1)), []);
+        => LimitDecision.Refused(reason, scope, TimeSpan.FromMilliseconds(Math.Max(retryMs, 1)));
 
     private sealed class ClientCounters
     {
         public Dictionary<string, ScopeLog> Scopes { get; } = new(StringComparer.Ordinal);
 
-        public Dictionary<long, long> Budget { get; } = [];
+        /// <summary>Spent micro-USD by budget key and UTC day.</summary>
+        public Dictionary<string, Dictionary<long, long>> Budgets { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Open reservations by id, with their day: settled or released once.</summary>
+        public Dictionary<string, long> Open { get; } = new(StringComparer.Ordinal);
 
         public long Decisions { get; set; }
 
-        // Per-user scopes come and go; drop the ones whose window has emptied so memory stays bounded.
+        public long Spent(string key, long day) => Budgets.TryGetValue(key, out var days) ? days.GetValueOrDefault(day) : 0;
+
+        public void Spend(string key, long day, long cost)
+        {
+            if (!Budgets.TryGetValue(key, out var days))
+            {
+                Budgets[key] = days = [];
+            }
+
+            days[day] = days.GetValueOrDefault(day) + cost;
+            if (days.Count > 1)
+            {
+                foreach (var old in days.Keys.Where(d => d < day).ToList())
+                {
+                    days.Remove(old);
+                }
+            }
+        }
+
+        // Per-user scopes and budgets come and go; drop the ones that hold nothing now, so memory stays bounded.
         public void Sweep(long now)
         {
             foreach (var (key, log) in Scopes.ToList())
             {
                 log.Expire(now - log.WindowMs);
-                if (log.Entries.Count == 0)
+                if (log.Count == 0)
                 {
                     Scopes.Remove(key);
+                }
+            }
+
+            var today = now / DayMs;
+            foreach (var (key, days) in Budgets.ToList())
+            {
+                if (days.Keys.All(d => d < today))
+                {
+                    Budgets.Remove(key);
+                }
+            }
+
+            // A reservation never settled (its request vanished) is forgotten after a day.
+            foreach (var (id, day) in Open.ToList())
+            {
+                if (day < today - 1)
+                {
+                    Open.Remove(id);
                 }
             }
         }
@@ -142,49 +225,82 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         public string Member { get; } = member;
 
         public long Tokens { get; set; } = tokens;
+
+        /// <summary>Released: still queued until it would have expired, but no longer counted.</summary>
+        public bool Removed { get; set; }
     }
 
     private sealed class ScopeLog(long windowMs)
     {
-        public long WindowMs { get; } = windowMs;
+        private readonly Queue<Entry> _entries = new();
 
-        public Queue<Entry> Entries { get; } = new();
+        public long WindowMs { get; } = windowMs;
 
         public Dictionary<string, Entry> ByMember { get; } = new(StringComparer.Ordinal);
 
         public long Total { get; set; }
 
+        /// <summary>Reservations counted in the window.</summary>
+        public int Count => ByMember.Count;
+
+        public long? Oldest
+        {
+            get
+            {
+                foreach (var entry in _entries)
+                {
+                    if (!entry.Removed)
+                    {
+                        return entry.At;
+                    }
+                }
+
+                return null;
+            }
+        }
+
         public void Add(Entry entry)
         {
-            Entries.Enqueue(entry);
+            _entries.Enqueue(entry);
             ByMember[entry.Member] = entry;
             Total += entry.Tokens;
         }
 
         public void Expire(long cutoff)
         {
-            while (Entries.Count > 0 && Entries.Peek().At <= cutoff)
+            while (_entries.Count > 0 && _entries.Peek().At <= cutoff)
             {
-                var entry = Entries.Dequeue();
-                ByMember.Remove(entry.Member);
-                Total -= entry.Tokens;
+                var entry = _entries.Dequeue();
+                if (!entry.Removed)
+                {
+                    ByMember.Remove(entry.Member);
+                    Total -= entry.Tokens;
+                }
             }
         }
 
-        public long WhenFreed(long need, long window)
+        // When enough tokens leave, from the oldest reservations, at most RetryWalk of them (an early bound past those).
+        public long WhenFreed(long need, long now)
         {
             long freed = 0;
-            foreach (var entry in Entries)
+            var at = now;
+            var seen = 0;
+            foreach (var entry in _entries)
             {
-                freed += entry.Tokens;
-                if (freed >= need)
+                if (entry.Removed)
                 {
-                    return entry.At + window;
+                    continue;
+                }
+
+                freed += entry.Tokens;
+                at = entry.At;
+                if (freed >= need || ++seen >= RetryWalk)
+                {
+                    break;
                 }
             }
 
-            // Unreachable while tokens <= limit (freeing every entry frees the whole total); kept total for safety.
-            return Entries.Count > 0 ? Entries.Last().At + window : window;
+            return at;
         }
     }
 }

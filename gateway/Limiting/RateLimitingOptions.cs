@@ -6,8 +6,14 @@ public sealed record RateLimitingOptions
     /// <summary>Named policies that clients refer to.</summary>
     public Dictionary<string, RateLimitPolicyOptions> Policies { get; init; } = [];
 
-    /// <summary>How long a decision may wait for Redis before the policy's failure mode applies. Default 50 ms.</summary>
-    public TimeSpan RedisTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// The longest a decision waits for Redis while Redis is reachable (the breaker is closed). Default 1 s: a busy
+    /// replica's late answer is waited for, not mistaken for an outage; only the breaker decides Redis is down.
+    /// </summary>
+    public TimeSpan RedisTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>When decisions stop asking Redis and apply each policy's failure mode. Read at start-up.</summary>
+    public RedisBreakerOptions Breaker { get; init; } = new();
 
     /// <summary>Replicas expected to share the limits; a fail-open local limiter admits limit ÷ this. Default 3.</summary>
     public int ExpectedReplicas { get; init; } = 3;
@@ -26,6 +32,30 @@ public sealed record RateLimitingOptions
 
     /// <summary>Request header naming the end user on passthrough routes (normalized routes also read the <c>user</c> field).</summary>
     public string UserHeader { get; init; } = "x-gateway-user";
+
+    /// <summary>Request header naming the caller's session, for per-session budgets.</summary>
+    public string SessionHeader { get; init; } = "x-gateway-session";
+}
+
+/// <summary>
+/// The circuit breaker in front of Redis: when at least <see cref="FailureRatio"/> of the decisions in
+/// <see cref="SamplingDuration"/> (and at least <see cref="MinimumThroughput"/> of them) fail — connection failures,
+/// answers later than RedisTimeout — it opens for <see cref="BreakDuration"/>: decisions apply the policies' failure
+/// mode at once, without asking Redis. Then one probe decides whether it closes again.
+/// </summary>
+public sealed record RedisBreakerOptions
+{
+    /// <summary>Share of failed decisions that opens the breaker. Default 0.5.</summary>
+    public double FailureRatio { get; init; } = 0.5;
+
+    /// <summary>Decisions in the sampling window before the breaker may open. Default 5.</summary>
+    public int MinimumThroughput { get; init; } = 5;
+
+    /// <summary>The window failures are counted in. Default 10 s.</summary>
+    public TimeSpan SamplingDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long the breaker stays open before a probe. Default 5 s.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>One named policy: requests and/or tokens per sliding window.</summary>

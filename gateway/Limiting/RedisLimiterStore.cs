@@ -6,13 +6,15 @@ namespace Gateway.Limiting;
 
 /// <summary>
 /// Counters shared by every replica, in Redis: one Lua script per decision (sent as EVALSHA; on NOSCRIPT, as after a
-/// Redis restart, the script is sent again), all keys of a decision under one hash tag (one Redis Cluster slot), a TTL
-/// on every key, and Redis server time unless the clock is set to <c>local</c>.
+/// Redis restart or failover, the script is sent again), all keys of a decision under one hash tag (one Redis Cluster
+/// slot), a TTL on every key, and Redis server time unless the clock is set to <c>local</c>. Each reservation is
+/// registered by id, so it is settled at most once, and a decision whose answer never came back can be released.
 /// </summary>
 public sealed class RedisLimiterStore : ILimiterStore
 {
     private static readonly Script Acquire = Script.Load("SlidingWindow.lua");
     private static readonly Script Settle = Script.Load("Settle.lua");
+    private static readonly Script Release = Script.Load("Release.lua");
 
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
@@ -29,14 +31,13 @@ public sealed class RedisLimiterStore : ILimiterStore
     public async ValueTask<LimitDecision> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         var scopes = request.Scopes;
-        var keys = Keys(request);
-        var args = new RedisValue[6 + 3 * scopes.Count];
+        var budgets = request.Budgets;
+        var args = new RedisValue[6 + 3 * scopes.Count + budgets.Count];
         args[0] = _clock is null ? RedisValue.EmptyString : _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var member = Guid.NewGuid().ToString("N");
-        args[1] = member;
+        args[1] = request.Id;
         args[2] = scopes.Count;
-        args[3] = request.Tokens;
-        args[4] = request.DailyBudgetMicros ?? -1;
+        args[3] = budgets.Count;
+        args[4] = request.Tokens;
         args[5] = request.CostMicros;
         for (var i = 0; i < scopes.Count; i++)
         {
@@ -46,14 +47,21 @@ public sealed class RedisLimiterStore : ILimiterStore
             args[8 + 3 * i] = policy.Tokens ?? -1;
         }
 
-        var result = (RedisResult[])(await RunAsync(Acquire, keys, args, cancellationToken))!;
+        for (var j = 0; j < budgets.Count; j++)
+        {
+            args[6 + 3 * scopes.Count + j] = budgets[j].CapMicros;
+        }
+
+        var result = (RedisResult[])(await RunAsync(Acquire, Keys(request), args, cancellationToken))!;
         if ((long)result[0] == 0)
         {
-            var index = (int)(long)result[1] - 1;
-            var reason = (LimitReason)(int)(long)result[2];
+            var reason = (LimitReason)(int)(long)result[1];
+            var index = (int)(long)result[2] - 1;
             var retry = (long)result[3];
-            return new LimitDecision(null, reason, index < scopes.Count ? scopes[index] : null,
-                retry < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(retry, 1)), []);
+            var retryAfter = retry < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(retry, 1));
+            return reason == LimitReason.Budget
+                ? LimitDecision.Refused(reason, null, retryAfter, budgets[index])
+                : LimitDecision.Refused(reason, scopes[index], retryAfter);
         }
 
         var quotas = new ScopeQuota[scopes.Count];
@@ -65,14 +73,20 @@ public sealed class RedisLimiterStore : ILimiterStore
                 TimeSpan.FromMilliseconds((long)result[4 + 3 * i]));
         }
 
-        return new LimitDecision(new Lease(request, member, (long)result[1], this), null, null, TimeSpan.Zero, quotas);
+        return new LimitDecision(new Lease(request, (long)result[1], this), null, null, TimeSpan.Zero, quotas);
     }
 
     public async ValueTask SettleAsync(Lease lease, long tokens, long costMicros, CancellationToken cancellationToken)
     {
         var request = lease.Request;
-        RedisValue[] args = [lease.Member, request.Scopes.Count, tokens, costMicros - request.CostMicros, lease.Day];
+        RedisValue[] args = [request.Id, request.Scopes.Count, request.Budgets.Count, request.Tokens, tokens, costMicros - request.CostMicros];
         await RunAsync(Settle, Keys(request), args, cancellationToken);
+    }
+
+    public async ValueTask ReleaseAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        RedisValue[] args = [request.Id, request.Scopes.Count, request.Budgets.Count, request.Tokens, request.CostMicros];
+        await RunAsync(Release, Keys(request), args, cancellationToken);
     }
 
     private RedisKey[] Keys(AdmissionRequest request)
@@ -80,20 +94,21 @@ public sealed class RedisLimiterStore : ILimiterStore
         // The braces make the client id the hash tag: every key of one decision lives in one cluster slot.
         var tag = $"{{{_prefix}:{request.ClientId}}}:";
         var scopes = request.Scopes;
-        var keys = new RedisKey[3 * scopes.Count + (request.DailyBudgetMicros is null ? 0 : 1)];
+        var budgets = request.Budgets;
+        var keys = new RedisKey[2 * scopes.Count + budgets.Count + 1];
         for (var i = 0; i < scopes.Count; i++)
         {
             var scope = tag + scopes[i].Key;
-            keys[3 * i] = scope + ":log";
-            keys[3 * i + 1] = scope + ":tokens";
-            keys[3 * i + 2] = scope + ":total";
+            keys[2 * i] = scope + ":log";
+            keys[2 * i + 1] = scope + ":total";
         }
 
-        if (request.DailyBudgetMicros is not null)
+        for (var j = 0; j < budgets.Count; j++)
         {
-            keys[^1] = tag + "budget";
+            keys[2 * scopes.Count + j] = tag + budgets[j].Key;
         }
 
+        keys[^1] = tag + "reservations";
         return keys;
     }
 

@@ -1,8 +1,11 @@
--- One admission decision, atomic: every scope (and the daily budget) admits, or nothing is reserved.
--- Per scope, three keys: a sorted set of request ids scored by admission time (ms), a hash of their reserved
--- tokens, and the running token total. Time is Redis server time (TIME) unless ARGV[1] gives it.
--- KEYS: log1, tokens1, total1, …, logN, tokensN, totalN[, budget]
--- ARGV: now|'', member, N, tokens, budgetCap(-1 none), cost, then per scope: windowMs, requestLimit(-1), tokenLimit(-1)
+-- One admission decision, atomic: every scope and every budget admits, or nothing is reserved.
+-- Per scope, two keys: a sorted set of reservations "id:tokens" scored by admission time (ms), and the running token
+-- total of the window. Per budget, a hash of spent micro-USD by UTC day. Last, the client's registry of open
+-- reservations (id -> day), by which a reservation is settled once or released. Time is Redis server time (TIME)
+-- unless ARGV[1] gives it. Every refusal does bounded work: no walk over the window.
+-- KEYS: log1, total1, …, logN, totalN, budget1, …, budgetM, registry
+-- ARGV: now|'', id, N, M, tokens, cost, then per scope: windowMs, requestLimit(-1), tokenLimit(-1), then per budget: cap
+-- Returns {1, day, requestsLeft1, tokensLeft1, resetMs1, …} or {0, reason (1 requests, 2 tokens, 3 budget), index, retryMs (-1: never)}
 local now
 if ARGV[1] ~= '' then
   now = tonumber(ARGV[1])
@@ -10,30 +13,37 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local member = ARGV[2]
+local id = ARGV[2]
 local n = tonumber(ARGV[3])
-local tokens = tonumber(ARGV[4])
-local cap = tonumber(ARGV[5])
+local m = tonumber(ARGV[4])
+local tokens = tonumber(ARGV[5])
 local cost = tonumber(ARGV[6])
+local member = id .. ':' .. tokens
 local counts, totals, oldest = {}, {}, {}
+local ttl = 60000
+
+local function amount(entry)
+  return tonumber(string.match(entry, ':(%-?%d+)$')) or 0
+end
 
 for i = 1, n do
-  local log, amounts, total = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local log, total = KEYS[2 * i - 1], KEYS[2 * i]
   local window = tonumber(ARGV[4 + 3 * i])
   local requestLimit = tonumber(ARGV[5 + 3 * i])
   local tokenLimit = tonumber(ARGV[6 + 3 * i])
+  local cutoff = now - window
+  if window + 60000 > ttl then
+    ttl = window + 60000
+  end
 
-  local expired = redis.call('ZRANGEBYSCORE', log, '-inf', now - window)
+  -- Each reservation leaves the window exactly once: amortized O(1) per request.
+  local expired = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
   if #expired > 0 then
     local freed = 0
-    for j = 1, #expired, 1000 do
-      local chunk = {unpack(expired, j, math.min(j + 999, #expired))}
-      for _, amount in ipairs(redis.call('HMGET', amounts, unpack(chunk))) do
-        freed = freed + (tonumber(amount) or 0)
-      end
-      redis.call('HDEL', amounts, unpack(chunk))
+    for _, entry in ipairs(expired) do
+      freed = freed + amount(entry)
     end
-    redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
     if freed ~= 0 then
       redis.call('DECRBY', total, freed)
     end
@@ -45,63 +55,75 @@ for i = 1, n do
   oldest[i] = first[2] and tonumber(first[2]) or now
 
   if requestLimit >= 0 and count + 1 > requestLimit then
-    return {0, i, 1, oldest[i] + window - now}
+    return {0, 1, i, oldest[i] + window - now}
   end
 
   if tokenLimit >= 0 and used + tokens > tokenLimit then
     if tokens > tokenLimit then
-      return {0, i, 2, -1}
+      return {0, 2, i, -1}
     end
+    -- When enough tokens leave: the oldest 64 reservations at most. Past them, the answer is when the 64th leaves, an
+    -- early bound that the retry refines.
     local need = used + tokens - tokenLimit
-    local entries = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
-    local freed = 0
+    local entries = redis.call('ZRANGE', log, 0, 63, 'WITHSCORES')
+    local freed, at = 0, now
     for j = 1, #entries, 2 do
-      freed = freed + (tonumber(redis.call('HGET', amounts, entries[j])) or 0)
+      freed = freed + amount(entries[j])
+      at = tonumber(entries[j + 1])
       if freed >= need then
-        return {0, i, 2, tonumber(entries[j + 1]) + window - now}
+        break
       end
     end
-    return {0, i, 2, window}
+    return {0, 2, i, at + window - now}
   end
 
   counts[i], totals[i] = count, used
 end
 
 local day = math.floor(now / 86400000)
-local budget = KEYS[3 * n + 1]
-if cap >= 0 then
-  local spent = tonumber(redis.call('HGET', budget, day) or '0')
+for j = 1, m do
+  local cap = tonumber(ARGV[6 + 3 * n + j])
+  local spent = tonumber(redis.call('HGET', KEYS[2 * n + j], day) or '0')
   if spent + cost > cap then
-    return {0, n + 1, 3, (day + 1) * 86400000 - now}
+    return {0, 3, j, (day + 1) * 86400000 - now}
   end
 end
 
 local result = {1, day}
 for i = 1, n do
-  local log, amounts, total = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local log, total = KEYS[2 * i - 1], KEYS[2 * i]
   local window = tonumber(ARGV[4 + 3 * i])
   local requestLimit = tonumber(ARGV[5 + 3 * i])
   local tokenLimit = tonumber(ARGV[6 + 3 * i])
-  redis.call('ZADD', log, now, member)
-  redis.call('HSET', amounts, member, tokens)
-  redis.call('INCRBY', total, tokens)
-  local ttl = window + 60000
-  redis.call('PEXPIRE', log, ttl)
-  redis.call('PEXPIRE', amounts, ttl)
-  redis.call('PEXPIRE', total, ttl)
+  -- A reservation of no tokens in a tokens-only scope changes nothing there: not logged, so the log stays bounded by the limit.
+  if requestLimit >= 0 or tokens ~= 0 then
+    redis.call('ZADD', log, now, member)
+    if tokens ~= 0 then
+      redis.call('INCRBY', total, tokens)
+    end
+    redis.call('PEXPIRE', log, window + 60000)
+    redis.call('PEXPIRE', total, window + 60000)
+  end
   result[#result + 1] = requestLimit >= 0 and (requestLimit - counts[i] - 1) or -1
   result[#result + 1] = tokenLimit >= 0 and (tokenLimit - totals[i] - tokens) or -1
   result[#result + 1] = oldest[i] + window - now
 end
 
-if cap >= 0 then
+for j = 1, m do
+  local budget = KEYS[2 * n + j]
   redis.call('HINCRBY', budget, day, cost)
-  for _, field in ipairs(redis.call('HKEYS', budget)) do
-    if tonumber(field) < day then
-      redis.call('HDEL', budget, field)
+  if redis.call('HLEN', budget) > 1 then
+    for _, field in ipairs(redis.call('HKEYS', budget)) do
+      if tonumber(field) < day then
+        redis.call('HDEL', budget, field)
+      end
     end
   end
   redis.call('EXPIRE', budget, 172800)
+  ttl = 172800000
 end
 
+local registry = KEYS[2 * n + m + 1]
+redis.call('HSET', registry, id, day)
+redis.call('PEXPIRE', registry, ttl)
 return result

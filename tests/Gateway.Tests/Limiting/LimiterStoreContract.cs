@@ -25,10 +25,11 @@ public abstract class LimiterStoreContract
     private static string NewClient() => "client-" + Guid.NewGuid().ToString("N")[..8];
 
     private static AdmissionRequest Requests(string client, int limit, long tokens = 0, long cost = 0, long? budget = null)
-        => new(client, [new LimitScope("client", new LimitPolicy("p", limit, null, Window, true))], tokens, cost, budget);
+        => new(client, [new LimitScope("client", new LimitPolicy("p", limit, null, Window, true))], tokens, cost,
+            budget is { } cap ? [new BudgetScope(BudgetScope.ClientKey, cap)] : []);
 
     private static AdmissionRequest Tokens(string client, long limit, long tokens)
-        => new(client, [new LimitScope("client", new LimitPolicy("t", null, limit, Window, true))], tokens, 0, null);
+        => new(client, [new LimitScope("client", new LimitPolicy("t", null, limit, Window, true))], tokens, 0, []);
 
     [Test]
     public async Task Requests_AdmitsExactlyTheLimit_ThenRefusesWithRetryAfter()
@@ -162,11 +163,11 @@ public abstract class LimiterStoreContract
         var client = NewClient();
         var wide = new LimitScope("client", new LimitPolicy("wide", 100, null, Window, true));
         var narrow = new LimitScope("user:u1", new LimitPolicy("narrow", 1, null, Window, true));
-        Assert.That((await Store.AcquireAsync(new AdmissionRequest(client, [wide, narrow], 0, 0, null), default)).Admitted, Is.True);
-        var refused = await Store.AcquireAsync(new AdmissionRequest(client, [wide, narrow], 0, 0, null), default);
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest(client, [wide, narrow], 0, 0, []), default)).Admitted, Is.True);
+        var refused = await Store.AcquireAsync(new AdmissionRequest(client, [wide, narrow], 0, 0, []), default);
         Assert.That(refused.Scope, Is.EqualTo(narrow));
 
-        var onlyWide = await Store.AcquireAsync(new AdmissionRequest(client, [wide], 0, 0, null), default);
+        var onlyWide = await Store.AcquireAsync(new AdmissionRequest(client, [wide], 0, 0, []), default);
         Assert.That(onlyWide.Quotas.Single().RequestsLeft, Is.EqualTo(100 - 2), "the refused request was not counted in the wide scope");
     }
 
@@ -237,11 +238,11 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
             new LimitScope("model:gpt-6-luna", new LimitPolicy("b", 10, null, Window, true)),
             new LimitScope("user:u-1", new LimitPolicy("c", 10, null, Window, true)),
         };
-        Assert.That((await Store.AcquireAsync(new AdmissionRequest("tagged", scopes, 10, 5, 1_000_000), default)).Admitted, Is.True);
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("tagged", scopes, 10, 5, [new BudgetScope(BudgetScope.ClientKey, 1_000_000)]), default)).Admitted, Is.True);
 
         var server = _connection.GetServer(_connection.GetEndPoints().Single());
         var keys = server.Keys(pattern: "{gwtest:tagged}*").ToList();
-        Assert.That(keys, Has.Count.EqualTo(3 * 3 + 1));
+        Assert.That(keys, Has.Count.EqualTo(3 * 2 + 1 + 1), "a log and a total per scope, the budget, the reservation registry");
         Assert.That(keys.Select(k => _connection.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one cluster slot");
         foreach (var key in keys)
         {
@@ -254,6 +255,6 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
     {
         var server = _connection.GetServer(_connection.GetEndPoints().Single());
         await server.ScriptFlushAsync();
-        Assert.That((await Store.AcquireAsync(new AdmissionRequest("flushed", [new LimitScope("client", new LimitPolicy("p", 5, null, Window, true))], 0, 0, null), default)).Admitted, Is.True);
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("flushed", [new LimitScope("client", new LimitPolicy("p", 5, null, Window, true))], 0, 0, []), default)).Admitted, Is.True);
     }
 }

@@ -1,0 +1,218 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Limiting;
+using Gateway.Tests.Infrastructure;
+using StackExchange.Redis;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// The shared limiter's promise — exact limits across replicas — with the shipped defaults, on a machine kept busy by a
+/// spinning thread per core, several runs in a row; Redis paused past the decision budget; a client hammering over its
+/// limit with a long window.
+/// </summary>
+[NonParallelizable]
+public sealed class LimiterUnderLoadTests
+{
+    private RedisServer _redis = null!;
+    private FakeVendors _vendors = null!;
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        _redis = RedisServer.Start();
+        _vendors = new FakeVendors();
+        foreach (var vendor in VendorCase.All)
+        {
+            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(vendor.ReadFixture(vendor.StreamFixture)));
+        }
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        _vendors.Dispose();
+        _redis.Dispose();
+    }
+
+    // Only what the scenario needs: the Redis connection, a key prefix of its own and the policies. Every limiter
+    // setting (RedisTimeout, breaker, ExpectedReplicas, failure mode) is the shipped default.
+    private Task<GatewayHost> StartGatewayAsync(string prefix, string policies, Action<JsonNode> clients, Action<WebApplicationBuilder>? configure = null)
+        => GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
+        {
+            o["ConnectionStrings"] = new JsonObject { ["Redis"] = _redis.ConnectionString };
+            o["Gateway"]!["RateLimiting"] = JsonNode.Parse($$"""{"KeyPrefix": "{{prefix}}", "Policies": {{policies}}}""");
+            clients(o["Gateway"]!["Clients"]!);
+            // Trace logging of 3 × 480 requests only slows the machine further than the load does on purpose.
+            o["Logging"] = JsonNode.Parse("""{"LogLevel": {"Default": "Warning", "Gateway.Limiting": "Information"}}""");
+        }, configure: configure);
+
+    private static string NewPrefix() => "gw" + Guid.NewGuid().ToString("N")[..8];
+
+    private static async Task<List<HttpStatusCode>> CallConcurrentlyAsync(IReadOnlyList<GatewayHost> gateways, int callers, int each, Func<GatewayHost, HttpRequestMessage> request)
+    {
+        using var start = new ManualResetEventSlim();
+        var tasks = Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
+        {
+            start.Wait();
+            var codes = new List<HttpStatusCode>();
+            for (var i = 0; i < each; i++)
+            {
+                var gateway = gateways[(caller + i) % gateways.Count];
+                using var response = await gateway.Client.SendAsync(request(gateway));
+                await response.Content.ReadAsStringAsync();
+                codes.Add(response.StatusCode);
+            }
+
+            return codes;
+        })).ToList();
+        start.Set();
+        return [.. (await Task.WhenAll(tasks)).SelectMany(c => c)];
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<GatewayHost> gateways)
+    {
+        foreach (var gateway in gateways)
+        {
+            await gateway.DisposeAsync();
+        }
+    }
+
+    [Test]
+    public async Task ThreeReplicas_240ConcurrentCallers_OnALoadedMachine_AdmitExactlyTheLimit_TenRunsInARow()
+    {
+        const int limit = 40;
+        for (var run = 1; run <= 10; run++)
+        {
+            var prefix = NewPrefix();
+            var gateways = new List<GatewayHost>();
+            try
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    gateways.Add(await StartGatewayAsync(prefix, $$$"""{"shared": {"Requests": {{{limit}}}, "Window": "00:05:00"}}""", c => c["team-a"]!["RateLimitPolicy"] = "shared"));
+                }
+
+                List<HttpStatusCode> statuses;
+                using (new CpuLoad())
+                {
+                    statuses = await CallConcurrentlyAsync(gateways, callers: 240, each: 2,
+                        g => g.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, g.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
+                }
+
+                Assert.That(statuses.Count(s => s == HttpStatusCode.OK), Is.EqualTo(limit), $"run {run}: exactly the limit, never more, never fewer");
+                Assert.That(statuses.Count(s => s == HttpStatusCode.TooManyRequests), Is.EqualTo(statuses.Count - limit), $"run {run}: the rest refused");
+                using var redis = _redis.Connect();
+                Assert.That((long)await redis.GetDatabase().SortedSetLengthAsync($"{{{prefix}:team-a}}:client:log"), Is.EqualTo(limit), $"run {run}: Redis counts each admitted request once");
+            }
+            finally
+            {
+                await DisposeAllAsync(gateways);
+            }
+        }
+    }
+
+    [Test]
+    public async Task ThreeReplicas_TokenPolicy_StreamedCallsSettled_OnALoadedMachine_NeverOverTheLimit_AndCountedOnce([Values(1, 2, 3)] int run)
+    {
+        // Each streamed normalized call reserves its estimate (input ÷ 4 + max_tokens) and settles to what the Anthropic
+        // stream reports (25 + 12 = 37 tokens).
+        const long limit = 20_000;
+        const string body = """{"prompt":"Summarize the following email.","model":"anthropic/claude-sonnet-5-5","stream":true,"max_tokens":1000}""";
+        var prefix = NewPrefix();
+        var gateways = new List<GatewayHost>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                gateways.Add(await StartGatewayAsync(prefix, $$$"""{"tokens": {"Tokens": {{{limit}}}, "Window": "00:05:00"}}""", c => c["team-a"]!["RateLimitPolicy"] = "tokens"));
+            }
+
+            List<HttpStatusCode> statuses;
+            using (new CpuLoad())
+            {
+                statuses = await CallConcurrentlyAsync(gateways, callers: 240, each: 2, g => g.Request(HttpMethod.Post, "/v1/ai/generate", g.ClientKeys["team-a"], body));
+            }
+
+            var admitted = statuses.Count(s => s == HttpStatusCode.OK);
+            Assert.That(statuses.Count(s => s == HttpStatusCode.TooManyRequests), Is.EqualTo(statuses.Count - admitted), $"run {run}: admitted or refused, nothing else");
+            Assert.That(admitted, Is.GreaterThanOrEqualTo((int)(limit / 1100)), $"run {run}: at least as many as fit at their full reservation");
+            using var redis = _redis.Connect();
+            var database = redis.GetDatabase();
+            await GatewayHost.WaitUntilAsync(async () => (long)await database.StringGetAsync($"{{{prefix}:team-a}}:client:total") == 37L * admitted,
+                $"run {run}: every admitted call settled to its 37 tokens, and nothing else counted");
+            Assert.That((long)await database.SortedSetLengthAsync($"{{{prefix}:team-a}}:client:log"), Is.EqualTo(admitted));
+            Assert.That(37L * admitted, Is.LessThanOrEqualTo(limit));
+        }
+        finally
+        {
+            await DisposeAllAsync(gateways);
+        }
+    }
+
+    [Test]
+    public async Task RedisPausedLongerThanTheBudget_ThenResumed_RedisHoldsExactlyWhatCallersWereAdmitted()
+    {
+        var prefix = NewPrefix();
+        await using var gateway = await StartGatewayAsync(prefix,
+            """{"open": {"Requests": 20, "Window": "00:05:00"}, "closed": {"Requests": 20, "Window": "00:05:00", "OnRedisFailure": "closed"}, "probe": {"Requests": 100000}}""",
+            c =>
+            {
+                c["team-a"]!["RateLimitPolicy"] = "open";
+                c["team-b"]!["RateLimitPolicy"] = "closed";
+                c["team-c"]!["RateLimitPolicy"] = "probe";
+            });
+        using var admin = _redis.Connect();
+        var database = admin.GetDatabase();
+        Task<HttpResponseMessage> Call(string client) => gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys[client], VendorCase.OpenAi.RequestBody));
+        foreach (var client in new[] { "team-a", "team-b" })
+        {
+            using var warm = await Call(client);
+            Assert.That(warm.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        // Paused for longer than the 1 s decision budget: every decision times out, and the scripts run when Redis resumes.
+        await database.ExecuteAsync("CLIENT", "PAUSE", "2500", "ALL");
+        var calls = Enumerable.Range(0, 15).SelectMany(_ => new[] { Call("team-a"), Call("team-b") }).ToList();
+        var responses = await Task.WhenAll(calls);
+        var open = responses.Where((_, i) => i % 2 == 0).Select(r => r.StatusCode).ToList();
+        var closed = responses.Where((_, i) => i % 2 == 1).Select(r => r.StatusCode).ToList();
+        Assert.That(open.Count(s => s == HttpStatusCode.OK), Is.EqualTo(7), "fail open: 20 ÷ 3 replicas, rounded up");
+        Assert.That(open.Where(s => s != HttpStatusCode.OK), Has.All.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That(closed, Has.All.EqualTo(HttpStatusCode.ServiceUnavailable), "fail closed: 503");
+
+        // Redis resumed and ran every paused script: what it holds is reconciled with what callers got.
+        var log = (RedisKey)$"{{{prefix}:team-a}}:client:log";
+        await GatewayHost.WaitUntilAsync(async () => await database.SortedSetLengthAsync(log) == 1 + 7 && await database.SortedSetLengthAsync($"{{{prefix}:team-b}}:client:log") == 1,
+            "Redis holds the warm-up call and the 7 admitted of team-a, and only the warm-up call of team-b", TimeSpan.FromSeconds(15));
+        Assert.That(await database.HashLengthAsync($"{{{prefix}:team-b}}:reservations"), Is.Zero, "refused requests reserve nothing");
+
+        // Once the breaker closes again, team-a gets exactly the rest of its 20.
+        var limiter = gateway.Services.GetRequiredService<RateLimiter>();
+        await GatewayHost.WaitUntilAsync(async () =>
+        {
+            // team-c may use the cohere route only.
+            using var probe = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.Cohere.GatewayPath, gateway.ClientKeys["team-c"], VendorCase.Cohere.RequestBody));
+            Assert.That(probe.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            return limiter.BreakerState == Polly.CircuitBreaker.CircuitState.Closed;
+        }, "the breaker closes after Redis answers again", TimeSpan.FromSeconds(20));
+        Assert.That(gateway.Logs.Entries, Has.Some.Contains("breaker opened").And.Some.Contains("breaker closed"));
+        var after = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await Call("team-a");
+            after.Add(response.StatusCode);
+        }
+
+        Assert.That(after.Count(s => s == HttpStatusCode.OK), Is.EqualTo(20 - 1 - 7));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+}
