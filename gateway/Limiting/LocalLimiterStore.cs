@@ -13,7 +13,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
     private const int SweepEvery = 1024;
 
     /// <summary>The most reservations a token refusal looks at to say when enough tokens leave (the Redis store's bound too).</summary>
-    internal const int RetryWalk = 64;
+    internal const int RetryWalk = 8;
 
     private readonly ConcurrentDictionary<string, ClientCounters> _clients = new(StringComparer.Ordinal);
 

@@ -62,18 +62,19 @@ for i = 1, n do
     if tokens > tokenLimit then
       return {0, 2, i, -1}
     end
-    -- When enough tokens leave: the oldest 64 reservations at most. Past them, the answer is when the 64th leaves, an
-    -- early bound that the retry refines.
+    -- When enough tokens leave: from the oldest 8 reservations at most, so a refusal costs no more than an admission.
+    -- Past them, the answer is when the 8th leaves, an early bound that the retry refines.
     local need = used + tokens - tokenLimit
-    local entries = redis.call('ZRANGE', log, 0, 63, 'WITHSCORES')
-    local freed, at = 0, now
-    for j = 1, #entries, 2 do
+    local entries = redis.call('ZRANGE', log, 0, 7)
+    local freed, last = 0, nil
+    for j = 1, #entries do
       freed = freed + amount(entries[j])
-      at = tonumber(entries[j + 1])
+      last = entries[j]
       if freed >= need then
         break
       end
     end
+    local at = last and tonumber(redis.call('ZSCORE', log, last)) or now
     return {0, 2, i, at + window - now}
   end
 
