@@ -9,6 +9,13 @@ namespace Gateway.Tests.Functional;
 /// <summary>/metrics serves Prometheus text exposition of the gateway's meters.</summary>
 public sealed class MetricsEndpointTests : GatewayFixture
 {
+    // A policy on team-a, so the limiter's own metrics are in the scrape (and in its lint).
+    protected override void EditOverrides(System.Text.Json.Nodes.JsonObject overrides)
+    {
+        overrides["Gateway"]!["RateLimiting"] = System.Text.Json.Nodes.JsonNode.Parse("""{"Policies": {"roomy": {"Requests": 100000}}}""");
+        overrides["Gateway"]!["Clients"]!["team-a"]!["RateLimitPolicy"] = "roomy";
+    }
+
     [Test]
     public async Task Metrics_AfterTraffic_ExposesRequestDurationsInPrometheusFormat()
     {
@@ -124,5 +131,6 @@ public sealed class MetricsEndpointTests : GatewayFixture
 
         Assert.That(process.ExitCode, Is.Zero, output);
         Assert.That(output.Trim(), Is.Empty, "no lint finding at all");
+        Assert.That(text, Does.Contain("gateway_limiter_decision_duration_seconds_bucket{").And.Contain("store=\"local\""), "the limiter's metrics are in the scrape");
     }
 }

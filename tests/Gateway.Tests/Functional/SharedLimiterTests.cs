@@ -242,6 +242,16 @@ public sealed class SharedLimiterTests
             Assert.That(open.Skip(10), Has.All.EqualTo(HttpStatusCode.TooManyRequests));
             Assert.That(closed, Has.All.EqualTo(HttpStatusCode.ServiceUnavailable), "fail closed: 503");
             Assert.That(slowest, Is.LessThan(TimeSpan.FromSeconds(2)), "answered within the time budget, never hanging on Redis");
+
+            // The outage shows in the limiter's metrics: decisions made without Redis, by cause, and the breaker open.
+            using var scrape = await gateway.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/metrics")
+            {
+                Headers = { Accept = { new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("text/plain") } },
+            });
+            var metrics = await scrape.Content.ReadAsStringAsync();
+            Assert.That(metrics, Does.Match("gateway_limiter_fallbacks_total\\{[^}]*cause=\"(redis_error|breaker_open)\"[^}]*\\} [1-9]"));
+            Assert.That(metrics, Does.Match("gateway_limiter_breaker_state(\\{[^}]*\\})? 1"), "the breaker is open");
+            Assert.That(metrics, Does.Match("gateway_limiter_refusals_total\\{[^}]*reason=\"unavailable\"[^}]*\\} [1-9]"));
         }
         finally
         {
