@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A real Redis Cluster on loopback — three masters with a replica each — created with <c>redis-cli --cluster create</c>
+/// by the test itself, in a temp folder it removes afterwards.
+/// </summary>
+public sealed class RedisCluster : IDisposable
+{
+    private readonly List<Process> _nodes = [];
+    private readonly string _folder = Directory.CreateTempSubdirectory("redis-cluster-").FullName;
+
+    public IReadOnlyList<int> Ports { get; private set; } = [];
+
+    /// <summary>A StackExchange.Redis configuration naming the three seed masters.</summary>
+    public string ConnectionString => string.Join(',', Ports.Take(3).Select(p => $"127.0.0.1:{p}"));
+
+    public static async Task<RedisCluster> StartAsync()
+    {
+        var cli = ExecutableOnPath.Find("redis-cli");
+        if (RedisServer.Executable is null || cli is null)
+        {
+            Assert.Fail("redis-server and redis-cli must be on the PATH: run tests/run.sh (it installs them).");
+        }
+
+        var cluster = new RedisCluster();
+        cluster.Ports = [.. Enumerable.Range(0, 6).Select(_ => FreePort())];
+        foreach (var port in cluster.Ports)
+        {
+            var node = Path.Combine(cluster._folder, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(node);
+            cluster._nodes.Add(Process.Start(new ProcessStartInfo(RedisServer.Executable!,
+                $"--port {port} --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save \"\" --appendonly no --dir {node}")
+            {
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            })!);
+            cluster._nodes[^1].OutputDataReceived += (_, _) => { };
+            cluster._nodes[^1].BeginOutputReadLine();
+        }
+
+        foreach (var port in cluster.Ports)
+        {
+            await WaitForPortAsync(port);
+        }
+
+        var create = Process.Start(new ProcessStartInfo(cli!, $"--cluster create {string.Join(' ', cluster.Ports.Select(p => $"127.0.0.1:{p}"))} --cluster-replicas 1 --cluster-yes")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var output = await create.StandardOutput.ReadToEndAsync() + await create.StandardError.ReadToEndAsync();
+        await create.WaitForExitAsync();
+        Assert.That(create.ExitCode, Is.Zero, output);
+
+        using var connection = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString + ",allowAdmin=true");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (cluster.Ports.Any(p => !connection.GetServer("127.0.0.1", p).Execute("CLUSTER", "INFO").ToString()!.Contains("cluster_state:ok", StringComparison.Ordinal)))
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the cluster reaches cluster_state:ok");
+            await Task.Delay(100);
+        }
+
+        return cluster;
+    }
+
+    public ConnectionMultiplexer Connect() => ConnectionMultiplexer.Connect(ConnectionString + ",allowAdmin=true");
+
+    private static int FreePort()
+    {
+        // Cluster nodes also listen on port + 10000 (the cluster bus): pick ports whose bus port is free too.
+        while (true)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            if (port + 10000 > 65535)
+            {
+                continue;
+            }
+
+            try
+            {
+                var bus = new TcpListener(IPAddress.Loopback, port + 10000);
+                bus.Start();
+                bus.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            if (!node.HasExited)
+            {
+                node.Kill();
+                node.WaitForExit();
+            }
+
+            node.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
