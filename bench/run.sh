@@ -1,41 +1,47 @@
 #!/usr/bin/env bash
-# Load benchmark, all in one run on this machine: a bare YARP proxy (baseline) and the gateway — without limits,
-# with the Redis limiter, with the in-process limiter, and on the normalized endpoint — in front of the same fake
-# vendor, each driven by wrk with the same connections and duration. Prints a table and writes bench/results/latest.md.
-#   DURATION=10s CONNECTIONS=32 bash bench/run.sh
+# Load benchmark, all in one run on this machine, pinned: wrk on CPU 0; the fake vendor, the proxy under test (and
+# redis-server) on CPU 1. Each scenario warms up until two rounds agree within 5 %, then one measured round reports
+# throughput, latency and the proxy's CPU time per request, read from /proc (utime + stime of the proxy process, plus
+# redis-server's in the Redis scenario) — steady even on a noisy machine, unlike throughput on 2 shared cores.
+#   DURATION=10 CONNECTIONS=64 bash bench/run.sh        (DURATION in seconds; ONLY=Redis runs just the matching scenarios)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-32}
-THREADS=${THREADS:-2}
-for tool in wrk redis-server dotnet; do
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+for tool in wrk redis-server dotnet taskset curl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is required (apt-get install wrk redis-server)" >&2; exit 1; }
 done
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs 2 CPUs (wrk on one, the proxy on the other)" >&2; exit 1; }
 
+export DOTNET_TC_CallCountingDelayMs=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+LOAD_CPU=0
+SERVER_CPU=1
+tick=$(getconf CLK_TCK)
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "bench: building (Release)"
-dotnet build -c Release -v q --nologo gateway/Gateway.csproj >/dev/null
-dotnet build -c Release -v q --nologo bench/FakeVendor/FakeVendor.csproj >/dev/null
-dotnet build -c Release -v q --nologo bench/BareProxy/BareProxy.csproj >/dev/null
+for project in gateway/Gateway.csproj bench/FakeVendor/FakeVendor.csproj bench/BareProxy/BareProxy.csproj; do
+  dotnet build -c Release -v q --nologo "$project" >/dev/null
+done
 
 vendor=5301; bare=5302; gw_redis=5303; gw_local=5304; redis=6399
-redis-server --port $redis --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
-pids+=($!)
-ASPNETCORE_URLS=http://127.0.0.1:$vendor Logging__LogLevel__Default=Warning dotnet bench/FakeVendor/bin/Release/net10.0/FakeVendor.dll >/dev/null &
+taskset -c $SERVER_CPU redis-server --port $redis --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+redis_pid=$!; pids+=($redis_pid)
+ASPNETCORE_URLS=http://127.0.0.1:$vendor Logging__LogLevel__Default=Warning \
+  taskset -c $SERVER_CPU dotnet bench/FakeVendor/bin/Release/net10.0/FakeVendor.dll >/dev/null &
 pids+=($!)
 ASPNETCORE_URLS=http://127.0.0.1:$bare Logging__LogLevel__Default=Warning Vendor=http://127.0.0.1:$vendor/ \
-  dotnet bench/BareProxy/bin/Release/net10.0/BareProxy.dll >/dev/null &
-pids+=($!)
+  taskset -c $SERVER_CPU dotnet bench/BareProxy/bin/Release/net10.0/BareProxy.dll >/dev/null &
+bare_pid=$!; pids+=($bare_pid)
 
 open_key="gwk_bench_open_$(date +%s%N)"
 limited_key="gwk_bench_limited_$(date +%s%N)"
 hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-start_gateway() { # port, redis connection string or empty
+start_gateway() { # port, redis connection string or empty; prints the pid
   env ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
     ConnectionStrings__Redis="$2" OPENAI_API_KEY=sk-bench-not-a-real-key \
     ReverseProxy__Clusters__openai__Destinations__primary__Address=http://127.0.0.1:$vendor/ \
@@ -46,48 +52,81 @@ start_gateway() { # port, redis connection string or empty
     Gateway__RateLimiting__Policies__bench__Requests=1000000000 \
     Gateway__RateLimiting__Policies__bench__Tokens=1000000000000 \
     Gateway__RateLimiting__Policies__bench__Window=00:01:00 \
-    dotnet gateway/bin/Release/net10.0/Gateway.dll >"$work/gateway-$1.log" 2>&1 &
-  pids+=($!)
+    taskset -c $SERVER_CPU dotnet gateway/bin/Release/net10.0/Gateway.dll >"$work/gateway-$1.log" 2>&1 &
+  echo $!
 }
-start_gateway $gw_redis "127.0.0.1:$redis"
-start_gateway $gw_local ""
+gw_redis_pid=$(start_gateway $gw_redis "127.0.0.1:$redis"); pids+=($gw_redis_pid)
+gw_local_pid=$(start_gateway $gw_local ""); pids+=($gw_local_pid)
 
 for port in $vendor $bare $gw_redis $gw_local; do
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
 chat='{"model":"gpt-6-luna","messages":[{"role":"user","content":"Summarize the following email."}]}'
 task='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-6-luna"}'
-results="$work/results.md"
-printf '| scenario | requests/s | p50 | p99 | non-2xx |\n|---|---|---|---|---|\n' >"$results"
+cpu_ticks() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $total; }
+wrk_round() { # seconds url key body [--latency]
+  KEY="$3" BODY="$4" taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"$1"s ${5:-} -s bench/post.lua "$2"
+}
+rps_of() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
 
-run() { # name, url, key, body
-  local out
-  KEY="$3" BODY="$4" wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/post.lua "$2" >/dev/null 2>&1 || true  # warm-up
-  out=$(KEY="$3" BODY="$4" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/post.lua "$2")
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+results="$work/results.tsv"
+run() { # name url key body pids...
+  local name=$1 url=$2 key=$3 body=$4; shift 4
+  # ONLY (a regular expression) picks scenarios; the baseline and "no limits" always run, for the ratios and deltas.
+  if [ -n "${ONLY:-}" ] && ! grep -Eq "bare|no limits|$ONLY" <<<"$name"; then return; fi
+  local previous=0 current rounds=0
+  wrk_round 3 "$url" "$key" "$body" >/dev/null
+  while :; do
+    current=$(rps_of "$(wrk_round 5 "$url" "$key" "$body")")
+    rounds=$((rounds + 1))
+    if awk -v a="$previous" -v b="$current" 'BEGIN { exit !(a > 0 && (a - b) / a < 0.05 && (b - a) / a < 0.05) }' || [ $rounds -ge 8 ]; then break; fi
+    previous=$current
+  done
+  local before after out extra_before=0 extra_after=0
+  before=$(cpu_ticks "$@")
+  [ $# -gt 1 ] && extra_before=$(cpu_ticks "${@:2}")
+  out=$(wrk_round "$DURATION" "$url" "$key" "$body" --latency)
+  after=$(cpu_ticks "$@")
+  [ $# -gt 1 ] && extra_after=$(cpu_ticks "${@:2}")
+  local requests rps p50 p99 non2xx cpu
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  rps=$(rps_of "$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
-  printf '| %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p50" "$p99" "$non2xx" | tee -a "$results"
+  cpu=$(awk -v t=$((after - before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  if [ $# -gt 1 ]; then
+    echo "bench: $name — of which the other processes (redis-server): $(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }') µs/request" >&2
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" | tee -a "$results"
 }
 
 passthrough=/api/ai/openai/v1/chat/completions
-echo "bench: $CONNECTIONS connections, $THREADS threads, $DURATION per scenario, $(nproc) cores"
-run "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat"
-run "gateway passthrough, no limits" "http://127.0.0.1:$gw_redis$passthrough" "$open_key" "$chat"
-run "gateway passthrough, Redis limiter" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat"
-run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat"
-run "gateway normalized /v1/ai/summarize, no limits" "http://127.0.0.1:$gw_redis/v1/ai/summarize" "$open_key" "$task"
-run "gateway normalized /v1/ai/summarize, Redis limiter" "http://127.0.0.1:$gw_redis/v1/ai/summarize" "$limited_key" "$task"
+echo "bench: wrk -t1 -c$CONNECTIONS on CPU $LOAD_CPU; vendor, proxies and redis-server on CPU $SERVER_CPU; ${DURATION} s measured per scenario"
+run "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat" $bare_pid
+run "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$passthrough" "$open_key" "$chat" $gw_local_pid
+run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
+run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
+run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
 
 mkdir -p bench/results
 {
   echo "# Gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "$(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, fake vendor answering at once on loopback."
+  echo "wrk -t1 -c$CONNECTIONS pinned to CPU $LOAD_CPU; fake vendor, proxy and redis-server pinned to CPU $SERVER_CPU; $(nproc) CPUs;"
+  echo "warm-up until two 5 s rounds agree within 5 %, then ${DURATION} s measured. CPU µs/request: the proxy process's"
+  echo "utime + stime over the measured round ÷ requests (redis-server's added in the Redis scenario)."
   echo
-  cat "$results"
+  echo "| scenario | req/s | vs bare YARP | CPU µs/req | Δ CPU vs no limits | p50 | p99 | non-2xx | warm-up rounds |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  awk -F'\t' 'NR == 1 { base_rps = $2 } $1 ~ /no limits/ { open_cpu = $3 }
+    { rows[NR] = $0 } END {
+      for (i = 1; i <= NR; i++) {
+        split(rows[i], f, "\t")
+        delta = (f[1] ~ /passthrough, .*limiter/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
+        printf "| %s | %s | %.2f× | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], delta, f[4], f[5], f[6], f[7]
+      }
+    }' "$results"
 } >bench/results/latest.md
-echo "bench: written to bench/results/latest.md"
+cat bench/results/latest.md
