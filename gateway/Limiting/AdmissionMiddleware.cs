@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Gateway.Auth;
 using Gateway.Errors;
@@ -43,37 +44,44 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
                     ? current.RateLimiting.PassthroughOutputReservation : 0);
         var price = call?.Price ?? current.HighestPrice;
 
-        var scopes = new List<LimitScope>(3);
-        if (client.RateLimit is { } clientPolicy)
+        var prepared = Prepared.For(client);
+        var model = client.ModelRateLimit is not null ? call?.Model ?? binding?.Name : null;
+        var userScoped = client.UserRateLimit is not null && user is not null;
+        IReadOnlyList<LimitScope> scopes = prepared.ClientScopes;
+        if (model is not null || userScoped)
         {
-            scopes.Add(new LimitScope("client", clientPolicy));
+            var list = new List<LimitScope>(3);
+            list.AddRange(prepared.ClientScopes);
+            if (model is not null)
+            {
+                list.Add(new LimitScope("model:" + model, client.ModelRateLimit!));
+            }
+
+            if (userScoped)
+            {
+                list.Add(new LimitScope("user:" + user, client.UserRateLimit!));
+            }
+
+            scopes = list;
         }
 
-        if (client.ModelRateLimit is { } modelPolicy && (call?.Model ?? binding?.Name) is { } model)
+        var session = client.SessionDailyBudgetMicros is not null ? HeaderValue(context.Request.Headers[current.RateLimiting.SessionHeader]) : null;
+        IReadOnlyList<BudgetScope> budgets = prepared.ClientBudgets;
+        if ((client.UserDailyBudgetMicros is not null && user is not null) || session is not null)
         {
-            scopes.Add(new LimitScope("model:" + model, modelPolicy));
-        }
+            var list = new List<BudgetScope>(3);
+            list.AddRange(prepared.ClientBudgets);
+            if (client.UserDailyBudgetMicros is { } userCap && user is not null)
+            {
+                list.Add(new BudgetScope(BudgetScope.ClientKey + ":user:" + user, userCap));
+            }
 
-        if (client.UserRateLimit is { } userPolicy && user is not null)
-        {
-            scopes.Add(new LimitScope("user:" + user, userPolicy));
-        }
+            if (session is not null)
+            {
+                list.Add(new BudgetScope(BudgetScope.ClientKey + ":session:" + session, client.SessionDailyBudgetMicros!.Value));
+            }
 
-        var session = HeaderValue(context.Request.Headers[current.RateLimiting.SessionHeader]);
-        var budgets = new List<BudgetScope>(3);
-        if (client.DailyBudgetMicros is { } clientCap)
-        {
-            budgets.Add(new BudgetScope(BudgetScope.ClientKey, clientCap));
-        }
-
-        if (client.UserDailyBudgetMicros is { } userCap && user is not null)
-        {
-            budgets.Add(new BudgetScope(BudgetScope.ClientKey + ":user:" + user, userCap));
-        }
-
-        if (client.SessionDailyBudgetMicros is { } sessionCap && session is not null)
-        {
-            budgets.Add(new BudgetScope(BudgetScope.ClientKey + ":session:" + session, sessionCap));
+            budgets = list;
         }
 
         var request = new AdmissionRequest(client.Id, scopes, estimate.TotalTokens, Micros(price.Cost(estimate)), budgets);
@@ -84,7 +92,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
             return;
         }
 
-        WriteQuotaHeaders(context.Response.Headers, decision.Quotas);
+        WriteQuotaHeaders(context.Response.Headers, decision.Quotas, prepared);
         try
         {
             await next(context);
@@ -131,7 +139,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         var scope = decision.Scope;
         if (scope is not null && decision.Reason is LimitReason.Requests or LimitReason.Tokens)
         {
-            var item = Item(scope, decision.Reason == LimitReason.Requests ? "requests" : "tokens");
+            var item = Item(scope, requests: decision.Reason == LimitReason.Requests);
             var (quota, window) = (decision.Reason == LimitReason.Requests ? scope.Policy.Requests : scope.Policy.Tokens, Seconds(scope.Policy.Window));
             headers["RateLimit-Policy"] = $"\"{item}\";q={quota};w={window}";
             headers["RateLimit"] = $"\"{item}\";r=0;t={Seconds(decision.RetryAfter == TimeSpan.MaxValue ? scope.Policy.Window : decision.RetryAfter)}";
@@ -164,48 +172,83 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
     }
 
     // IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers): one item per limit of every scope, with what is left.
-    private static void WriteQuotaHeaders(IHeaderDictionary headers, IReadOnlyList<ScopeQuota> quotas)
+    // RateLimit-Policy depends on the scopes only: made once per client for its own scopes (a decision of the fail-open
+    // fallback reports the share of the limits it enforced).
+    private static void WriteQuotaHeaders(IHeaderDictionary headers, IReadOnlyList<ScopeQuota> quotas, Prepared prepared)
     {
         if (quotas.Count == 0)
         {
             return;
         }
 
-        var policy = new StringBuilder();
-        var remaining = new StringBuilder();
+        headers["RateLimit-Policy"] = prepared.Describes(quotas) ? prepared.PolicyHeader : PolicyHeader(quotas.Select(q => q.Scope));
+        Span<char> buffer = stackalloc char[256];
+        var written = 0;
         foreach (var quota in quotas)
         {
-            var window = Seconds(quota.Scope.Policy.Window);
             var reset = Seconds(quota.Reset);
-            if (quota.Scope.Policy.Requests is { } requests)
+            if (quota.Scope.Policy.Requests is not null
+                && !Append(ref buffer, ref written, Item(quota.Scope, requests: true), quota.RequestsLeft ?? 0, reset))
             {
-                Append(policy, remaining, Item(quota.Scope, "requests"), requests, window, quota.RequestsLeft ?? 0, reset);
+                break;
             }
 
-            if (quota.Scope.Policy.Tokens is { } tokens)
+            if (quota.Scope.Policy.Tokens is not null
+                && !Append(ref buffer, ref written, Item(quota.Scope, requests: false), quota.TokensLeft ?? 0, reset))
             {
-                Append(policy, remaining, Item(quota.Scope, "tokens"), tokens, window, quota.TokensLeft ?? 0, reset);
+                break;
             }
         }
 
-        headers["RateLimit-Policy"] = policy.ToString();
-        headers["RateLimit"] = remaining.ToString();
+        headers["RateLimit"] = new string(buffer[..written]);
     }
 
-    private static void Append(StringBuilder policy, StringBuilder remaining, string item, long quota, long window, long left, long reset)
+    private static bool Append(ref Span<char> buffer, ref int written, string item, long left, long reset)
     {
-        if (policy.Length > 0)
+        while (true)
         {
-            policy.Append(", ");
-            remaining.Append(", ");
-        }
+            var separator = written > 0 ? ", " : "";
+            if (buffer[written..].TryWrite(CultureInfo.InvariantCulture, $"{separator}\"{item}\";r={Math.Max(left, 0)};t={reset}", out var length))
+            {
+                written += length;
+                return true;
+            }
 
-        policy.Append('"').Append(item).Append("\";q=").Append(quota).Append(";w=").Append(window);
-        remaining.Append('"').Append(item).Append("\";r=").Append(Math.Max(left, 0)).Append(";t=").Append(reset);
+            if (buffer.Length >= 64 * 1024)
+            {
+                return false;
+            }
+
+            var larger = new char[buffer.Length * 2];
+            buffer[..written].CopyTo(larger);
+            buffer = larger;
+        }
     }
 
-    private static string Item(LimitScope scope, string kind)
-        => scope.Key == "client" ? kind : scope.Key.StartsWith("model:", StringComparison.Ordinal) ? "model-" + kind : "user-" + kind;
+    private static string PolicyHeader(IEnumerable<LimitScope> scopes)
+    {
+        var policy = new StringBuilder();
+        foreach (var scope in scopes)
+        {
+            var window = Seconds(scope.Policy.Window);
+            if (scope.Policy.Requests is { } requests)
+            {
+                policy.Append(policy.Length > 0 ? ", " : "").Append('"').Append(Item(scope, requests: true)).Append("\";q=").Append(requests).Append(";w=").Append(window);
+            }
+
+            if (scope.Policy.Tokens is { } tokens)
+            {
+                policy.Append(policy.Length > 0 ? ", " : "").Append('"').Append(Item(scope, requests: false)).Append("\";q=").Append(tokens).Append(";w=").Append(window);
+            }
+        }
+
+        return policy.ToString();
+    }
+
+    private static string Item(LimitScope scope, bool requests)
+        => scope.Key == "client" ? requests ? "requests" : "tokens"
+            : scope.Key.StartsWith("model:", StringComparison.Ordinal) ? requests ? "model-requests" : "model-tokens"
+            : requests ? "user-requests" : "user-tokens";
 
     private static long Seconds(TimeSpan span) => (long)Math.Ceiling(Math.Max(span.TotalSeconds, 0));
 
@@ -213,4 +256,29 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
 
     private static string? HeaderValue(Microsoft.Extensions.Primitives.StringValues values)
         => values.Count == 1 && values[0] is { Length: > 0 and <= SchemaLimits.MaxUserLength } value ? value : null;
+
+    /// <summary>What admission needs of a client that does not change between its requests (a reload makes new clients).</summary>
+    private sealed class Prepared
+    {
+        private static readonly ConditionalWeakTable<GatewayClient, Prepared> Cache = [];
+
+        private Prepared(GatewayClient client)
+        {
+            ClientScopes = client.RateLimit is { } policy ? [new LimitScope("client", policy)] : [];
+            ClientBudgets = client.DailyBudgetMicros is { } cap ? [new BudgetScope(BudgetScope.ClientKey, cap)] : [];
+            PolicyHeader = AdmissionMiddleware.PolicyHeader(ClientScopes);
+        }
+
+        public LimitScope[] ClientScopes { get; }
+
+        public BudgetScope[] ClientBudgets { get; }
+
+        /// <summary>RateLimit-Policy for <see cref="ClientScopes"/>.</summary>
+        public string PolicyHeader { get; }
+
+        public bool Describes(IReadOnlyList<ScopeQuota> quotas)
+            => quotas.Count == ClientScopes.Length && (quotas.Count == 0 || ReferenceEquals(quotas[0].Scope, ClientScopes[0]));
+
+        public static Prepared For(GatewayClient client) => Cache.GetValue(client, static c => new Prepared(c));
+    }
 }

@@ -37,11 +37,15 @@ public sealed record AdmissionRequest(string ClientId, IReadOnlyList<LimitScope>
     private static readonly string Replica = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
     private static long _sequence;
 
+    /// <summary>The reservation's number in this process (the in-process store's key).</summary>
+    public long Sequence { get; } = Interlocked.Increment(ref _sequence);
+
     /// <summary>
     /// The reservation's id, unique across replicas: a decision whose answer never came back is released by it, so a
-    /// timed-out decision is never counted in Redis and admitted elsewhere as well.
+    /// timed-out decision is never counted in Redis and admitted elsewhere as well. Made when first asked for (only
+    /// the Redis store needs it); a copy made with <c>with</c> keeps it.
     /// </summary>
-    public string Id { get; init; } = Replica + Interlocked.Increment(ref _sequence).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+    public string Id => field ??= Replica + Sequence.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>What was reserved for an admitted request, to settle when it ends.</summary>

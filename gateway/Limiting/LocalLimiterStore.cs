@@ -34,7 +34,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         {
             lock (client)
             {
-                if (client.Open.Remove(request.Id))
+                if (client.Open.Remove(request.Sequence))
                 {
                     Adjust(client, request, lease.Day, tokens - request.Tokens, costMicros - request.CostMicros, remove: false);
                 }
@@ -50,7 +50,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         {
             lock (client)
             {
-                if (client.Open.Remove(request.Id, out var day))
+                if (client.Open.Remove(request.Sequence, out var day))
                 {
                     Adjust(client, request, day, -request.Tokens, -request.CostMicros, remove: true);
                 }
@@ -64,13 +64,13 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
     {
         foreach (var scope in request.Scopes)
         {
-            if (client.Scopes.TryGetValue(scope.Key, out var log) && log.ByMember.TryGetValue(request.Id, out var entry))
+            if (client.Scopes.TryGetValue(scope.Key, out var log) && log.ByMember.TryGetValue(request.Sequence, out var entry))
             {
                 log.Total += tokenDelta;
                 entry.Tokens += tokenDelta;
                 if (remove)
                 {
-                    log.ByMember.Remove(request.Id);
+                    log.ByMember.Remove(request.Sequence);
                     entry.Removed = true;
                 }
             }
@@ -139,7 +139,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
                 TimeSpan.FromMilliseconds((log.Oldest ?? now) + window - now));
             if (policy.Requests is not null || request.Tokens != 0)
             {
-                log.Add(new Entry(now, request.Id, request.Tokens));
+                log.Add(new Entry(now, request.Sequence, request.Tokens));
             }
         }
 
@@ -148,7 +148,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
             client.Spend(budget.Key, day, request.CostMicros);
         }
 
-        client.Open[request.Id] = day;
+        client.Open[request.Sequence] = day;
         return new LimitDecision(new Lease(request, day, this), null, null, TimeSpan.Zero, quotas);
     }
 
@@ -163,7 +163,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         public Dictionary<string, Dictionary<long, long>> Budgets { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Open reservations by id, with their day: settled or released once.</summary>
-        public Dictionary<string, long> Open { get; } = new(StringComparer.Ordinal);
+        public Dictionary<long, long> Open { get; } = [];
 
         public long Decisions { get; set; }
 
@@ -218,11 +218,11 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         }
     }
 
-    private sealed class Entry(long at, string member, long tokens)
+    private sealed class Entry(long at, long member, long tokens)
     {
         public long At { get; } = at;
 
-        public string Member { get; } = member;
+        public long Member { get; } = member;
 
         public long Tokens { get; set; } = tokens;
 
@@ -236,7 +236,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
 
         public long WindowMs { get; } = windowMs;
 
-        public Dictionary<string, Entry> ByMember { get; } = new(StringComparer.Ordinal);
+        public Dictionary<long, Entry> ByMember { get; } = [];
 
         public long Total { get; set; }
 

@@ -139,7 +139,11 @@ public sealed partial class RateLimiter : IDisposable
     }
 
     /// <summary>Settles a lease in the store that granted it; a Redis failure here is logged (the keys' TTLs bound the error).</summary>
-    public async ValueTask SettleAsync(Lease lease, long tokens, long costMicros)
+    public ValueTask SettleAsync(Lease lease, long tokens, long costMicros)
+        // The in-process store settles synchronously and cannot fail.
+        => lease.Store is LocalLimiterStore local ? local.SettleAsync(lease, tokens, costMicros, CancellationToken.None) : SettleRemoteAsync(lease, tokens, costMicros);
+
+    private async ValueTask SettleRemoteAsync(Lease lease, long tokens, long costMicros)
     {
         try
         {
