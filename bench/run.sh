@@ -108,6 +108,11 @@ run "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat" $bare
 run "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$passthrough" "$open_key" "$chat" $gw_local_pid
 run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
 run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
+if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
+  # How many operations one Redis script call carried, over the whole run (warm-up included).
+  curl -s "http://127.0.0.1:$gw_redis/metrics" | awk '/^gateway_limiter_redis_batch_size_sum/ { s += $2 } /^gateway_limiter_redis_batch_size_count/ { c += $2 }
+    END { if (c > 0) printf "bench: Redis limiter — %d script calls, %.2f operations per call\n", c, s / c > "/dev/stderr" }'
+fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
 
 mkdir -p bench/results

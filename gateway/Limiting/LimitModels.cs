@@ -49,7 +49,11 @@ public sealed record AdmissionRequest(string ClientId, IReadOnlyList<LimitScope>
 }
 
 /// <summary>What was reserved for an admitted request, to settle when it ends.</summary>
-public sealed record Lease(AdmissionRequest Request, long Day, ILimiterStore Store);
+public sealed record Lease(AdmissionRequest Request, long Day, ILimiterStore Store)
+{
+    /// <summary>When the store admitted it (Unix ms, the store's clock): a settlement corrects the window it entered.</summary>
+    public long AdmittedAtMs { get; init; }
+}
 
 /// <summary>Why a request was refused.</summary>
 public enum LimitReason

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Gateway.Limiting;
 
 /// <summary>
-/// The limiter's own meter (<c>Gateway.Limiting</c>): decision latency by store and outcome, fallbacks by cause,
+/// The limiter's own meter (<c>Gateway.Limiting</c>): decision latency by store and outcome, Redis batch sizes, fallbacks by cause,
 /// refusals by reason, and the Redis breaker's state.
 /// </summary>
 public sealed class LimiterMetrics : IDisposable
@@ -16,6 +16,7 @@ public sealed class LimiterMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _fallbacks;
     private readonly Counter<long> _refusals;
+    private readonly Histogram<int> _batch;
     private Func<int>? _breakerState;
 
     public LimiterMetrics(IMeterFactory meters)
@@ -25,6 +26,9 @@ public sealed class LimiterMetrics : IDisposable
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
         _fallbacks = _meter.CreateCounter<long>("gateway.limiter.fallbacks", "{decision}", "Decisions made without Redis, by cause.");
         _refusals = _meter.CreateCounter<long>("gateway.limiter.refusals", "{decision}", "Requests refused, by reason.");
+        _batch = _meter.CreateHistogram("gateway.limiter.redis.batch.size", "{operation}",
+            "Operations (decisions, settlements, releases) one Redis script call carried: above 1 when a client's operations waited behind the call before.",
+            tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
         _meter.CreateObservableGauge("gateway.limiter.breaker.state", () => _breakerState?.Invoke() ?? 0, "{state}",
             "The Redis breaker: 0 closed (deciding on Redis), 1 open (failure modes apply), 2 half-open (probing).");
     }
@@ -49,6 +53,14 @@ public sealed class LimiterMetrics : IDisposable
                 LimitReason.Budget => "budget",
                 _ => "unavailable",
             }));
+        }
+    }
+
+    public void Batch(int operations)
+    {
+        if (_batch.Enabled)
+        {
+            _batch.Record(operations);
         }
     }
 

@@ -54,7 +54,7 @@ public sealed partial class RateLimiter : IDisposable
         }
 
         var options = settings.Current.RateLimiting;
-        _redis = new RedisLimiterStore(redis, options.KeyPrefix, options.Clock == "local" ? time : null);
+        _redis = new RedisLimiterStore(redis, options.KeyPrefix, options.Clock == "local" ? time : null, metrics);
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -150,7 +150,7 @@ public sealed partial class RateLimiter : IDisposable
             using var budget = new CancellationTokenSource(_settings.Current.RateLimiting.RedisTimeout * 4, _time);
             await lease.Store.SettleAsync(lease, tokens, costMicros, budget.Token);
         }
-        catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {
             Log.SettleFailed(_logger, ex.GetType().Name);
         }
@@ -175,11 +175,12 @@ public sealed partial class RateLimiter : IDisposable
             ReleaseIfAdmitted(request, pending);
             throw;
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
+            // The client library's own timeout (RedisTimeoutException) or a connection lost after sending: the script may
+            // have run. Only a command never sent reserved nothing.
             if (ex is not RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent })
             {
-                // Sent, answer lost: the script may have run.
                 EnqueueRelease(request);
             }
 
@@ -296,7 +297,7 @@ public sealed partial class RateLimiter : IDisposable
                         await _redis!.ReleaseAsync(pending.Request, linked.Token);
                         break;
                     }
-                    catch (Exception ex) when ((ex is RedisException or OperationCanceledException) && !_stopping.IsCancellationRequested)
+                    catch (Exception ex) when ((ex is RedisException or TimeoutException or OperationCanceledException) && !_stopping.IsCancellationRequested)
                     {
                         Log.ReleaseDeferred(_logger, ex.GetType().Name);
                         await Task.Delay(ReleaseRetryDelay, _time, _stopping.Token);
@@ -353,7 +354,7 @@ public sealed partial class RateLimiter : IDisposable
 
                 return null;
             }
-            catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
             {
                 owner.EnqueueRelease(local.Request);
                 return null;
@@ -384,7 +385,7 @@ public sealed partial class RateLimiter : IDisposable
             {
                 await (redis is not null ? redis.Store.SettleAsync(redis, tokens, costMicros, CancellationToken.None) : _local.Store.SettleAsync(_local, tokens, costMicros, CancellationToken.None));
             }
-            catch (Exception ex) when (ex is RedisException or OperationCanceledException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
             {
                 // The reservation expires with its window.
             }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
@@ -5,124 +6,356 @@ using StackExchange.Redis;
 namespace Gateway.Limiting;
 
 /// <summary>
-/// Counters shared by every replica, in Redis: one Lua script per decision (sent as EVALSHA; on NOSCRIPT, as after a
-/// Redis restart or failover, the script is sent again), all keys of a decision under one hash tag (one Redis Cluster
-/// slot), a TTL on every key, and Redis server time unless the clock is set to <c>local</c>. Each reservation is
-/// registered by id, so it is settled at most once, and a decision whose answer never came back can be released.
+/// Counters shared by every replica, in Redis. A client's operations — decisions, settlements, releases — go out in
+/// order through one queue per client: while one script call is on its way, the operations arriving meanwhile wait and
+/// then go together in the next call (up to <see cref="MaxBatch"/>), decided in arrival order by one atomic script
+/// (<c>Batch.lua</c>). A lone request goes at once; under load one round trip and one script run serve many requests.
+/// The script is sent as EVALSHA (on NOSCRIPT, as after a Redis restart or failover, it is sent again); all keys of a
+/// client share one hash tag (one Redis Cluster slot); every key has a TTL; time is Redis server time unless the clock
+/// is set to <c>local</c>. Each reservation is registered by id, so it is settled at most once, and a decision whose
+/// answer never came back can be released.
 /// </summary>
 public sealed class RedisLimiterStore : ILimiterStore
 {
-    private static readonly Script Acquire = Script.Load("SlidingWindow.lua");
-    private static readonly Script Settle = Script.Load("Settle.lua");
-    private static readonly Script Release = Script.Load("Release.lua");
+    /// <summary>The most operations one script call carries.</summary>
+    internal const int MaxBatch = 128;
+
+    private static readonly Script Batch = Script.Load("Batch.lua");
 
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
     private readonly TimeProvider? _clock;
+    private readonly LimiterMetrics? _metrics;
+    private readonly ConcurrentDictionary<string, ClientQueue> _queues = new(StringComparer.Ordinal);
 
     /// <param name="clock">The clock to decide with; null to use Redis server time.</param>
-    public RedisLimiterStore(IConnectionMultiplexer redis, string keyPrefix, TimeProvider? clock)
+    public RedisLimiterStore(IConnectionMultiplexer redis, string keyPrefix, TimeProvider? clock, LimiterMetrics? metrics = null)
     {
         _redis = redis;
         _prefix = keyPrefix;
         _clock = clock;
+        _metrics = metrics;
     }
 
-    public async ValueTask<LimitDecision> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken)
-    {
-        var scopes = request.Scopes;
-        var budgets = request.Budgets;
-        var args = new RedisValue[6 + 3 * scopes.Count + budgets.Count];
-        args[0] = _clock is null ? RedisValue.EmptyString : _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        args[1] = request.Id;
-        args[2] = scopes.Count;
-        args[3] = budgets.Count;
-        args[4] = request.Tokens;
-        args[5] = request.CostMicros;
-        for (var i = 0; i < scopes.Count; i++)
-        {
-            var policy = scopes[i].Policy;
-            args[6 + 3 * i] = (long)policy.Window.TotalMilliseconds;
-            args[7 + 3 * i] = policy.Requests ?? -1;
-            args[8 + 3 * i] = policy.Tokens ?? -1;
-        }
-
-        for (var j = 0; j < budgets.Count; j++)
-        {
-            args[6 + 3 * scopes.Count + j] = budgets[j].CapMicros;
-        }
-
-        var result = (RedisResult[])(await RunAsync(Acquire, Keys(request), args, cancellationToken))!;
-        if ((long)result[0] == 0)
-        {
-            var reason = (LimitReason)(int)(long)result[1];
-            var index = (int)(long)result[2] - 1;
-            var retry = (long)result[3];
-            var retryAfter = retry < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(retry, 1));
-            return reason == LimitReason.Budget
-                ? LimitDecision.Refused(reason, null, retryAfter, budgets[index])
-                : LimitDecision.Refused(reason, scopes[index], retryAfter);
-        }
-
-        var quotas = new ScopeQuota[scopes.Count];
-        for (var i = 0; i < scopes.Count; i++)
-        {
-            var requestsLeft = (long)result[2 + 3 * i];
-            var tokensLeft = (long)result[3 + 3 * i];
-            quotas[i] = new ScopeQuota(scopes[i], requestsLeft < 0 ? null : requestsLeft, tokensLeft < 0 ? null : tokensLeft,
-                TimeSpan.FromMilliseconds((long)result[4 + 3 * i]));
-        }
-
-        return new LimitDecision(new Lease(request, (long)result[1], this), null, null, TimeSpan.Zero, quotas);
-    }
+    public ValueTask<LimitDecision> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken)
+        => Submit(new Operation(OperationKind.Acquire, request), cancellationToken);
 
     public async ValueTask SettleAsync(Lease lease, long tokens, long costMicros, CancellationToken cancellationToken)
-    {
-        var request = lease.Request;
-        RedisValue[] args = [request.Id, request.Scopes.Count, request.Budgets.Count, request.Tokens, tokens, costMicros - request.CostMicros];
-        await RunAsync(Settle, Keys(request), args, cancellationToken);
-    }
+        => await Submit(new Operation(OperationKind.Settle, lease.Request) { Lease = lease, Used = tokens, CostDelta = costMicros - lease.Request.CostMicros }, cancellationToken);
 
     public async ValueTask ReleaseAsync(AdmissionRequest request, CancellationToken cancellationToken)
+        => await Submit(new Operation(OperationKind.Release, request), cancellationToken);
+
+    private ValueTask<LimitDecision> Submit(Operation operation, CancellationToken cancellationToken)
     {
-        RedisValue[] args = [request.Id, request.Scopes.Count, request.Budgets.Count, request.Tokens, request.CostMicros];
-        await RunAsync(Release, Keys(request), args, cancellationToken);
+        var queue = _queues.GetOrAdd(operation.Request.ClientId, static (client, store) => new ClientQueue(store, client), this);
+        queue.Submit(operation);
+        // A cancelled wait leaves the operation queued: it still goes out, in order (a settlement late rather than lost).
+        return new ValueTask<LimitDecision>(cancellationToken.CanBeCanceled ? operation.Task.WaitAsync(cancellationToken) : operation.Task);
     }
 
-    private RedisKey[] Keys(AdmissionRequest request)
-    {
-        // The braces make the client id the hash tag: every key of one decision lives in one cluster slot.
-        var tag = $"{{{_prefix}:{request.ClientId}}}:";
-        var scopes = request.Scopes;
-        var budgets = request.Budgets;
-        var keys = new RedisKey[2 * scopes.Count + budgets.Count + 1];
-        for (var i = 0; i < scopes.Count; i++)
-        {
-            var scope = tag + scopes[i].Key;
-            keys[2 * i] = scope + ":log";
-            keys[2 * i + 1] = scope + ":total";
-        }
-
-        for (var j = 0; j < budgets.Count; j++)
-        {
-            keys[2 * scopes.Count + j] = tag + budgets[j].Key;
-        }
-
-        keys[^1] = tag + "reservations";
-        return keys;
-    }
-
-    private async Task<RedisResult> RunAsync(Script script, RedisKey[] keys, RedisValue[] args, CancellationToken cancellationToken)
+    private async Task<RedisResult> RunAsync(RedisKey[] keys, RedisValue[] args)
     {
         var database = _redis.GetDatabase();
         try
         {
-            return await database.ScriptEvaluateAsync(script.Sha1, keys, args).WaitAsync(cancellationToken);
+            return await database.ScriptEvaluateAsync(Batch.Sha1, keys, args).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
             // Redis restarted (or failed over) and lost its script cache: EVAL sends the script and caches it again.
-            return await database.ScriptEvaluateAsync(script.Text, keys, args).WaitAsync(cancellationToken);
+            return await database.ScriptEvaluateAsync(Batch.Text, keys, args).ConfigureAwait(false);
+        }
+    }
+
+    private enum OperationKind
+    {
+        Acquire,
+        Settle,
+        Release,
+    }
+
+    /// <summary>One queued operation; its task ends with the decision (acquire) or null (settle, release).</summary>
+    private sealed class Operation(OperationKind kind, AdmissionRequest request)
+        : TaskCompletionSource<LimitDecision>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public OperationKind Kind { get; } = kind;
+
+        public AdmissionRequest Request { get; } = request;
+
+        /// <summary>Settle: the lease settled.</summary>
+        public Lease? Lease { get; init; }
+
+        /// <summary>Settle: the tokens used.</summary>
+        public long Used { get; init; }
+
+        /// <summary>Settle: the cost used minus the cost reserved.</summary>
+        public long CostDelta { get; init; }
+    }
+
+    /// <summary>One client's operations, sent in order, at most one script call at a time, batched while one is out.</summary>
+    private sealed class ClientQueue(RedisLimiterStore store, string clientId)
+    {
+        private const int MaxCachedKeys = 4096;
+
+        private readonly Lock _gate = new();
+        // The braces make the client id the hash tag: every key of the client lives in one cluster slot.
+        private readonly string _tag = $"{{{store._prefix}:{clientId}}}:";
+        private readonly Dictionary<string, RedisKey> _keys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, RedisKey> _logKeys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, RedisKey> _totalKeys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, RedisKey> _correctionKeys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _scopeIndex = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _budgetIndex = new(StringComparer.Ordinal);
+        private List<Operation> _waiting = [];
+        private List<Operation> _sending = [];
+        private bool _busy;
+
+        public void Submit(Operation operation)
+        {
+            lock (_gate)
+            {
+                _waiting.Add(operation);
+                if (_busy)
+                {
+                    return;
+                }
+
+                _busy = true;
+            }
+
+            _ = SendAllAsync();
+        }
+
+        private async Task SendAllAsync()
+        {
+            while (true)
+            {
+                lock (_gate)
+                {
+                    if (_waiting.Count == 0)
+                    {
+                        _busy = false;
+                        return;
+                    }
+
+                    if (_waiting.Count <= MaxBatch)
+                    {
+                        (_sending, _waiting) = (_waiting, _sending);
+                    }
+                    else
+                    {
+                        _sending.AddRange(_waiting.GetRange(0, MaxBatch));
+                        _waiting.RemoveRange(0, MaxBatch);
+                    }
+                }
+
+                await SendAsync(_sending).ConfigureAwait(false);
+                _sending.Clear();
+            }
+        }
+
+        private async Task SendAsync(List<Operation> batch)
+        {
+            RedisResult[] results;
+            store._metrics?.Batch(batch.Count);
+            try
+            {
+                var (keys, args) = Build(batch);
+                results = (RedisResult[])(await store.RunAsync(keys, args).ConfigureAwait(false))!;
+            }
+            catch (Exception ex)
+            {
+                // Every operation of the call shares its fate: sent or not, answered or not.
+                foreach (var operation in batch)
+                {
+                    operation.TrySetException(ex);
+                }
+
+                return;
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var operation = batch[i];
+                if (operation.Kind == OperationKind.Acquire)
+                {
+                    operation.TrySetResult(Decision(operation.Request, (RedisResult[])results[i]!));
+                }
+                else
+                {
+                    operation.TrySetResult(null!);
+                }
+            }
+        }
+
+        private LimitDecision Decision(AdmissionRequest request, RedisResult[] result)
+        {
+            var scopes = request.Scopes;
+            if ((long)result[0] == 0)
+            {
+                var reason = (LimitReason)(int)(long)result[1];
+                var index = (int)(long)result[2] - 1;
+                var retry = (long)result[3];
+                var retryAfter = retry < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(retry, 1));
+                return reason == LimitReason.Budget
+                    ? LimitDecision.Refused(reason, null, retryAfter, request.Budgets[index])
+                    : LimitDecision.Refused(reason, scopes[index], retryAfter);
+            }
+
+            var quotas = new ScopeQuota[scopes.Count];
+            for (var i = 0; i < scopes.Count; i++)
+            {
+                var requestsLeft = (long)result[3 + 3 * i];
+                var tokensLeft = (long)result[4 + 3 * i];
+                quotas[i] = new ScopeQuota(scopes[i], requestsLeft < 0 ? null : requestsLeft, tokensLeft < 0 ? null : tokensLeft,
+                    TimeSpan.FromMilliseconds((long)result[5 + 3 * i]));
+            }
+
+            var lease = new Lease(request, (long)result[1], store) { AdmittedAtMs = (long)result[2] };
+            return new LimitDecision(lease, null, null, TimeSpan.Zero, quotas);
+        }
+
+        // KEYS: registry, per distinct scope its log, total and corrections, then the distinct budgets. ARGV: see Batch.lua.
+        private (RedisKey[] Keys, RedisValue[] Args) Build(List<Operation> batch)
+        {
+            _scopeIndex.Clear();
+            _budgetIndex.Clear();
+            var argCount = 2;
+            foreach (var operation in batch)
+            {
+                var request = operation.Request;
+                foreach (var scope in request.Scopes)
+                {
+                    _scopeIndex.TryAdd(scope.Key, _scopeIndex.Count + 1);
+                }
+
+                foreach (var budget in request.Budgets)
+                {
+                    _budgetIndex.TryAdd(budget.Key, _budgetIndex.Count + 1);
+                }
+
+                argCount += operation.Kind switch
+                {
+                    OperationKind.Acquire => 6 + 4 * request.Scopes.Count + 2 * request.Budgets.Count,
+                    OperationKind.Settle => 9 + 2 * request.Scopes.Count + request.Budgets.Count,
+                    _ => 6 + request.Scopes.Count + request.Budgets.Count,
+                };
+            }
+
+            var keys = new RedisKey[1 + 3 * _scopeIndex.Count + _budgetIndex.Count];
+            keys[0] = Key("reservations");
+            foreach (var (scope, index) in _scopeIndex)
+            {
+                keys[3 * index - 2] = Key(scope, ":log");
+                keys[3 * index - 1] = Key(scope, ":total");
+                keys[3 * index] = Key(scope, ":corrections");
+            }
+
+            foreach (var (budget, index) in _budgetIndex)
+            {
+                keys[3 * _scopeIndex.Count + index] = Key(budget, "");
+            }
+
+            var args = new RedisValue[argCount];
+            args[0] = store._clock is null ? RedisValue.EmptyString : store._clock.GetUtcNow().ToUnixTimeMilliseconds();
+            args[1] = _scopeIndex.Count;
+            var at = 2;
+            foreach (var operation in batch)
+            {
+                var request = operation.Request;
+                switch (operation.Kind)
+                {
+                    case OperationKind.Acquire:
+                        args[at++] = "a";
+                        args[at++] = request.Id;
+                        args[at++] = request.Tokens;
+                        args[at++] = request.CostMicros;
+                        args[at++] = request.Scopes.Count;
+                        foreach (var scope in request.Scopes)
+                        {
+                            args[at++] = _scopeIndex[scope.Key];
+                            args[at++] = (long)scope.Policy.Window.TotalMilliseconds;
+                            args[at++] = scope.Policy.Requests ?? -1;
+                            args[at++] = scope.Policy.Tokens ?? -1;
+                        }
+
+                        args[at++] = request.Budgets.Count;
+                        foreach (var budget in request.Budgets)
+                        {
+                            args[at++] = _budgetIndex[budget.Key];
+                            args[at++] = budget.CapMicros;
+                        }
+
+                        continue;
+                    case OperationKind.Settle:
+                        args[at++] = "s";
+                        args[at++] = request.Id;
+                        args[at++] = request.Tokens;
+                        args[at++] = operation.Used;
+                        args[at++] = operation.CostDelta;
+                        args[at++] = operation.Lease!.Day;
+                        args[at++] = operation.Lease.AdmittedAtMs;
+                        args[at++] = request.Scopes.Count;
+                        foreach (var scope in request.Scopes)
+                        {
+                            args[at++] = _scopeIndex[scope.Key];
+                            args[at++] = (long)scope.Policy.Window.TotalMilliseconds;
+                        }
+
+                        args[at++] = request.Budgets.Count;
+                        foreach (var budget in request.Budgets)
+                        {
+                            args[at++] = _budgetIndex[budget.Key];
+                        }
+
+                        continue;
+                    default:
+                        args[at++] = "r";
+                        args[at++] = request.Id;
+                        args[at++] = request.Tokens;
+                        args[at++] = request.CostMicros;
+                        break;
+                }
+
+                args[at++] = request.Scopes.Count;
+                foreach (var scope in request.Scopes)
+                {
+                    args[at++] = _scopeIndex[scope.Key];
+                }
+
+                args[at++] = request.Budgets.Count;
+                foreach (var budget in request.Budgets)
+                {
+                    args[at++] = _budgetIndex[budget.Key];
+                }
+            }
+
+            return (keys, args);
+        }
+
+        // Key names are made once per client and scope (per-user scopes come and go: at most MaxCachedKeys are kept).
+        private RedisKey Key(string name, string part = "")
+        {
+            var cache = part switch
+            {
+                ":log" => _logKeys,
+                ":total" => _totalKeys,
+                ":corrections" => _correctionKeys,
+                _ => _keys,
+            };
+            if (cache.TryGetValue(name, out var key))
+            {
+                return key;
+            }
+
+            key = string.Concat(_tag, name, part);
+            if (cache.Count < MaxCachedKeys)
+            {
+                cache[name] = key;
+            }
+
+            return key;
         }
     }
 

@@ -223,7 +223,7 @@ public sealed class LimiterUnderLoadTests
         var prefix = NewPrefix();
         var policy = new LimitPolicy("big-window", null, limit, TimeSpan.FromMinutes(10), FailOpen: true);
         await using var gateway = await StartGatewayAsync(prefix,
-            """{"big-window": {"Tokens": 100000, "Window": "00:10:00"}, "others": {"Requests": 1000, "Window": "00:10:00"}}""",
+            """{"big-window": {"Tokens": 100000, "Window": "00:10:00"}, "others": {"Requests": 1000000, "Window": "00:10:00"}}""",
             c =>
             {
                 c["team-a"]!["RateLimitPolicy"] = "big-window";

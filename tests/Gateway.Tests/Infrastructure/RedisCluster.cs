@@ -28,42 +28,61 @@ public sealed class RedisCluster : IDisposable
         }
 
         var cluster = new RedisCluster();
-        cluster.Ports = [.. Enumerable.Range(0, 6).Select(_ => FreePort())];
-        foreach (var port in cluster.Ports)
+        try
         {
-            var node = Path.Combine(cluster._folder, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Directory.CreateDirectory(node);
-            cluster._nodes.Add(Process.Start(new ProcessStartInfo(RedisServer.Executable!,
-                $"--port {port} --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save \"\" --appendonly no --dir {node}")
+            cluster.Ports = [.. Enumerable.Range(0, 6).Select(_ => FreePort())];
+            foreach (var port in cluster.Ports)
+            {
+                var node = Path.Combine(cluster._folder, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                Directory.CreateDirectory(node);
+                cluster._nodes.Add(Process.Start(new ProcessStartInfo(RedisServer.Executable!,
+                    $"--port {port} --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save \"\" --appendonly no --dir {node}")
+                {
+                    RedirectStandardOutput = true,
+                    UseShellExecute = false,
+                })!);
+                cluster._nodes[^1].OutputDataReceived += (_, _) => { };
+                cluster._nodes[^1].BeginOutputReadLine();
+            }
+
+            foreach (var port in cluster.Ports)
+            {
+                await WaitForPortAsync(port);
+            }
+
+            var create = Process.Start(new ProcessStartInfo(cli!, $"--cluster create {string.Join(' ', cluster.Ports.Select(p => $"127.0.0.1:{p}"))} --cluster-replicas 1 --cluster-yes")
             {
                 RedirectStandardOutput = true,
+                RedirectStandardError = true,
                 UseShellExecute = false,
-            })!);
-            cluster._nodes[^1].OutputDataReceived += (_, _) => { };
-            cluster._nodes[^1].BeginOutputReadLine();
+            })!;
+            var output = await create.StandardOutput.ReadToEndAsync() + await create.StandardError.ReadToEndAsync();
+            await create.WaitForExitAsync();
+            Assert.That(create.ExitCode, Is.Zero, output);
+
+            // Every node named, so each can be asked however far the discovery has got.
+            using var connection = await ConnectionMultiplexer.ConnectAsync(string.Join(',', cluster.Ports.Select(p => $"127.0.0.1:{p}")) + ",allowAdmin=true");
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            // Ready when every node says the cluster is ok and sees three replicas, each attached to its master.
+            while (cluster.Ports.Any(p =>
+            {
+                var server = connection.GetServer("127.0.0.1", p);
+                var nodes = server.Execute("CLUSTER", "NODES").ToString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                return !server.Execute("CLUSTER", "INFO").ToString()!.Contains("cluster_state:ok", StringComparison.Ordinal)
+                    || nodes.Count(n => n.Split(' ')[2].Contains("slave", StringComparison.Ordinal) && n.Split(' ')[3] != "-") != 3
+                    || (server.Execute("ROLE")[0].ToString() == "slave" && server.Execute("ROLE")[3].ToString() != "connected");
+            }))
+            {
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the cluster reaches cluster_state:ok with every replica attached");
+                await Task.Delay(100);
+            }
+
         }
-
-        foreach (var port in cluster.Ports)
+        catch
         {
-            await WaitForPortAsync(port);
-        }
-
-        var create = Process.Start(new ProcessStartInfo(cli!, $"--cluster create {string.Join(' ', cluster.Ports.Select(p => $"127.0.0.1:{p}"))} --cluster-replicas 1 --cluster-yes")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        var output = await create.StandardOutput.ReadToEndAsync() + await create.StandardError.ReadToEndAsync();
-        await create.WaitForExitAsync();
-        Assert.That(create.ExitCode, Is.Zero, output);
-
-        using var connection = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString + ",allowAdmin=true");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (cluster.Ports.Any(p => !connection.GetServer("127.0.0.1", p).Execute("CLUSTER", "INFO").ToString()!.Contains("cluster_state:ok", StringComparison.Ordinal)))
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the cluster reaches cluster_state:ok");
-            await Task.Delay(100);
+            // A cluster that never came up leaves no redis-server behind.
+            cluster.Dispose();
+            throw;
         }
 
         return cluster;

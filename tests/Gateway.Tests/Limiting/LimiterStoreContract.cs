@@ -172,6 +172,51 @@ public abstract class LimiterStoreContract
     }
 
     [Test]
+    public async Task Concurrent_DecisionsSettlementsAndReleases_LeaveExactCounters([Values(1, 2, 3)] int seed)
+    {
+        // 400 callers at once on one client (on Redis, many decided in one script call), then settlements and releases of
+        // the admitted interleaved with 100 more callers.
+        var client = NewClient();
+        var policy = new LimitPolicy("both", 300, 1_000_000, Window, true);
+        AdmissionRequest Request() => new(client, [new LimitScope("client", policy)], 1000, 0, []);
+        var first = await Task.WhenAll(Enumerable.Range(0, 400).Select(_ => Task.Run(async () =>
+        {
+            var request = Request();
+            return (Request: request, Decision: await Store.AcquireAsync(request, default));
+        })));
+        Assert.That(first.Count(d => d.Decision.Admitted), Is.EqualTo(300), "exactly the request limit, at once");
+
+        var random = new Random(seed);
+        var admitted = first.Where(d => d.Decision.Admitted).Select((d, i) => (d.Request, d.Decision.Lease!, Used: i % 10 == 0 ? -1 : random.Next(0, 2000))).ToList();
+        var ends = admitted.Select(a => Task.Run(async () =>
+        {
+            if (a.Used < 0)
+            {
+                await Store.ReleaseAsync(a.Request, default);
+            }
+            else
+            {
+                await Store.SettleAsync(a.Item2, a.Used, 0, default);
+            }
+        }));
+        var more = Enumerable.Range(0, 100).Select(_ => Task.Run(async () => (await Store.AcquireAsync(Request(), default)).Admitted)).ToList();
+        await Task.WhenAll(ends);
+        var late = (await Task.WhenAll(more)).Count(a => a);
+        Assert.That(late, Is.LessThanOrEqualTo(30), "only places freed by releases were given again");
+
+        // Asked with a higher request limit, so it is admitted whatever is left: what the counters hold.
+        var probe = await Store.AcquireAsync(new AdmissionRequest(client, [new LimitScope("client", policy with { Requests = 10_000 })], 0, 0, []), default);
+        var quota = probe.Quotas.Single();
+        Assert.That(quota.RequestsLeft, Is.EqualTo(10_000 - (270 + late) - 1), "released reservations count nothing");
+        Assert.That(quota.TokensLeft, Is.EqualTo(1_000_000 - admitted.Where(a => a.Used >= 0).Sum(a => (long)a.Used) - 1000L * late),
+            "every settlement replaced its reservation");
+
+        Time.Advance(Window);
+        var fresh = await Store.AcquireAsync(new AdmissionRequest(client, [new LimitScope("client", policy)], 5, 0, []), default);
+        Assert.That(fresh.Quotas.Single().TokensLeft, Is.EqualTo(1_000_000 - 5), "settled reservations leave the window with their corrections");
+    }
+
+    [Test]
     public async Task Budget_ConcurrentRequests_CannotOvershoot()
     {
         var client = NewClient();
@@ -238,16 +283,42 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
             new LimitScope("model:gpt-6-luna", new LimitPolicy("b", 10, null, Window, true)),
             new LimitScope("user:u-1", new LimitPolicy("c", 10, null, Window, true)),
         };
+        var lease = (await Store.AcquireAsync(new AdmissionRequest("tagged", scopes, 10, 5, [new BudgetScope(BudgetScope.ClientKey, 1_000_000)]), default)).Lease!;
         Assert.That((await Store.AcquireAsync(new AdmissionRequest("tagged", scopes, 10, 5, [new BudgetScope(BudgetScope.ClientKey, 1_000_000)]), default)).Admitted, Is.True);
+        await Store.SettleAsync(lease, 7, 4, default);
 
         var server = _connection.GetServer(_connection.GetEndPoints().Single());
         var keys = server.Keys(pattern: "{gwtest:tagged}*").ToList();
-        Assert.That(keys, Has.Count.EqualTo(3 * 2 + 1 + 1), "a log and a total per scope, the budget, the reservation registry");
+        Assert.That(keys, Has.Count.EqualTo(3 * 3 + 1 + 1), "a log, a total and corrections per scope, the budget, the reservation registry");
         Assert.That(keys.Select(k => _connection.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one cluster slot");
         foreach (var key in keys)
         {
             Assert.That(await _connection.GetDatabase().KeyTimeToLiveAsync(key), Is.Not.Null, key.ToString());
         }
+    }
+
+    [Test]
+    public async Task ConcurrentDecisions_GoOutTogether_InFewerScriptCalls_AndStayExact()
+    {
+        var server = _connection.GetServer(_connection.GetEndPoints().Single());
+        var scope = new LimitScope("client", new LimitPolicy("p", 100, null, Window, true));
+        var before = ScriptCalls(server);
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ =>
+            Task.Run(async () => await Store.AcquireAsync(new AdmissionRequest("batched", [scope], 0, 0, []), default))));
+        var calls = ScriptCalls(server) - before;
+
+        TestContext.Out.WriteLine($"500 decisions in {calls} script calls");
+        Assert.That(calls, Is.LessThan(500), "decisions waiting behind a call went out together");
+        Assert.That(decisions.Count(d => d.Admitted), Is.EqualTo(100));
+        Assert.That(decisions.Where(d => d.Admitted).Select(d => d.Quotas.Single().RequestsLeft), Is.EquivalentTo(Enumerable.Range(0, 100).Select(i => (long?)i)),
+            "each admission saw every one decided before it, in order");
+        Assert.That(decisions.Where(d => !d.Admitted).Select(d => d.Reason), Has.All.EqualTo(LimitReason.Requests));
+    }
+
+    private static long ScriptCalls(StackExchange.Redis.IServer server)
+    {
+        var line = server.Execute("INFO", "commandstats").ToString()!.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split("calls=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Test]
