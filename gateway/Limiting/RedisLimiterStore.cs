@@ -77,7 +77,7 @@ public sealed class RedisLimiterStore : ILimiterStore
 
     /// <summary>One queued operation; its task ends with the decision (acquire) or null (settle, release).</summary>
     private sealed class Operation(OperationKind kind, AdmissionRequest request)
-        : TaskCompletionSource<LimitDecision>(TaskCreationOptions.RunContinuationsAsynchronously)
+        : TaskCompletionSource<LimitDecision>
     {
         public OperationKind Kind { get; } = kind;
 
@@ -108,7 +108,6 @@ public sealed class RedisLimiterStore : ILimiterStore
         private readonly Dictionary<string, int> _scopeIndex = new(StringComparer.Ordinal);
         private readonly Dictionary<string, int> _budgetIndex = new(StringComparer.Ordinal);
         private List<Operation> _waiting = [];
-        private List<Operation> _sending = [];
         private bool _busy;
 
         public void Submit(Operation operation)
@@ -124,40 +123,40 @@ public sealed class RedisLimiterStore : ILimiterStore
                 _busy = true;
             }
 
-            _ = SendAllAsync();
+            SendNext();
         }
 
-        private async Task SendAllAsync()
+        // Sends what waits, if anything (else the queue is idle again). One call is out at a time: the next goes when
+        // the answer to this one has come.
+        private void SendNext()
         {
-            while (true)
+            List<Operation> batch;
+            lock (_gate)
             {
-                lock (_gate)
+                if (_waiting.Count == 0)
                 {
-                    if (_waiting.Count == 0)
-                    {
-                        _busy = false;
-                        return;
-                    }
-
-                    if (_waiting.Count <= MaxBatch)
-                    {
-                        (_sending, _waiting) = (_waiting, _sending);
-                    }
-                    else
-                    {
-                        _sending.AddRange(_waiting.GetRange(0, MaxBatch));
-                        _waiting.RemoveRange(0, MaxBatch);
-                    }
+                    _busy = false;
+                    return;
                 }
 
-                await SendAsync(_sending).ConfigureAwait(false);
-                _sending.Clear();
+                if (_waiting.Count <= MaxBatch)
+                {
+                    (batch, _waiting) = (_waiting, []);
+                }
+                else
+                {
+                    batch = _waiting.GetRange(0, MaxBatch);
+                    _waiting.RemoveRange(0, MaxBatch);
+                }
             }
+
+            _ = SendAsync(batch);
         }
 
         private async Task SendAsync(List<Operation> batch)
         {
-            RedisResult[] results;
+            RedisResult[]? results = null;
+            Exception? failure = null;
             store._metrics?.Batch(batch.Count);
             try
             {
@@ -166,21 +165,22 @@ public sealed class RedisLimiterStore : ILimiterStore
             }
             catch (Exception ex)
             {
-                // Every operation of the call shares its fate: sent or not, answered or not.
-                foreach (var operation in batch)
-                {
-                    operation.TrySetException(ex);
-                }
-
-                return;
+                failure = ex;
             }
 
+            // The next call goes out first; then this one's callers resume, on this thread (no hop per operation).
+            SendNext();
             for (var i = 0; i < batch.Count; i++)
             {
                 var operation = batch[i];
-                if (operation.Kind == OperationKind.Acquire)
+                if (failure is not null)
                 {
-                    operation.TrySetResult(Decision(operation.Request, (RedisResult[])results[i]!));
+                    // Every operation of the call shares its fate: sent or not, answered or not.
+                    operation.TrySetException(failure);
+                }
+                else if (operation.Kind == OperationKind.Acquire)
+                {
+                    operation.TrySetResult(Decision(operation.Request, (RedisResult[])results![i]!));
                 }
                 else
                 {
