@@ -64,15 +64,9 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
     {
         foreach (var scope in request.Scopes)
         {
-            if (client.Scopes.TryGetValue(scope.Key, out var log) && log.ByMember.TryGetValue(request.Sequence, out var entry))
+            if (client.Scopes.TryGetValue(scope.Key, out var log))
             {
-                log.Total += tokenDelta;
-                entry.Tokens += tokenDelta;
-                if (remove)
-                {
-                    log.ByMember.Remove(request.Sequence);
-                    entry.Removed = true;
-                }
+                log.Adjust(request.Sequence, tokenDelta, remove);
             }
         }
 
@@ -139,7 +133,7 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
                 TimeSpan.FromMilliseconds((log.Oldest ?? now) + window - now));
             if (policy.Requests is not null || request.Tokens != 0)
             {
-                log.Add(new Entry(now, request.Sequence, request.Tokens));
+                log.Add(now, request.Sequence, request.Tokens);
             }
         }
 
@@ -218,27 +212,34 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         }
     }
 
-    private sealed class Entry(long at, long member, long tokens)
+    /// <summary>One reservation in a window: a value in the log's ring, so a window of any size allocates nothing per request.</summary>
+    private struct Entry(long at, long member, long tokens)
     {
-        public long At { get; } = at;
+        public long At = at;
+        public long Member = member;
+        public long Tokens = tokens;
 
-        public long Member { get; } = member;
-
-        public long Tokens { get; set; } = tokens;
-
-        /// <summary>Released: still queued until it would have expired, but no longer counted.</summary>
-        public bool Removed { get; set; }
+        /// <summary>Released: still in the ring until it would have expired, but no longer counted.</summary>
+        public bool Removed;
     }
 
+    /// <summary>
+    /// A scope's reservations in admission order, in a ring of values (grown by doubling, addressed by absolute
+    /// position), with each counted reservation's position by id: no object per reservation, so reservations that live
+    /// as long as the window do not burden the garbage collector.
+    /// </summary>
     private sealed class ScopeLog(long windowMs)
     {
-        private readonly Queue<Entry> _entries = new();
+        private Entry[] _ring = new Entry[16];
+        private long _head;
+        private long _tail;
 
         public long WindowMs { get; } = windowMs;
 
-        public Dictionary<long, Entry> ByMember { get; } = [];
+        /// <summary>Counted reservations: id → position.</summary>
+        private Dictionary<long, long> ByMember { get; } = [];
 
-        public long Total { get; set; }
+        public long Total { get; private set; }
 
         /// <summary>Reservations counted in the window.</summary>
         public int Count => ByMember.Count;
@@ -247,8 +248,9 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         {
             get
             {
-                foreach (var entry in _entries)
+                for (var position = _head; position < _tail; position++)
                 {
+                    ref var entry = ref At(position);
                     if (!entry.Removed)
                     {
                         return entry.At;
@@ -259,23 +261,56 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
             }
         }
 
-        public void Add(Entry entry)
+        private ref Entry At(long position) => ref _ring[position & (_ring.Length - 1)];
+
+        public void Add(long at, long member, long tokens)
         {
-            _entries.Enqueue(entry);
-            ByMember[entry.Member] = entry;
-            Total += entry.Tokens;
+            if (_tail - _head == _ring.Length)
+            {
+                var larger = new Entry[_ring.Length * 2];
+                for (var position = _head; position < _tail; position++)
+                {
+                    larger[position & (larger.Length - 1)] = At(position);
+                }
+
+                _ring = larger;
+            }
+
+            At(_tail) = new Entry(at, member, tokens);
+            ByMember[member] = _tail++;
+            Total += tokens;
+        }
+
+        /// <summary>Changes a counted reservation's tokens by <paramref name="delta"/>, and uncounts it when removed.</summary>
+        public void Adjust(long member, long delta, bool remove)
+        {
+            if (!ByMember.TryGetValue(member, out var position))
+            {
+                return;
+            }
+
+            ref var entry = ref At(position);
+            Total += delta;
+            entry.Tokens += delta;
+            if (remove)
+            {
+                ByMember.Remove(member);
+                entry.Removed = true;
+            }
         }
 
         public void Expire(long cutoff)
         {
-            while (_entries.Count > 0 && _entries.Peek().At <= cutoff)
+            while (_head < _tail && At(_head).At <= cutoff)
             {
-                var entry = _entries.Dequeue();
+                ref var entry = ref At(_head);
                 if (!entry.Removed)
                 {
                     ByMember.Remove(entry.Member);
                     Total -= entry.Tokens;
                 }
+
+                _head++;
             }
         }
 
@@ -285,8 +320,9 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
             long freed = 0;
             var at = now;
             var seen = 0;
-            foreach (var entry in _entries)
+            for (var position = _head; position < _tail; position++)
             {
+                ref var entry = ref At(position);
                 if (entry.Removed)
                 {
                     continue;
