@@ -3,7 +3,8 @@
 # redis-server) on CPU 1. Each scenario warms up until two rounds agree within 5 %, then one measured round reports
 # throughput, latency and the proxy's CPU time per request, read from /proc (utime + stime of the proxy process, plus
 # redis-server's in the Redis scenario) — steady even on a noisy machine, unlike throughput on 2 shared cores.
-#   DURATION=10 CONNECTIONS=64 bash bench/run.sh        (DURATION in seconds; ONLY=Redis runs just the matching scenarios)
+#   DURATION=10 CONNECTIONS=64 RATE=3000 bash bench/run.sh   (DURATION in seconds; ONLY=Redis runs just the matching
+#   scenarios; with h2load installed, the passthrough scenarios run again at RATE requests/s for CPU at equal load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -115,6 +116,35 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
 
+# The same scenarios at one fixed request rate (h2load --rps: an open loop), so CPU per request is compared at equal load:
+# a closed loop (wrk) runs a slower scenario at a lower rate, with fewer events per wake-up, which inflates its CPU per
+# request whatever the scenario itself costs.
+fixed="$work/fixed.tsv"
+if command -v h2load >/dev/null; then
+  RATE=${RATE:-3000}
+  fixed_round() { # name url key body pids...
+    local name=$1 url=$2 key=$3 body=$4; shift 4
+    if [ -n "${ONLY:-}" ] && ! grep -Eq "bare|no limits|$ONLY" <<<"$name"; then return; fi
+    printf '%s' "$body" >"$work/body.json"
+    local auth=() out before after done ok
+    [ -n "$key" ] && auth=(-H "Authorization: Bearer $key")
+    local load=(taskset -c $LOAD_CPU h2load --h1 -c 30 --rps $((RATE / 30)) -d "$work/body.json" -H "Content-Type: application/json" "${auth[@]}")
+    "${load[@]}" -D 5 "$url" >/dev/null
+    before=$(cpu_ticks "$@")
+    out=$("${load[@]}" -D "$DURATION" "$url")
+    after=$(cpu_ticks "$@")
+    done=$(awk '/^requests:/ {print $8}' <<<"$out")
+    ok=$(awk '/^status codes:/ {print $3}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\n' "$name" "$(awk -v n="$done" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }')" \
+      "$(awk -v t=$((after - before)) -v hz="$tick" -v n="$done" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" "$((done - ok))" | tee -a "$fixed"
+  }
+  echo "bench: the same at a fixed rate of $RATE requests/s (h2load --rps, on CPU $LOAD_CPU)"
+  fixed_round "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat" $bare_pid
+  fixed_round "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$passthrough" "$open_key" "$chat" $gw_local_pid
+  fixed_round "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
+  fixed_round "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
+fi
+
 mkdir -p bench/results
 {
   echo "# Gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -133,5 +163,19 @@ mkdir -p bench/results
         printf "| %s | %s | %.2f× | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], delta, f[4], f[5], f[6], f[7]
       }
     }' "$results"
+  if [ -s "$fixed" ]; then
+    echo
+    echo "At a fixed rate of $RATE requests/s (h2load --h1 -c 30 --rps $((RATE / 30)), ${DURATION} s after 5 s at the same rate):"
+    echo
+    echo "| scenario | req/s done | CPU µs/req | Δ CPU vs no limits | failed or non-2xx |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' '$1 ~ /no limits/ { open_cpu = $3 } { rows[NR] = $0 } END {
+        for (i = 1; i <= NR; i++) {
+          split(rows[i], f, "\t")
+          delta = (f[1] ~ /limiter/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
+          printf "| %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], delta, f[4]
+        }
+      }' "$fixed"
+  fi
 } >bench/results/latest.md
 cat bench/results/latest.md
