@@ -326,6 +326,11 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:RateLimiting:RedisTimeout must be positive (was {options.RedisTimeout}).");
         }
 
+        if (options.SettleLinger < TimeSpan.Zero || options.SettleLinger > TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Gateway:RateLimiting:SettleLinger must be between 0 and 1 s (was {options.SettleLinger}).");
+        }
+
         var breaker = options.Breaker;
         if (breaker.FailureRatio is <= 0 or > 1)
         {

@@ -54,7 +54,7 @@ public sealed partial class RateLimiter : IDisposable
         }
 
         var options = settings.Current.RateLimiting;
-        _redis = new RedisLimiterStore(redis, options.KeyPrefix, options.Clock == "local" ? time : null, metrics);
+        _redis = new RedisLimiterStore(redis, options.KeyPrefix, options.Clock == "local" ? time : null, metrics, options.SettleLinger, time);
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -138,17 +138,32 @@ public sealed partial class RateLimiter : IDisposable
         return decision;
     }
 
-    /// <summary>Settles a lease in the store that granted it; a Redis failure here is logged (the keys' TTLs bound the error).</summary>
+    /// <summary>
+    /// Settles a lease in the store that granted it. In process, at once. On Redis, nothing waits for it: it goes out
+    /// with the client's next decision (or after <see cref="RateLimitingOptions.SettleLinger"/>), ordered before this
+    /// replica's later decisions; a failure is logged (the keys' TTLs bound the error).
+    /// </summary>
     public ValueTask SettleAsync(Lease lease, long tokens, long costMicros)
-        // The in-process store settles synchronously and cannot fail.
-        => lease.Store is LocalLimiterStore local ? local.SettleAsync(lease, tokens, costMicros, CancellationToken.None) : SettleRemoteAsync(lease, tokens, costMicros);
+    {
+        if (lease.Store is LocalLimiterStore local)
+        {
+            return local.SettleAsync(lease, tokens, costMicros, CancellationToken.None);
+        }
 
-    private async ValueTask SettleRemoteAsync(Lease lease, long tokens, long costMicros)
+        var settled = lease.Store.SettleAsync(lease, tokens, costMicros, CancellationToken.None);
+        if (!settled.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(settled);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task ObserveAsync(ValueTask settled)
     {
         try
         {
-            using var budget = new CancellationTokenSource(_settings.Current.RateLimiting.RedisTimeout * 4, _time);
-            await lease.Store.SettleAsync(lease, tokens, costMicros, budget.Token);
+            await settled.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
         {

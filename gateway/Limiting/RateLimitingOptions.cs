@@ -12,6 +12,13 @@ public sealed record RateLimitingOptions
     /// </summary>
     public TimeSpan RedisTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a settlement may wait to go out to Redis with the client's next decision, in the same script call,
+    /// rather than in a call of its own. Default 5 ms; 0 sends each at once. Nothing waits for it (the response has
+    /// ended), and this replica's later decisions are ordered behind it. Read at start-up.
+    /// </summary>
+    public TimeSpan SettleLinger { get; init; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>When decisions stop asking Redis and apply each policy's failure mode. Read at start-up.</summary>
     public RedisBreakerOptions Breaker { get; init; } = new();
 

@@ -26,32 +26,40 @@ public sealed class RedisLimiterStore : ILimiterStore
     private readonly string _prefix;
     private readonly TimeProvider? _clock;
     private readonly LimiterMetrics? _metrics;
+    private readonly TimeSpan _settleLinger;
+    private readonly TimeProvider _timers;
     private readonly ConcurrentDictionary<string, ClientQueue> _queues = new(StringComparer.Ordinal);
 
     /// <param name="clock">The clock to decide with; null to use Redis server time.</param>
-    public RedisLimiterStore(IConnectionMultiplexer redis, string keyPrefix, TimeProvider? clock, LimiterMetrics? metrics = null)
+    /// <param name="settleLinger">How long a settlement may wait for the client's next decision to go out with it (0: at once).</param>
+    /// <param name="timers">The time the linger is measured in (default: the system's).</param>
+    public RedisLimiterStore(IConnectionMultiplexer redis, string keyPrefix, TimeProvider? clock, LimiterMetrics? metrics = null,
+        TimeSpan settleLinger = default, TimeProvider? timers = null)
     {
         _redis = redis;
         _prefix = keyPrefix;
         _clock = clock;
         _metrics = metrics;
+        _settleLinger = settleLinger;
+        _timers = timers ?? TimeProvider.System;
     }
 
     public ValueTask<LimitDecision> AcquireAsync(AdmissionRequest request, CancellationToken cancellationToken)
-        => Submit(new Operation(OperationKind.Acquire, request), cancellationToken);
+        => new(Submit(new Operation(OperationKind.Acquire, request), cancellationToken));
 
-    public async ValueTask SettleAsync(Lease lease, long tokens, long costMicros, CancellationToken cancellationToken)
-        => await Submit(new Operation(OperationKind.Settle, lease.Request) { Lease = lease, Used = tokens, CostDelta = costMicros - lease.Request.CostMicros }, cancellationToken);
+    /// <summary>Ends when the settlement has run in Redis, which may be up to the settle linger later than the others.</summary>
+    public ValueTask SettleAsync(Lease lease, long tokens, long costMicros, CancellationToken cancellationToken)
+        => new(Submit(new Operation(OperationKind.Settle, lease.Request) { Lease = lease, Used = tokens, CostDelta = costMicros - lease.Request.CostMicros }, cancellationToken));
 
-    public async ValueTask ReleaseAsync(AdmissionRequest request, CancellationToken cancellationToken)
-        => await Submit(new Operation(OperationKind.Release, request), cancellationToken);
+    public ValueTask ReleaseAsync(AdmissionRequest request, CancellationToken cancellationToken)
+        => new(Submit(new Operation(OperationKind.Release, request), cancellationToken));
 
-    private ValueTask<LimitDecision> Submit(Operation operation, CancellationToken cancellationToken)
+    private Task<LimitDecision> Submit(Operation operation, CancellationToken cancellationToken)
     {
         var queue = _queues.GetOrAdd(operation.Request.ClientId, static (client, store) => new ClientQueue(store, client), this);
         queue.Submit(operation);
         // A cancelled wait leaves the operation queued: it still goes out, in order (a settlement late rather than lost).
-        return new ValueTask<LimitDecision>(cancellationToken.CanBeCanceled ? operation.Task.WaitAsync(cancellationToken) : operation.Task);
+        return cancellationToken.CanBeCanceled ? operation.Task.WaitAsync(cancellationToken) : operation.Task;
     }
 
     private async Task<RedisResult> RunAsync(RedisKey[] keys, RedisValue[] args)
@@ -109,6 +117,8 @@ public sealed class RedisLimiterStore : ILimiterStore
         private readonly Dictionary<string, int> _budgetIndex = new(StringComparer.Ordinal);
         private List<Operation> _waiting = [];
         private bool _busy;
+        private bool _lingering;
+        private ITimer? _linger;
 
         public void Submit(Operation operation)
         {
@@ -116,6 +126,35 @@ public sealed class RedisLimiterStore : ILimiterStore
             {
                 _waiting.Add(operation);
                 if (_busy)
+                {
+                    return;
+                }
+
+                // A settlement on an idle queue waits a little for a decision to go out with.
+                if (operation.Kind == OperationKind.Settle && store._settleLinger > TimeSpan.Zero)
+                {
+                    if (!_lingering)
+                    {
+                        _lingering = true;
+                        _linger ??= store._timers.CreateTimer(static state => ((ClientQueue)state!).LingerEnded(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                        _linger.Change(store._settleLinger, Timeout.InfiniteTimeSpan);
+                    }
+
+                    return;
+                }
+
+                _busy = true;
+            }
+
+            SendNext();
+        }
+
+        private void LingerEnded()
+        {
+            lock (_gate)
+            {
+                _lingering = false;
+                if (_busy || _waiting.Count == 0)
                 {
                     return;
                 }

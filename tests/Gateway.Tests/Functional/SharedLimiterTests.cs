@@ -112,7 +112,15 @@ public sealed class SharedLimiterTests
             await stream.Content.ReadAsStringAsync();
         }
 
-        await GatewayHost.WaitUntilAsync(async () => (long)await connection.GetDatabase().StringGetAsync(total) == 37, "the stream is settled to 37 tokens");
+        // With no decision after it, a settlement goes out once SettleLinger (5 ms) has passed on the gateway's clock:
+        // each look moves the fake clock on by that much.
+        async Task<bool> SettledTo(long tokens)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(5));
+            return (long)await connection.GetDatabase().StringGetAsync(total) == tokens;
+        }
+
+        await GatewayHost.WaitUntilAsync(() => SettledTo(37), "the stream is settled to 37 tokens");
 
         // A passthrough SSE stream settles from the usage chunk it carries (OpenAI: 28 + 11).
         using (var passthrough = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys["team-a"],
@@ -121,7 +129,7 @@ public sealed class SharedLimiterTests
             await passthrough.Content.ReadAsStringAsync();
         }
 
-        await GatewayHost.WaitUntilAsync(async () => (long)await connection.GetDatabase().StringGetAsync(total) == 37 + 39, "the passthrough stream is settled");
+        await GatewayHost.WaitUntilAsync(() => SettledTo(37 + 39), "the passthrough stream is settled");
 
         // After the window, the next decision clears everything: counters return to exactly the new reservation.
         time.Advance(TimeSpan.FromSeconds(3));
@@ -130,7 +138,7 @@ public sealed class SharedLimiterTests
             Assert.That(next.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
-        await GatewayHost.WaitUntilAsync(async () => (long)await connection.GetDatabase().StringGetAsync(total) == 39, "only the last call remains");
+        await GatewayHost.WaitUntilAsync(() => SettledTo(39), "only the last call remains");
     }
 
     [Test]

@@ -315,6 +315,30 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
         Assert.That(decisions.Where(d => !d.Admitted).Select(d => d.Reason), Has.All.EqualTo(LimitReason.Requests));
     }
 
+    [Test]
+    public async Task Settlement_GoesOutWithTheNextDecision_OrWhenTheLingerHasPassed()
+    {
+        var server = _connection.GetServer(_connection.GetEndPoints().Single());
+        var timers = new FakeTimeProvider();
+        var store = new RedisLimiterStore(_connection, "gwlinger", Time, settleLinger: TimeSpan.FromMilliseconds(5), timers: timers);
+        var scope = new LimitScope("client", new LimitPolicy("t", null, 1000, Window, true));
+        var lease = (await store.AcquireAsync(new AdmissionRequest("linger", [scope], 800, 0, []), default)).Lease!;
+
+        var before = ScriptCalls(server);
+        var settled = store.SettleAsync(lease, 100, 0, default).AsTask();
+        var next = await store.AcquireAsync(new AdmissionRequest("linger", [scope], 300, 0, []), default);
+        await settled;
+        Assert.That(ScriptCalls(server) - before, Is.EqualTo(1), "the settlement and the decision after it went out in one call");
+        Assert.That(next.Admitted, Is.True, "settled first (100 + 300 fit; 800 + 300 would not)");
+        Assert.That(next.Quotas.Single().TokensLeft, Is.EqualTo(1000 - 100 - 300));
+
+        var alone = store.SettleAsync(next.Lease!, 50, 0, default).AsTask();
+        timers.Advance(TimeSpan.FromMilliseconds(5));
+        await alone.WaitAsync(TimeSpan.FromSeconds(10));
+        var after = await store.AcquireAsync(new AdmissionRequest("linger", [scope], 0, 0, []), default);
+        Assert.That(after.Quotas.Single().TokensLeft, Is.EqualTo(1000 - 100 - 50), "with no decision to ride on, it went out after the linger");
+    }
+
     private static long ScriptCalls(StackExchange.Redis.IServer server)
     {
         var line = server.Execute("INFO", "commandstats").ToString()!.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal));
