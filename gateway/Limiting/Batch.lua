@@ -8,11 +8,12 @@
 -- released. Time is Redis server time (TIME) unless ARGV[1] gives it.
 -- No operation walks a window: expiry is amortized O(1) per reservation, a refusal reads at most 8 entries.
 -- KEYS: registry, then per scope: log, total, corrections; then the budgets
--- ARGV: now|'', scope count S, then the operations:
---   'a', id, tokens, cost, n, n × (scope, windowMs, requestLimit|-1, tokenLimit|-1), m, m × (budget, cap)
---   's', id, reservedTokens, usedTokens, costDelta, day, admittedAtMs, n, n × (scope, windowMs), m, m × budget
---   'r', id, tokens, cost, n, n × scope, m, m × budget
---   (scope: 1..S; budget: 1..number of budget keys)
+-- ARGV: now|'', scope count S, budget count B, id count K, then
+--   K ids (of the settlements and releases, looked up in the registry at once),
+--   S × (windowMs, requestLimit|-1, tokenLimit|-1), B × cap,
+--   then the operations, each: kind, id, a, b, [costDelta, day, admittedAtMs,] n, n × scope, m, m × budget
+--   'a': a = tokens, b = cost; 's': a = reserved tokens, b = used tokens, then costDelta, day, admittedAtMs;
+--   'r': a = tokens, b = cost.   (scope: 1..S, budget: 1..B)
 -- Returns one entry per operation: an admission {1, day, admittedAtMs, requestsLeft1, tokensLeft1, resetMs1, …}, a
 -- refusal {0, reason (1 requests, 2 tokens, 3 budget), index within the operation, retryMs (-1: never)}, or 1 / 0
 -- for a settlement or release that found (or did not find) its reservation.
@@ -24,45 +25,24 @@ else
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local day = math.floor(now / 86400000)
-local scopeCount = tonumber(ARGV[2])
+local scopeCount, budgetCount, idCount = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local registry = KEYS[1]
+
+local windows, requestLimits, tokenLimits, caps = {}, {}, {}, {}
+do
+  local at = 5 + idCount
+  for s = 1, scopeCount do
+    windows[s], requestLimits[s], tokenLimits[s] = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+    at = at + 3
+  end
+  for b = 1, budgetCount do
+    caps[b] = tonumber(ARGV[at])
+    at = at + 1
+  end
+end
 
 local function amount(entry)
   return tonumber(string.match(entry, ':(%-?%d+)$')) or 0
-end
-
-local function keysOf(s)
-  return KEYS[3 * s - 1], KEYS[3 * s], KEYS[3 * s + 1]
-end
-
-local function budgetKey(b)
-  return KEYS[1 + 3 * scopeCount + b]
-end
-
--- The scopes touched by the batch, loaded once: {count, used, oldest, window, adds, added, corrections, corrected}.
-local scopes = {}
-local function flush(s)
-  local state = scopes[s]
-  if not state then
-    return
-  end
-  local log, total, corrections = keysOf(s)
-  -- The total first: INCRBY may create it, and every key gets its TTL after it is written.
-  if state.added ~= 0 then
-    redis.call('INCRBY', total, state.added)
-    state.added = 0
-  end
-  if #state.adds > 0 then
-    redis.call('ZADD', log, unpack(state.adds))
-    redis.call('PEXPIRE', log, state.window + 60000)
-    redis.call('PEXPIRE', total, state.window + 60000)
-    state.adds = {}
-  end
-  if #state.corrections > 0 then
-    redis.call('ZADD', corrections, unpack(state.corrections))
-    redis.call('PEXPIRE', corrections, state.window + 60000)
-    state.corrections = {}
-  end
 end
 
 local function sum(entries)
@@ -73,15 +53,23 @@ local function sum(entries)
   return total
 end
 
-local function load(s, window)
+local function keysOf(s)
+  return KEYS[3 * s - 1], KEYS[3 * s], KEYS[3 * s + 1]
+end
+
+local function budgetKey(b)
+  return KEYS[1 + 3 * scopeCount + b]
+end
+
+-- The scopes touched by the batch, loaded once (expired, then counted): {count, used, oldest, adds, added, corrections}.
+local scopes = {}
+local function load(s)
   local state = scopes[s]
-  if state and state.window == window then
+  if state then
     return state
   end
-  -- First touch (or the policy's window changed within the batch): expire, then count.
-  flush(s)
   local log, total, corrections = keysOf(s)
-  local cutoff = now - window
+  local cutoff = now - windows[s]
   local freed = 0
   local expired = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
   if #expired > 0 then
@@ -101,13 +89,13 @@ local function load(s, window)
     count = redis.call('ZCARD', log),
     used = tonumber(redis.call('GET', total) or '0'),
     oldest = first[2] and tonumber(first[2]) or nil,
-    window = window, adds = {}, added = 0, corrections = {},
+    adds = {}, added = 0, corrections = {},
   }
   scopes[s] = state
   return state
 end
 
--- The budgets touched by admissions in the batch, today's spend loaded once: {spent, added}.
+-- The budgets touched by admissions in the batch, today's spend loaded once: {spent, added, admitted}.
 local budgets = {}
 local function budget(b)
   local state = budgets[b]
@@ -155,53 +143,43 @@ end
 
 -- The registry entries of every settlement and release of the batch, read at once.
 local open = {}
-do
+if idCount > 0 then
   local ids = {}
-  local i = 3
-  while i <= #ARGV do
-    local kind = ARGV[i]
-    if kind == 'a' then
-      local n = tonumber(ARGV[i + 4])
-      i = i + 6 + 4 * n + 2 * tonumber(ARGV[i + 5 + 4 * n])
-    else
-      ids[#ids + 1] = ARGV[i + 1]
-      if kind == 's' then
-        local n = tonumber(ARGV[i + 7])
-        i = i + 9 + 2 * n + tonumber(ARGV[i + 8 + 2 * n])
-      else
-        local n = tonumber(ARGV[i + 4])
-        i = i + 6 + n + tonumber(ARGV[i + 5 + n])
-      end
-    end
+  for j = 1, idCount do
+    ids[j] = ARGV[4 + j]
   end
-  if #ids > 0 then
-    local days = redis.call('HMGET', registry, unpack(ids))
-    for j = 1, #ids do
-      if days[j] then
-        open[ids[j]] = days[j]
-      end
+  local days = redis.call('HMGET', registry, unpack(ids))
+  for j = 1, idCount do
+    if days[j] then
+      open[ids[j]] = days[j]
     end
   end
 end
 
 local registered, ttl, dropped = {}, 60000, {}
 local results = {}
-local i = 3
+local i = 5 + idCount + 3 * scopeCount + budgetCount
 while i <= #ARGV do
-  local kind, id = ARGV[i], ARGV[i + 1]
+  local kind, id, a, b = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local costDelta, reservedDay, admittedAt
+  if kind == 's' then
+    costDelta, reservedDay, admittedAt = tonumber(ARGV[i + 4]), ARGV[i + 5], tonumber(ARGV[i + 6])
+    i = i + 7
+  else
+    i = i + 4
+  end
+  local n = tonumber(ARGV[i])
+  local scopeBase = i + 1
+  local m = tonumber(ARGV[scopeBase + n])
+  local budgetBase = scopeBase + n + 1
+  i = budgetBase + m
+
   if kind == 'a' then
-    local tokens, cost, n = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-    local base = i + 5
-    local m = tonumber(ARGV[base + 4 * n])
-    local budgetBase = base + 4 * n + 1
-    i = budgetBase + 2 * m
-    local refusal, states = nil, {}
+    local tokens, cost = a, b
+    local refusal = nil
     for k = 1, n do
-      local at = base + 4 * (k - 1)
-      local s, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
-      local requestLimit, tokenLimit = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-      local state = load(s, window)
-      states[k] = state
+      local s = tonumber(ARGV[scopeBase + k - 1])
+      local state, window, requestLimit, tokenLimit = load(s), windows[s], requestLimits[s], tokenLimits[s]
       if requestLimit >= 0 and state.count + 1 > requestLimit then
         refusal = {0, 1, k, (state.oldest or now) + window - now}
         break
@@ -217,8 +195,8 @@ while i <= #ARGV do
     end
     if not refusal then
       for k = 1, m do
-        local b, cap = tonumber(ARGV[budgetBase + 2 * (k - 1)]), tonumber(ARGV[budgetBase + 2 * (k - 1) + 1])
-        if budget(b).spent + cost > cap then
+        local bi = tonumber(ARGV[budgetBase + k - 1])
+        if budget(bi).spent + cost > caps[bi] then
           refusal = {0, 3, k, (day + 1) * 86400000 - now}
           break
         end
@@ -230,9 +208,8 @@ while i <= #ARGV do
       local result = {1, day, now}
       local member = id .. ':' .. tokens
       for k = 1, n do
-        local at = base + 4 * (k - 1)
-        local window, requestLimit, tokenLimit = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
-        local state = states[k]
+        local s = tonumber(ARGV[scopeBase + k - 1])
+        local state, window, requestLimit, tokenLimit = scopes[s], windows[s], requestLimits[s], tokenLimits[s]
         result[#result + 1] = requestLimit >= 0 and (requestLimit - state.count - 1) or -1
         result[#result + 1] = tokenLimit >= 0 and (tokenLimit - state.used - tokens) or -1
         result[#result + 1] = (state.oldest or now) + window - now
@@ -252,7 +229,7 @@ while i <= #ARGV do
         end
       end
       for k = 1, m do
-        local state = budget(tonumber(ARGV[budgetBase + 2 * (k - 1)]))
+        local state = budget(tonumber(ARGV[budgetBase + k - 1]))
         state.spent = state.spent + cost
         state.added = state.added + cost
         state.admitted = true
@@ -264,71 +241,69 @@ while i <= #ARGV do
       registered[#registered + 1] = day
       results[#results + 1] = result
     end
+  elseif not open[id] then
+    -- Already settled or released, or never admitted.
+    results[#results + 1] = 0
   elseif kind == 's' then
-    local reserved, used, costDelta = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-    local reservedDay, admittedAt, n = ARGV[i + 5], tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7])
-    local scopeBase = i + 8
-    local m = tonumber(ARGV[scopeBase + 2 * n])
-    local budgetBase = scopeBase + 2 * n + 1
-    i = budgetBase + m
-    if not open[id] then
-      results[#results + 1] = 0
-    else
-      open[id] = nil
-      dropped[#dropped + 1] = id
-      local delta = used - reserved
-      if delta ~= 0 then
-        for k = 1, n do
-          local s, window = tonumber(ARGV[scopeBase + 2 * (k - 1)]), tonumber(ARGV[scopeBase + 2 * (k - 1) + 1])
-          -- Still in the window (no expiry has reached it: time only moves on): corrected until it leaves. Else it has
-          -- left, or leaves at the next expiry, with what it reserved: nothing to correct.
-          if admittedAt > now - window then
-            local state = load(s, window)
-            local corrections = state.corrections
-            corrections[#corrections + 1] = admittedAt
-            corrections[#corrections + 1] = id .. ':' .. delta
-            state.added = state.added + delta
-            state.used = state.used + delta
-          end
-        end
-      end
-      adjustBudgets(budgetBase, m, reservedDay, costDelta)
-      results[#results + 1] = 1
-    end
-  else
-    local tokens, cost, n = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
-    local scopeBase = i + 5
-    local m = tonumber(ARGV[scopeBase + n])
-    local budgetBase = scopeBase + n + 1
-    i = budgetBase + m
-    local reservedDay = open[id]
-    if not reservedDay then
-      results[#results + 1] = 0
-    else
-      open[id] = nil
-      dropped[#dropped + 1] = id
-      local member = id .. ':' .. tokens
+    open[id] = nil
+    dropped[#dropped + 1] = id
+    local delta = b - a
+    if delta ~= 0 then
       for k = 1, n do
         local s = tonumber(ARGV[scopeBase + k - 1])
-        local log, total = keysOf(s)
-        if redis.call('ZREM', log, member) == 1 then
-          if tokens ~= 0 then
-            redis.call('DECRBY', total, tokens)
-          end
-          if scopes[s] then
-            scopes[s].count = scopes[s].count - 1
-            scopes[s].used = scopes[s].used - tokens
-          end
+        -- Still in the window (no expiry has reached it: time only moves on): corrected until it leaves. Else it has
+        -- left, or leaves at the next expiry, with what it reserved: nothing to correct.
+        if admittedAt > now - windows[s] then
+          local state = load(s)
+          local corrections = state.corrections
+          corrections[#corrections + 1] = admittedAt
+          corrections[#corrections + 1] = id .. ':' .. delta
+          state.added = state.added + delta
+          state.used = state.used + delta
         end
       end
-      adjustBudgets(budgetBase, m, reservedDay, -cost)
-      results[#results + 1] = 1
     end
+    adjustBudgets(budgetBase, m, reservedDay, costDelta)
+    results[#results + 1] = 1
+  else
+    local tokens, cost, reservedDay = a, b, open[id]
+    open[id] = nil
+    dropped[#dropped + 1] = id
+    local member = id .. ':' .. tokens
+    for k = 1, n do
+      local s = tonumber(ARGV[scopeBase + k - 1])
+      local log, total = keysOf(s)
+      if redis.call('ZREM', log, member) == 1 then
+        if tokens ~= 0 then
+          redis.call('DECRBY', total, tokens)
+        end
+        if scopes[s] then
+          scopes[s].count = scopes[s].count - 1
+          scopes[s].used = scopes[s].used - tokens
+        end
+      end
+    end
+    adjustBudgets(budgetBase, m, reservedDay, -cost)
+    results[#results + 1] = 1
   end
 end
 
-for s in pairs(scopes) do
-  flush(s)
+-- What the batch adds, once per key; the total first (INCRBY may create it) and every key's TTL after it is written.
+for s, state in pairs(scopes) do
+  local log, total, corrections = keysOf(s)
+  local keep = windows[s] + 60000
+  if state.added ~= 0 then
+    redis.call('INCRBY', total, state.added)
+  end
+  if #state.adds > 0 then
+    redis.call('ZADD', log, unpack(state.adds))
+    redis.call('PEXPIRE', log, keep)
+    redis.call('PEXPIRE', total, keep)
+  end
+  if #state.corrections > 0 then
+    redis.call('ZADD', corrections, unpack(state.corrections))
+    redis.call('PEXPIRE', corrections, keep)
+  end
 end
 
 -- Written even when the cost is 0: a settlement adjusts only a day that has a field.

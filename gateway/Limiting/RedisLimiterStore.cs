@@ -113,8 +113,8 @@ public sealed class RedisLimiterStore : ILimiterStore
         private readonly Dictionary<string, RedisKey> _logKeys = new(StringComparer.Ordinal);
         private readonly Dictionary<string, RedisKey> _totalKeys = new(StringComparer.Ordinal);
         private readonly Dictionary<string, RedisKey> _correctionKeys = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> _scopeIndex = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> _budgetIndex = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (int Index, LimitPolicy Policy)> _scopes = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (int Index, long Cap)> _budgets = new(StringComparer.Ordinal);
         private List<Operation> _waiting = [];
         private bool _busy;
         private bool _lingering;
@@ -255,118 +255,99 @@ public sealed class RedisLimiterStore : ILimiterStore
             return new LimitDecision(lease, null, null, TimeSpan.Zero, quotas);
         }
 
-        // KEYS: registry, per distinct scope its log, total and corrections, then the distinct budgets. ARGV: see Batch.lua.
+        // KEYS: registry, per distinct scope its log, total and corrections, then the distinct budgets. ARGV: see Batch.lua
+        // (a scope's policy and a budget's cap are sent once, as the batch's first operation on it has them).
         private (RedisKey[] Keys, RedisValue[] Args) Build(List<Operation> batch)
         {
-            _scopeIndex.Clear();
-            _budgetIndex.Clear();
-            var argCount = 2;
+            _scopes.Clear();
+            _budgets.Clear();
+            var ids = 0;
+            var argCount = 4;
             foreach (var operation in batch)
             {
                 var request = operation.Request;
                 foreach (var scope in request.Scopes)
                 {
-                    _scopeIndex.TryAdd(scope.Key, _scopeIndex.Count + 1);
+                    _scopes.TryAdd(scope.Key, (_scopes.Count + 1, scope.Policy));
                 }
 
                 foreach (var budget in request.Budgets)
                 {
-                    _budgetIndex.TryAdd(budget.Key, _budgetIndex.Count + 1);
+                    _budgets.TryAdd(budget.Key, (_budgets.Count + 1, budget.CapMicros));
                 }
 
-                argCount += operation.Kind switch
+                if (operation.Kind != OperationKind.Acquire)
                 {
-                    OperationKind.Acquire => 6 + 4 * request.Scopes.Count + 2 * request.Budgets.Count,
-                    OperationKind.Settle => 9 + 2 * request.Scopes.Count + request.Budgets.Count,
-                    _ => 6 + request.Scopes.Count + request.Budgets.Count,
-                };
+                    ids++;
+                }
+
+                argCount += (operation.Kind == OperationKind.Settle ? 9 : 6) + request.Scopes.Count + request.Budgets.Count;
             }
 
-            var keys = new RedisKey[1 + 3 * _scopeIndex.Count + _budgetIndex.Count];
+            argCount += ids + 3 * _scopes.Count + _budgets.Count;
+            var keys = new RedisKey[1 + 3 * _scopes.Count + _budgets.Count];
+            var args = new RedisValue[argCount];
             keys[0] = Key("reservations");
-            foreach (var (scope, index) in _scopeIndex)
+            args[0] = store._clock is null ? RedisValue.EmptyString : store._clock.GetUtcNow().ToUnixTimeMilliseconds();
+            args[1] = _scopes.Count;
+            args[2] = _budgets.Count;
+            args[3] = ids;
+            var at = 4;
+            foreach (var operation in batch)
+            {
+                if (operation.Kind != OperationKind.Acquire)
+                {
+                    args[at++] = operation.Request.Id;
+                }
+            }
+
+            foreach (var (scope, (index, policy)) in _scopes)
             {
                 keys[3 * index - 2] = Key(scope, ":log");
                 keys[3 * index - 1] = Key(scope, ":total");
                 keys[3 * index] = Key(scope, ":corrections");
+                var slot = at + 3 * (index - 1);
+                args[slot] = (long)policy.Window.TotalMilliseconds;
+                args[slot + 1] = policy.Requests ?? -1;
+                args[slot + 2] = policy.Tokens ?? -1;
             }
 
-            foreach (var (budget, index) in _budgetIndex)
+            at += 3 * _scopes.Count;
+            foreach (var (budget, (index, cap)) in _budgets)
             {
-                keys[3 * _scopeIndex.Count + index] = Key(budget, "");
+                keys[3 * _scopes.Count + index] = Key(budget);
+                args[at + index - 1] = cap;
             }
 
-            var args = new RedisValue[argCount];
-            args[0] = store._clock is null ? RedisValue.EmptyString : store._clock.GetUtcNow().ToUnixTimeMilliseconds();
-            args[1] = _scopeIndex.Count;
-            var at = 2;
+            at += _budgets.Count;
             foreach (var operation in batch)
             {
                 var request = operation.Request;
-                switch (operation.Kind)
+                args[at++] = operation.Kind switch { OperationKind.Acquire => "a", OperationKind.Settle => "s", _ => "r" };
+                args[at++] = request.Id;
+                args[at++] = request.Tokens;
+                if (operation.Kind == OperationKind.Settle)
                 {
-                    case OperationKind.Acquire:
-                        args[at++] = "a";
-                        args[at++] = request.Id;
-                        args[at++] = request.Tokens;
-                        args[at++] = request.CostMicros;
-                        args[at++] = request.Scopes.Count;
-                        foreach (var scope in request.Scopes)
-                        {
-                            args[at++] = _scopeIndex[scope.Key];
-                            args[at++] = (long)scope.Policy.Window.TotalMilliseconds;
-                            args[at++] = scope.Policy.Requests ?? -1;
-                            args[at++] = scope.Policy.Tokens ?? -1;
-                        }
-
-                        args[at++] = request.Budgets.Count;
-                        foreach (var budget in request.Budgets)
-                        {
-                            args[at++] = _budgetIndex[budget.Key];
-                            args[at++] = budget.CapMicros;
-                        }
-
-                        continue;
-                    case OperationKind.Settle:
-                        args[at++] = "s";
-                        args[at++] = request.Id;
-                        args[at++] = request.Tokens;
-                        args[at++] = operation.Used;
-                        args[at++] = operation.CostDelta;
-                        args[at++] = operation.Lease!.Day;
-                        args[at++] = operation.Lease.AdmittedAtMs;
-                        args[at++] = request.Scopes.Count;
-                        foreach (var scope in request.Scopes)
-                        {
-                            args[at++] = _scopeIndex[scope.Key];
-                            args[at++] = (long)scope.Policy.Window.TotalMilliseconds;
-                        }
-
-                        args[at++] = request.Budgets.Count;
-                        foreach (var budget in request.Budgets)
-                        {
-                            args[at++] = _budgetIndex[budget.Key];
-                        }
-
-                        continue;
-                    default:
-                        args[at++] = "r";
-                        args[at++] = request.Id;
-                        args[at++] = request.Tokens;
-                        args[at++] = request.CostMicros;
-                        break;
+                    args[at++] = operation.Used;
+                    args[at++] = operation.CostDelta;
+                    args[at++] = operation.Lease!.Day;
+                    args[at++] = operation.Lease.AdmittedAtMs;
+                }
+                else
+                {
+                    args[at++] = request.CostMicros;
                 }
 
                 args[at++] = request.Scopes.Count;
                 foreach (var scope in request.Scopes)
                 {
-                    args[at++] = _scopeIndex[scope.Key];
+                    args[at++] = _scopes[scope.Key].Index;
                 }
 
                 args[at++] = request.Budgets.Count;
                 foreach (var budget in request.Budgets)
                 {
-                    args[at++] = _budgetIndex[budget.Key];
+                    args[at++] = _budgets[budget.Key].Index;
                 }
             }
 
