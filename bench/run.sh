@@ -130,11 +130,17 @@ if command -v h2load >/dev/null; then
     [ -n "$key" ] && auth=(-H "Authorization: Bearer $key")
     local load=(taskset -c $LOAD_CPU h2load --h1 -c 30 --rps $((RATE / 30)) -d "$work/body.json" -H "Content-Type: application/json" "${auth[@]}")
     "${load[@]}" -D 5 "$url" >/dev/null
+    local extra_before=0 extra_after=0
     before=$(cpu_ticks "$@")
+    [ $# -gt 1 ] && extra_before=$(cpu_ticks "${@:2}")
     out=$("${load[@]}" -D "$DURATION" "$url")
     after=$(cpu_ticks "$@")
+    [ $# -gt 1 ] && extra_after=$(cpu_ticks "${@:2}")
     done=$(awk '/^requests:/ {print $8}' <<<"$out")
     ok=$(awk '/^status codes:/ {print $3}' <<<"$out")
+    if [ $# -gt 1 ]; then
+      echo "bench: $name at $RATE req/s — of which the other processes (redis-server): $(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$done" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }') µs/request" >&2
+    fi
     printf '%s\t%s\t%s\t%s\n' "$name" "$(awk -v n="$done" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }')" \
       "$(awk -v t=$((after - before)) -v hz="$tick" -v n="$done" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" "$((done - ok))" | tee -a "$fixed"
   }
