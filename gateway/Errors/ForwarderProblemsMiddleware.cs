@@ -1,4 +1,4 @@
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Errors;

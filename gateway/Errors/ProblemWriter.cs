@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Hosting;
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Tasks;

@@ -1,4 +1,4 @@
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 using Gateway.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 
 namespace Gateway.Errors;
 

@@ -1,4 +1,4 @@
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 
 namespace Gateway.Errors;
 

@@ -8,6 +8,7 @@ using Gateway.Routing;
 using Gateway.Secrets;
 using Gateway.Telemetry;
 using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Yarp.ReverseProxy.Configuration;
 

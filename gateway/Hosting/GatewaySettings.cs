@@ -1,3 +1,4 @@
+using Gateway.Transforms.Contracts;
 using System.Collections.Frozen;
 using Gateway.Auth;
 using Gateway.Secrets;

@@ -4,12 +4,7 @@ using System.Text;
 using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
-using Gateway.Transforms;
-using Gateway.Transforms.Passthrough;
-using Gateway.Transforms.Schema;
-using Gateway.Transforms.Streaming;
-using Gateway.Transforms.Tasks;
-using Yarp.ReverseProxy.Forwarder;
+using Gateway.Transforms.Contracts;
 
 namespace Gateway.Limiting;
 
@@ -20,8 +15,6 @@ namespace Gateway.Limiting;
 /// </summary>
 internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimiter limiter, ProblemWriter problems)
 {
-    private const int CharsPerToken = 4;
-
     public async Task InvokeAsync(HttpContext context)
     {
         var client = context.Features.Get<ICallerFeature>()?.Client;
@@ -32,20 +25,20 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         }
 
         var current = settings.Current;
-        var call = context.Features.Get<TaskCall>();
-        var binding = call is null ? context.Features.Get<PassthroughCall>()?.Provider : null;
+        // The call as resolved (null on a route bound to no provider: then estimated like any HTTP request).
+        var call = context.Features.Get<CallRecord>();
         var user = call?.User ?? HeaderValue(context.Request.Headers[current.RateLimiting.UserHeader]);
-        var estimate = call is not null
-            ? new TokenUsage(call.VendorBody.Length / CharsPerToken, call.MaxTokens)
-            : new TokenUsage(
-                (int)Math.Min((context.Request.ContentLength ?? 0) / CharsPerToken, int.MaxValue),
-                // A request without a body (models list, file download) asks for no generation.
-                context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
-                    ? current.RateLimiting.PassthroughOutputReservation : 0);
+        var estimate = new TokenUsage(
+            call?.EstimatedInputTokens ?? (int)Math.Min((context.Request.ContentLength ?? 0) / CallRecord.CharsPerToken, int.MaxValue),
+            // A call that does not say how much it may generate reserves the default; one without a body (models list,
+            // file download) asks for no generation.
+            call?.MaxOutputTokens
+                ?? (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+                    ? current.RateLimiting.PassthroughOutputReservation : 0));
         var price = call?.Price ?? current.HighestPrice;
 
         var prepared = Prepared.For(client);
-        var model = client.ModelRateLimit is not null ? call?.Model ?? binding?.Name : null;
+        var model = client.ModelRateLimit is not null ? call?.LimitModel : null;
         var userScoped = client.UserRateLimit is not null && user is not null;
         IReadOnlyList<LimitScope> scopes = prepared.ClientScopes;
         if (model is not null || userScoped)
@@ -99,10 +92,9 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         }
         finally
         {
-            // Passthrough usage is read by the tap GenAiTelemetryMiddleware puts on the response.
-            var tap = context.Features.Get<UsageTapFeature>()?.Tap;
-            tap?.Complete();
-            var (tokens, cost) = Actual(context, call, tap, request, current);
+            var outcome = call?.Outcome ?? new CallOutcome();
+            outcome.Complete(context);
+            var (tokens, cost) = Actual(call, outcome, request, current);
             await limiter.SettleAsync(lease, tokens, cost);
         }
     }
@@ -112,19 +104,15 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
     /// reached or refused, or answered a whole body that meters nothing; the reservation itself when the vendor answered
     /// but its usage is unknown (a stream without usage events).
     /// </summary>
-    private static (long Tokens, long CostMicros) Actual(HttpContext context, TaskCall? call, UsageTapStream? tap, AdmissionRequest request, GatewaySettings current)
+    private static (long Tokens, long CostMicros) Actual(CallRecord? call, CallOutcome outcome, AdmissionRequest request, GatewaySettings current)
     {
-        var usage = call?.Usage ?? tap?.Usage;
-        if (usage is { } known)
+        if (outcome.Usage is { } known)
         {
-            var price = call?.Price ?? current.PriceOf(tap?.Model);
+            var price = call?.Price ?? current.PriceOf(outcome.ResponseModel);
             return (known.TotalTokens, Micros(price.Cost(known)));
         }
 
-        var failed = tap is { NothingMetered: true }
-            || context.Features.Get<IForwarderErrorFeature>() is not null
-            || context.Features.Get<IGatewayErrorFeature>() is not null
-            || context.Response.StatusCode >= StatusCodes.Status400BadRequest;
+        var failed = outcome.NothingMetered || outcome.FailureCode is not null;
         return failed ? (0, 0) : (request.Tokens, request.CostMicros);
     }
 
@@ -255,7 +243,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
     private static long Micros(decimal usd) => (long)Math.Ceiling(usd * 1_000_000m);
 
     private static string? HeaderValue(Microsoft.Extensions.Primitives.StringValues values)
-        => values.Count == 1 && values[0] is { Length: > 0 and <= SchemaLimits.MaxUserLength } value ? value : null;
+        => values.Count == 1 && values[0] is { Length: > 0 and <= CallRecord.MaxUserLength } value ? value : null;
 
     /// <summary>What admission needs of a client that does not change between its requests (a reload makes new clients).</summary>
     private sealed class Prepared

@@ -1,7 +1,10 @@
+using Gateway.Auth;
 using Gateway.Errors;
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Passthrough;
+using Gateway.Transforms.Streaming;
+using Gateway.Transforms.Tasks;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Model;
 
@@ -9,16 +12,25 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// On passthrough routes: resolves the call once (provider, path below the route's prefix as judged and as forwarded,
-/// GenAI operation) and forwards only what the route's allowlist names — 403 for a path it does not cover, 405 for a
-/// method it does not allow there — before the body is read or anything is counted.
+/// GenAI operation), checks the provider is in the client's scope, and forwards only what the route's allowlist names —
+/// 403 for a provider or a path outside it, 405 for a method it does not allow there — before the body is read or
+/// anything is counted. The call's record (for limiting and telemetry) is set here, and the response is tapped for the
+/// vendor's usage.
 /// </summary>
 internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProviderDirectory providers, ProblemWriter problems)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
-        if (PassthroughRoute.For(proxy.Route.Config) is not { } route || proxy.Cluster?.Config is not { } cluster
-            || providers.Find(cluster.ClusterId, cluster.Metadata) is not { } provider)
+        // A task route's provider is known only once its body names the model; TaskRequestMiddleware checks it then.
+        var cluster = TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out _) ? null : proxy.Cluster?.Config;
+        var provider = cluster is null ? null : providers.Find(cluster.ClusterId, cluster.Metadata);
+        if (provider is not null && context.Features.Get<ICallerFeature>() is { } caller && !caller.Client.MayUseProvider(provider.Name))
+        {
+            return problems.WriteAsync(context, ErrorCodes.Forbidden, $"Client '{caller.Client.Id}' may not use provider '{provider.Name}'.");
+        }
+
+        if (provider is null || PassthroughRoute.For(proxy.Route.Config) is not { } route)
         {
             // Task routes, and clusters bound to no provider (the key transform answers vendor_key_missing for those).
             return next(context);
@@ -62,14 +74,20 @@ internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProvide
             return problems.WriteAsync(context, ErrorCodes.BadRequest, error!);
         }
 
+        var operation = provider.Vendor.PassthroughOperation(context.Request.Method, path);
         context.Features.Set(new PassthroughCall
         {
             Provider = provider,
             Route = route,
             Path = path,
             RawPath = rawPath,
-            Operation = provider.Vendor.PassthroughOperation(context.Request.Method, path),
+            Operation = operation,
         });
+        // The estimate is left to limiting (the body's size, its default output reservation): a passthrough body is the
+        // caller's to write. The model is read once the body is buffered (TaskRequestMiddleware).
+        var record = new CallRecord { Provider = provider.Name, Operation = operation, LimitModel = provider.Name };
+        context.Features.Set(record);
+        context.Response.Body = new UsageTapStream(context.Response.Body, context.Response, provider.Vendor, record.Outcome);
         return next(context);
     }
 }

@@ -2,8 +2,8 @@ using System.Buffers;
 using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
-using Gateway.Transforms;
-using Gateway.Transforms.Headers;
+using Gateway.Transforms.Contracts;
+using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Tasks;
 using Yarp.ReverseProxy;
@@ -14,7 +14,8 @@ namespace Gateway.Routing;
 /// <summary>
 /// On task routes (<c>/v1/ai/generate</c>, <c>/v1/ai/summarize</c>): reads and validates the internal request, listing
 /// every fault; resolves the model alias to a provider; moves the call to that provider's cluster; and replaces the
-/// body with the vendor's request. The task transforms then forward it and translate the answer.
+/// body with the vendor's request. The task transforms then forward it and translate the answer. On passthrough model
+/// calls, reads the model the (now buffered) body names into the call's record.
 /// </summary>
 internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, IProxyStateLookup proxy, ProblemWriter problems)
 {
@@ -22,6 +23,11 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
     {
         if (!TaskRoutes.TryGetTask(context.GetReverseProxyFeature().Route.Config.Metadata, out var task))
         {
+            if (context.Features.Get<CallRecord>() is { Operation: not null } passthrough)
+            {
+                passthrough.Model = await RequestModel.ReadAsync(context.Request, context.RequestAborted);
+            }
+
             await next(context);
             return;
         }
@@ -72,6 +78,20 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         var format = request.Format ?? OutputFormats.Text;
         var vendorRequest = TaskPromptBuilder.Build(task, request, current, model, format);
         var vendorBody = provider.Vendor.WriteRequest(vendorRequest);
+        var price = current.Prices.TryGetValue(model.ModelId, out var known) ? known : (ModelPrice?)null;
+        var record = new CallRecord
+        {
+            Provider = provider.Name,
+            Operation = GenAiOperations.Chat,
+            Model = model.ModelId,
+            LimitModel = model.ModelId,
+            EstimatedInputTokens = vendorBody.Length / CallRecord.CharsPerToken,
+            MaxOutputTokens = vendorRequest.MaxTokens,
+            Stream = request.Stream == true,
+            User = request.User,
+            Price = price,
+        };
+        context.Features.Set(record);
         context.Features.Set(new TaskCall
         {
             Task = task,
@@ -83,7 +103,8 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             MaxTokens = vendorRequest.MaxTokens,
             User = request.User,
             VendorBody = vendorBody,
-            Price = current.Prices.TryGetValue(model.ModelId, out var price) ? price : null,
+            Price = price,
+            Record = record,
         });
 
         context.ReassignProxyRequest(cluster);
@@ -114,8 +135,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
     private static bool Bound(ClusterState cluster, string provider)
     {
         var config = cluster.Model.Config;
-        var name = config.Metadata is not null && config.Metadata.TryGetValue(IProviderDirectory.ProviderMetadataKey, out var named) ? named : config.ClusterId;
-        return string.Equals(name, provider, StringComparison.OrdinalIgnoreCase);
+        return string.Equals(ProviderDirectory.ProviderName(config.ClusterId, config.Metadata), provider, StringComparison.OrdinalIgnoreCase);
     }
 
     private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)

@@ -1,7 +1,5 @@
 using Gateway.Errors;
-using Gateway.Transforms;
-using Gateway.Transforms.Headers;
-using Gateway.Transforms.Tasks;
+using Gateway.Transforms.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Gateway.Secrets;
@@ -33,8 +31,7 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
             return;
         }
 
-        var used = context.Features.Get<VendorKeyFeature>();
-        if (used is not null && Replayable(context.Request) && await keys.RecoverAsync(failure.Provider, used.Key, context.RequestAborted))
+        if (Replayable(context.Request) && await keys.RecoverAsync(failure.Provider, failure.Key, context.RequestAborted))
         {
             Log.Retrying(logger, failure.Provider);
             Reset(context, headers);
@@ -58,10 +55,11 @@ internal sealed partial class VendorAuthRecoveryMiddleware(RequestDelegate next,
             $"{failure.Provider} refused the gateway's key (401){Quoted(failure.Message)}. The key was read again and no other key is available; check {failure.Provider}'s key in the secret store."));
     }
 
-    // ": <the vendor's message>" without its final stop, so the sentence that follows does not start after "..".
-    private static string Quoted(string? vendorMessage)
+    // ": <the vendor's message>" (sanitized where it was read) without its final stop, so the sentence that follows
+    // does not start after "..".
+    private static string Quoted(string vendorMessage)
     {
-        var message = ErrorMessageSanitizer.Sanitize(vendorMessage).TrimEnd('.', ' ');
+        var message = vendorMessage.TrimEnd('.', ' ');
         return message.Length > 0 ? ": " + message : "";
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Hosting;
-using Gateway.Transforms.Headers;
+using Gateway.Transforms.Contracts;
 
 namespace Gateway.Secrets;
 
@@ -66,15 +66,5 @@ internal sealed class VendorKeySource(GatewaySettingsMonitor settings, SecretCac
         _refusedUntil[reference] = time.GetUtcNow() + settings.Current.MinRefreshInterval;
         // Another key of the provider may still work (failover across an overlapping rotation).
         return entry.ApiKeys.Count > 1 && (await GetAsync(provider, cancellationToken)).Index != used.Index;
-    }
-}
-
-/// <summary>Maps a YARP cluster to its provider: the cluster's <c>Provider</c> metadata, else the cluster id.</summary>
-internal sealed class ProviderDirectory(GatewaySettingsMonitor settings) : IProviderDirectory
-{
-    public ProviderBinding? Find(string clusterId, IReadOnlyDictionary<string, string>? clusterMetadata)
-    {
-        var name = clusterMetadata is not null && clusterMetadata.TryGetValue(IProviderDirectory.ProviderMetadataKey, out var named) ? named : clusterId;
-        return settings.Current.Providers.TryGetValue(name, out var provider) ? provider.Binding : null;
     }
 }

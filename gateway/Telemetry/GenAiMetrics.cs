@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Gateway.Transforms.Schema;
+using Gateway.Transforms.Contracts;
 
 namespace Gateway.Telemetry;
 

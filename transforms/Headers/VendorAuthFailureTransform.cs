@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Transforms.Tasks;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Transforms;
 
@@ -41,6 +42,6 @@ internal sealed class VendorAuthFailureTransform : ResponseTransform
             // The message is a nicety; the status is what matters.
         }
 
-        context.HttpContext.Features.Set(new VendorAuthFailureFeature(key.Provider, StatusCodes.Status401Unauthorized, message, keyRejected));
+        context.HttpContext.Features.Set(new VendorAuthFailureFeature(key.Provider, key.Key, ErrorMessageSanitizer.Sanitize(message), keyRejected));
     }
 }

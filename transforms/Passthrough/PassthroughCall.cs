@@ -19,7 +19,4 @@ public sealed class PassthroughCall
 
     /// <summary>The GenAI operation (chat, embeddings…), or null when the call is not a model call.</summary>
     public string? Operation { get; init; }
-
-    /// <summary>The body's top-level <c>model</c>, once read (see <see cref="Passthrough.RequestModel"/>).</summary>
-    public string? RequestModel { get; set; }
 }

@@ -81,12 +81,6 @@ public sealed record ChatMessage(
     public const string System = "system";
 }
 
-/// <summary>Token usage of one call.</summary>
-public readonly record struct TokenUsage(int InputTokens, int OutputTokens)
-{
-    public int TotalTokens => InputTokens + OutputTokens;
-}
-
 /// <summary>Why the model stopped, in one vocabulary whatever the vendor.</summary>
 public static class FinishReasons
 {

@@ -5,15 +5,13 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.Streaming;
 
-/// <summary>Makes a passthrough call's <see cref="UsageTapStream"/> available to the middleware around the forwarder.</summary>
-public sealed record UsageTapFeature(UsageTapStream Tap);
-
 /// <summary>
 /// Wraps a passthrough response body: every write goes to the caller first, unchanged and unbuffered, and a copy is
 /// read for the vendor's usage block (a JSON body up to 1 MiB, or SSE usage events), so token limits and budgets can
-/// be settled to what was really used.
+/// be settled to what was really used. What it reads goes into the call's <see cref="CallOutcome"/>; a JSON body is read
+/// when the outcome completes.
 /// </summary>
-public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorAdapter vendor) : Stream
+public sealed class UsageTapStream : Stream
 {
     private const int MaxJsonBytes = 1024 * 1024;
     private ArrayBufferWriter<byte>? _json;
@@ -21,8 +19,21 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
     private IVendorStreamReader? _reader;
     private bool _decided;
     private bool _off;
+    private readonly Stream _inner;
+    private readonly HttpResponse _response;
+    private readonly IVendorAdapter _vendor;
+    private readonly CallOutcome _outcome;
     private int? _input;
     private int? _output;
+
+    public UsageTapStream(Stream inner, HttpResponse response, IVendorAdapter vendor, CallOutcome outcome)
+    {
+        _inner = inner;
+        _response = response;
+        _vendor = vendor;
+        _outcome = outcome;
+        outcome.OnComplete(Complete);
+    }
 
     /// <summary>The model the vendor says answered, when it says.</summary>
     public string? Model { get; private set; }
@@ -34,14 +45,14 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
     public TokenUsage? Usage => _input is null && _output is null ? null : new TokenUsage(_input ?? 0, _output ?? 0);
 
     /// <summary>Reads the usage of a JSON body once the response has ended.</summary>
-    public void Complete()
+    private void Complete()
     {
         if (_json is null || _off)
         {
             return;
         }
 
-        var answer = vendor.ReadUsage(_json.WrittenSpan);
+        var answer = _vendor.ReadUsage(_json.WrittenSpan);
         Model = answer.Model;
         if (answer.Usage is { } usage)
         {
@@ -50,11 +61,14 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
 
         NothingMetered = Usage is null;
         _json = null;
+        _outcome.Usage = Usage;
+        _outcome.ResponseModel = Model;
+        _outcome.NothingMetered = NothingMetered;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken);
+        await _inner.WriteAsync(buffer, cancellationToken);
         Observe(buffer.Span);
     }
 
@@ -63,28 +77,28 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
 
     public override void Write(byte[] buffer, int offset, int count)
     {
-        inner.Write(buffer, offset, count);
+        _inner.Write(buffer, offset, count);
         Observe(buffer.AsSpan(offset, count));
     }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
 
-    public override void Flush() => inner.Flush();
+    public override void Flush() => _inner.Flush();
 
     private void Observe(ReadOnlySpan<byte> bytes)
     {
         if (!_decided)
         {
             _decided = true;
-            var type = response.ContentType ?? "";
-            if (response.StatusCode is < 200 or >= 300)
+            var type = _response.ContentType ?? "";
+            if (_response.StatusCode is < 200 or >= 300)
             {
                 _off = true;
             }
             else if (type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
             {
                 _sse = new SseEventParser();
-                _reader = vendor.CreateStreamReader();
+                _reader = _vendor.CreateStreamReader();
             }
             else if (type.Contains("json", StringComparison.OrdinalIgnoreCase))
             {
@@ -126,6 +140,8 @@ public sealed class UsageTapStream(Stream inner, HttpResponse response, IVendorA
             _input = update.InputTokens ?? _input;
             _output = update.OutputTokens ?? _output;
             Model = update.Model ?? Model;
+            _outcome.Usage = Usage;
+            _outcome.ResponseModel = Model;
         }
         catch (VendorFormatException)
         {

@@ -36,21 +36,11 @@ public sealed class TaskCall
     /// <summary>The model's price, when the price table has it.</summary>
     public ModelPrice? Price { get; init; }
 
-    /// <summary>Token usage reported by the vendor (null until known).</summary>
-    public TokenUsage? Usage { get; set; }
+    /// <summary>The call as limiting and telemetry see it; the task transforms fill its outcome.</summary>
+    public required CallRecord Record { get; init; }
 
-    /// <summary>The model the vendor says answered (null until known).</summary>
-    public string? ResponseModel { get; set; }
-
-    /// <summary>Why the model stopped (null until known).</summary>
-    public string? FinishReason { get; set; }
-}
-
-/// <summary>A model's price in USD per million tokens.</summary>
-public readonly record struct ModelPrice(decimal InputPerMillionUsd, decimal OutputPerMillionUsd)
-{
-    public decimal Cost(TokenUsage usage)
-        => Math.Round((usage.InputTokens * InputPerMillionUsd + usage.OutputTokens * OutputPerMillionUsd) / 1_000_000m, 8);
+    /// <summary>What came of the call (usage, answering model, finish reason).</summary>
+    public CallOutcome Outcome => Record.Outcome;
 }
 
 /// <summary>How a route's metadata marks it as a normalized task route.</summary>

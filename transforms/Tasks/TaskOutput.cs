@@ -25,9 +25,9 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
 
     public async Task CompleteAsync(VendorResponse response)
     {
-        call.Usage = response.Usage;
-        call.FinishReason = response.FinishReason;
-        call.ResponseModel = response.Model ?? call.Model;
+        call.Outcome.Usage = response.Usage;
+        call.Outcome.FinishReason = response.FinishReason;
+        call.Outcome.ResponseModel = response.Model ?? call.Model;
         var error = Check(response.Text, response.FinishReason, response.Refusal, out var json);
         if (error is not null)
         {
@@ -92,9 +92,9 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
 
     public async Task EndStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken)
     {
-        call.Usage = state.Usage;
-        call.FinishReason = state.FinishReason ?? FinishReasons.Stop;
-        call.ResponseModel = state.Model ?? call.Model;
+        call.Outcome.Usage = state.Usage;
+        call.Outcome.FinishReason = state.FinishReason ?? FinishReasons.Stop;
+        call.Outcome.ResponseModel = state.Model ?? call.Model;
         if (_stripper is not null)
         {
             _formatted.Clear();
@@ -105,7 +105,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
             }
         }
 
-        var error = Check(_raw.ToString(), call.FinishReason, state.Refusal, out _);
+        var error = Check(_raw.ToString(), call.Outcome.FinishReason, state.Refusal, out _);
         if (state.Usage is { } usage)
         {
             WriteEvent("usage", (json, u) => WriteUsageObject(json, u), usage);
@@ -120,7 +120,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
             WriteEvent("done", static (json, s) =>
             {
                 json.WriteStartObject();
-                json.WriteString("finish_reason", s.Call.FinishReason);
+                json.WriteString("finish_reason", s.Call.Outcome.FinishReason);
                 json.WriteString("provider", s.Call.Provider);
                 json.WriteString("model", s.Model ?? s.Call.Model);
                 json.WriteString("id", s.Id);
@@ -135,7 +135,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
     /// <summary>A problem, or an <c>error</c> event once the stream has started (after a <c>usage</c> event when usage is known).</summary>
     public async Task FailAsync(GatewayError error, TokenUsage? usage = null)
     {
-        call.Usage ??= usage;
+        call.Outcome.Usage ??= usage;
         if (!_streaming)
         {
             await problems.WriteAsync(http, error);

@@ -27,7 +27,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
     {
         var http = context.HttpContext;
         if (http.Features.Get<TaskCall>() is not { } call || context.ProxyResponse is not { } vendorResponse
-            || http.Features.Get<Headers.VendorAuthFailureFeature>() is not null)
+            || http.Features.Get<VendorAuthFailureFeature>() is not null)
         {
             return;
         }
@@ -107,7 +107,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             var update = reader.Read(events.EventName, events.Data);
             state.Merge(update);
             // Kept current so a stream cut short (caller gone, vendor error) settles to what the vendor reported.
-            call.Usage = state.Usage;
+            call.Outcome.Usage = state.Usage;
             if (update.Error is not null)
             {
                 await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"{call.Provider} reported an error mid-stream: {ErrorMessageSanitizer.Sanitize(update.Error)}"), state.Usage);

@@ -69,14 +69,6 @@ public interface IVendorAdapter
 /// <summary>What a passthrough answer reports of its own cost.</summary>
 public readonly record struct PassthroughUsage(TokenUsage? Usage, string? Model);
 
-/// <summary>The GenAI semantic conventions' operation names.</summary>
-public static class GenAiOperations
-{
-    public const string Chat = "chat";
-    public const string Embeddings = "embeddings";
-    public const string TextCompletion = "text_completion";
-}
-
 /// <summary>Translates one vendor SSE stream, event by event.</summary>
 public interface IVendorStreamReader
 {

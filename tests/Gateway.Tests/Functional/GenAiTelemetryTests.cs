@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
-using Gateway.Transforms;
+using Gateway.Transforms.Contracts;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 

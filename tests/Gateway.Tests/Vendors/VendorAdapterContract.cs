@@ -1,3 +1,4 @@
+using Gateway.Transforms.Contracts;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace Gateway.Transforms;
+namespace Gateway.Transforms.Contracts;
 
 /// <summary>An error the gateway itself answers with; written as problem+json by the host.</summary>
 /// <param name="Code">The stable error code (status and title come with it).</param>

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
+using Microsoft.AspNetCore.Http;
 
-namespace Gateway.Transforms;
+namespace Gateway.Transforms.Contracts;
 
 /// <summary>A stable error code with its HTTP status and title.</summary>
 public sealed record ErrorCode(string Code, int Status, string Title)
@@ -34,4 +35,15 @@ public static class ErrorCodes
     public static readonly ErrorCode VendorKeyMissing = new("vendor_key_missing", 503, "Vendor key not configured");
     public static readonly ErrorCode VendorTimeout = new("vendor_timeout", 504, "Vendor timed out");
     public static readonly ErrorCode Internal = new("internal_error", 500, "Internal gateway error");
+
+    /// <summary>The code for a vendor's non-2xx status: what a normalized route answers with, the error type in metrics.</summary>
+    public static ErrorCode ForVendorStatus(int status) => status switch
+    {
+        StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden => VendorAuthFailed,
+        StatusCodes.Status429TooManyRequests => RateLimited,
+        StatusCodes.Status400BadRequest or StatusCodes.Status404NotFound or StatusCodes.Status413PayloadTooLarge
+            or StatusCodes.Status422UnprocessableEntity => VendorRejected,
+        StatusCodes.Status408RequestTimeout or StatusCodes.Status504GatewayTimeout => VendorTimeout,
+        _ => VendorUnavailable,
+    };
 }
