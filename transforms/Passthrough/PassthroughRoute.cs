@@ -131,7 +131,7 @@ public sealed class PassthroughRoute
 
             if (rules.Count == 0 && !withDefaults)
             {
-                errors.Add($"{name} Metadata {AllowMetadataKey} allows nothing: list calls such as 'POST /v1/chat/completions', or '{DefaultsWord}'.");
+                errors.Add($"{name} Metadata {AllowMetadataKey} allows nothing: list calls as METHOD /path (that path) or METHOD /path/** (that path and below), or '{DefaultsWord}' for the vendor's defaults.");
             }
         }
 
