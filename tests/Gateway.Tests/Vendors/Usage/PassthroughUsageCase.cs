@@ -1,0 +1,99 @@
+using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.Contracts;
+using Gateway.Transforms.Streaming;
+using Gateway.Transforms.Vendors;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests.Vendors.Usage;
+
+/// <summary>
+/// How a passthrough answer of one vendor and shape is metered: its documented fixture is written through the usage tap
+/// in uneven pieces, as the forwarder would, and the call's outcome must carry the usage and model the vendor reported
+/// — read by the vendor's adapter — while the caller gets every byte unchanged.
+/// </summary>
+public abstract class PassthroughUsageCase
+{
+    protected abstract IVendorAdapter Adapter { get; }
+
+    /// <summary>The fixture, relative to the fixtures folder.</summary>
+    protected abstract string Fixture { get; }
+
+    protected abstract string ContentType { get; }
+
+    protected abstract TokenUsage ExpectedUsage { get; }
+
+    /// <summary>The model the answer names, or null when the shape names none.</summary>
+    protected abstract string? ExpectedModel { get; }
+
+    [TestCase(1)]
+    [TestCase(7)]
+    [TestCase(4096)]
+    public async Task WholeAnswer_InPieces_IsMeteredAsTheVendorReported_AndForwardedUnchanged(int seed)
+    {
+        var (context, outcome, forwarded) = Tapped(StatusCodes.Status200OK);
+        var body = FixtureBytes();
+        await WriteInPiecesAsync(context.Response.Body, body, seed);
+        outcome.Complete(context);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(forwarded.ToArray(), Is.EqualTo(body), "the caller's bytes");
+            Assert.That(outcome.Usage, Is.EqualTo(ExpectedUsage));
+            Assert.That(outcome.ResponseModel, Is.EqualTo(ExpectedModel));
+            Assert.That(outcome.NothingMetered, Is.False);
+            Assert.That(outcome.FailureCode, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task VendorErrorStatus_MetersNothing_AndFailsWithTheMappedCode()
+    {
+        var (context, outcome, _) = Tapped(StatusCodes.Status503ServiceUnavailable);
+        await context.Response.Body.WriteAsync(FixtureBytes());
+        outcome.Complete(context);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.Usage, Is.Null, "an error answer is not read for usage");
+            Assert.That(outcome.FailureCode, Is.EqualTo(ErrorCodes.VendorUnavailable.Code));
+            Assert.That(outcome.ErrorType, Is.EqualTo(ErrorCodes.VendorUnavailable.Code));
+        });
+    }
+
+    [Test]
+    public async Task Complete_IsOnce_LaterWritesChangeNothing()
+    {
+        var (context, outcome, _) = Tapped(StatusCodes.Status200OK);
+        var body = FixtureBytes();
+        await context.Response.Body.WriteAsync(body);
+        outcome.Complete(context);
+        var first = outcome.Usage;
+        outcome.Complete(context);
+        Assert.That(outcome.Usage, Is.EqualTo(first));
+    }
+
+    private byte[] FixtureBytes() => File.ReadAllBytes(Path.Combine(RepoPaths.Fixtures, Fixture));
+
+    private (DefaultHttpContext Context, CallOutcome Outcome, MemoryStream Forwarded) Tapped(int status)
+    {
+        var context = new DefaultHttpContext();
+        var forwarded = new MemoryStream();
+        context.Response.StatusCode = status;
+        context.Response.ContentType = ContentType;
+        var outcome = new CallOutcome();
+        context.Response.Body = new UsageTapStream(forwarded, context.Response, Adapter, outcome);
+        return (context, outcome, forwarded);
+    }
+
+    // Uneven pieces, so events and JSON are split at arbitrary bytes (a seed of 4096 writes whole fixtures at once).
+    private static async Task WriteInPiecesAsync(Stream stream, byte[] body, int seed)
+    {
+        var random = new Random(seed);
+        for (var at = 0; at < body.Length;)
+        {
+            var length = Math.Min(body.Length - at, seed >= 4096 ? body.Length : random.Next(1, 64));
+            await stream.WriteAsync(body.AsMemory(at, length));
+            at += length;
+        }
+    }
+}
