@@ -81,27 +81,41 @@ public static class GatewayApp
         return services;
     }
 
+    // The pipeline, in order; each step says why it sits where it does.
     private static void UseGateway(this WebApplication app)
     {
+        // First: the request id (= trace id) exists before anything can fail, so every answer and log line carries it.
         app.UseMiddleware<CorrelationMiddleware>();
+        // Next: whatever throws below is answered as a problem with that request id, never a bare 500.
         app.UseMiddleware<UnhandledErrorMiddleware>();
+        // Before routing: methods and headers no route may see (TRACE, CONNECT, malformed values) are refused for all.
         app.UseMiddleware<RequestGuardMiddleware>();
 
+        // Operations endpoints answer without a client key and never reach a vendor.
         app.MapGatewayHealth();
         app.MapOpenApiDocument();
         app.MapGatewayMetrics();
         app.MapReverseProxy(proxy =>
         {
+            // Who is calling, before anything about the call is read: 401/403 cost nothing and count nothing.
             proxy.UseMiddleware<CallerAuthenticationMiddleware>();
+            // Passthrough calls resolved (provider in scope, allowlisted path, call record, usage tap) before any body is read.
             proxy.UseMiddleware<PassthroughPolicyMiddleware>();
+            // The body is bounded and buffered (413 here, once) so it can be read for the model and replayed after a 401.
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();
+            // Normalized calls validated (every fault), resolved and planned; passthrough model read from the buffered body.
             proxy.UseMiddleware<TaskRequestMiddleware>();
+            // Limits need the resolved call (model, estimate); they settle after everything inside has ended.
             proxy.UseMiddleware<AdmissionMiddleware>();
+            // Only admitted calls are vendor calls: duration and usage measured around the forwarding alone.
             proxy.UseMiddleware<GenAiTelemetryMiddleware>();
+            // Forwarding errors become problems inside telemetry and admission, so both see the same failure.
             proxy.UseMiddleware<ForwarderProblemsMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
+            // Innermost, around the forwarder itself: a vendor 401 is retried once with a re-read key before anything
+            // outside sees it.
             proxy.UseMiddleware<VendorAuthRecoveryMiddleware>();
         });
 
