@@ -183,17 +183,18 @@ public sealed class SharedLimiterTests
             Assert.That(warm.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
 
-        // DEBUG SLEEP blocks the whole server, as a Redis stuck on a slow command or a saturated network would.
+        // CLIENT PAUSE ALL holds every client's commands, as a Redis stuck on a slow command or a saturated network
+        // would; its own answer says the pause has begun (no sleep to guess when).
         using var admin = _redis.Connect();
-        var sleeping = admin.GetDatabase().ExecuteAsync("DEBUG", "SLEEP", "3");
-        await Task.Delay(200);
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
         var watch = Stopwatch.StartNew();
         using var open = await PassthroughAsync(gateway, "team-a");
         var openTook = watch.Elapsed;
         watch.Restart();
         using var closed = await PassthroughAsync(gateway, "team-b");
         var closedTook = watch.Elapsed;
-        await sleeping;
+        // A command answers only once the pause is over: the next test finds Redis serving.
+        await admin.GetDatabase().PingAsync();
 
         Assert.That(open.StatusCode, Is.EqualTo(HttpStatusCode.OK), "fail open");
         await ProblemAssert.IsProblemAsync(closed, HttpStatusCode.ServiceUnavailable, "rate_limiter_unavailable", "POST " + VendorCase.OpenAi.GatewayPath);
