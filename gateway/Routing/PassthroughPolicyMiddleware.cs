@@ -81,7 +81,6 @@ internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProvide
             Route = route,
             Path = path,
             RawPath = rawPath,
-            Operation = operation,
         });
         // The estimate is left to limiting (the body's size, its default output reservation): a passthrough body is the
         // caller's to write. The model is read once the body is buffered (TaskRequestMiddleware).

@@ -103,7 +103,6 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             MaxTokens = vendorRequest.MaxTokens,
             User = request.User,
             VendorBody = vendorBody,
-            Price = price,
             Record = record,
         });
 

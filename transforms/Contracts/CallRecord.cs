@@ -81,9 +81,6 @@ public sealed class CallOutcome
     /// <summary><see cref="ClientDisconnected"/> when the caller went away, else <see cref="FailureCode"/>; set by <see cref="Complete"/>.</summary>
     public string? ErrorType { get; private set; }
 
-    /// <summary>Whether <see cref="Complete"/> has run.</summary>
-    public bool Completed => _completed;
-
     /// <summary>Registers what the response side still has to read when the response ends (e.g. a JSON body's usage).</summary>
     public void OnComplete(Action finish) => _finish += finish;
 

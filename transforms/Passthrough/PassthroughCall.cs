@@ -2,7 +2,7 @@ using Gateway.Transforms.Headers;
 
 namespace Gateway.Transforms.Passthrough;
 
-/// <summary>One passthrough call, resolved once when it is admitted: the provider, its paths and what kind of call it is.</summary>
+/// <summary>One passthrough call, resolved once when it is admitted: the provider and its paths (what kind of call it is: see the CallRecord).</summary>
 public sealed class PassthroughCall
 {
     /// <summary>The provider serving the route's cluster.</summary>
@@ -16,7 +16,4 @@ public sealed class PassthroughCall
 
     /// <summary>The path below the route's prefix as the caller wrote it (dot segments removed), as it is forwarded.</summary>
     public required string RawPath { get; init; }
-
-    /// <summary>The GenAI operation (chat, embeddings…), or null when the call is not a model call.</summary>
-    public string? Operation { get; init; }
 }

@@ -34,7 +34,7 @@ public sealed class TaskCall
     public required byte[] VendorBody { get; init; }
 
     /// <summary>The model's price, when the price table has it.</summary>
-    public ModelPrice? Price { get; init; }
+    public ModelPrice? Price => Record.Price;
 
     /// <summary>The call as limiting and telemetry see it; the task transforms fill its outcome.</summary>
     public required CallRecord Record { get; init; }
