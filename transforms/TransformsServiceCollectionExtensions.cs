@@ -1,7 +1,9 @@
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Tasks;
+using Gateway.Transforms.Vendors;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Gateway.Transforms;
@@ -10,11 +12,19 @@ namespace Gateway.Transforms;
 public static class TransformsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds credential stripping and vendor key injection to every proxied route, and the internal-schema translation
-    /// to task routes.
+    /// Adds the built-in vendors, credential stripping and vendor key injection to every proxied route, and the
+    /// internal-schema translation to task routes. Another vendor is added by registering its
+    /// <see cref="IVendorAdapter"/> as a service, before or after this call.
     /// </summary>
     public static IReverseProxyBuilder AddVendorTransforms(this IReverseProxyBuilder builder)
     {
+        foreach (var vendor in VendorCatalog.BuiltIn)
+        {
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IVendorAdapter), vendor.GetType()));
+        }
+
+        builder.Services.TryAddSingleton<VendorCatalog>();
+        builder.Services.TryAddSingleton<CallerHeaderPolicy>();
         builder.Services.AddSingleton<ITransformProvider, VendorHeadersTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, TaskTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, PassthroughTransformProvider>();

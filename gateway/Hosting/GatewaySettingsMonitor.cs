@@ -1,3 +1,4 @@
+using Gateway.Transforms.Vendors;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Hosting;
@@ -10,18 +11,20 @@ public sealed partial class GatewaySettingsMonitor : IDisposable
 {
     private readonly IConfiguration _configuration;
     private readonly string _hostEnvironment;
+    private readonly VendorCatalog _vendors;
     private readonly ConfigStatus _status;
     private readonly ILogger<GatewaySettingsMonitor> _logger;
     private readonly IDisposable _subscription;
     private volatile GatewaySettings _current;
 
-    public GatewaySettingsMonitor(IConfiguration configuration, IHostEnvironment environment, ConfigStatus status, ILogger<GatewaySettingsMonitor> logger)
+    public GatewaySettingsMonitor(IConfiguration configuration, IHostEnvironment environment, VendorCatalog vendors, ConfigStatus status, ILogger<GatewaySettingsMonitor> logger)
     {
         _configuration = configuration;
         _hostEnvironment = environment.EnvironmentName;
+        _vendors = vendors;
         _status = status;
         _logger = logger;
-        _current = Load(configuration, _hostEnvironment, out var errors)
+        _current = Load(configuration, _hostEnvironment, vendors, out var errors)
             ?? throw new InvalidOperationException("The Gateway configuration is invalid:" + System.Environment.NewLine + string.Join(System.Environment.NewLine, errors));
         _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
@@ -30,7 +33,7 @@ public sealed partial class GatewaySettingsMonitor : IDisposable
     public GatewaySettings Current => _current;
 
     /// <summary>Binds and validates the section; null with the errors when it is invalid.</summary>
-    public static GatewaySettings? Load(IConfiguration configuration, string hostEnvironment, out List<string> errors)
+    public static GatewaySettings? Load(IConfiguration configuration, string hostEnvironment, VendorCatalog vendors, out List<string> errors)
     {
         GatewayOptions options;
         try
@@ -44,12 +47,12 @@ public sealed partial class GatewaySettingsMonitor : IDisposable
             return null;
         }
 
-        return GatewaySettingsValidator.Build(options, hostEnvironment, out errors);
+        return GatewaySettingsValidator.Build(options, hostEnvironment, vendors, out errors);
     }
 
     private void Reload()
     {
-        var settings = Load(_configuration, _hostEnvironment, out var errors);
+        var settings = Load(_configuration, _hostEnvironment, _vendors, out var errors);
         if (settings is null)
         {
             foreach (var error in errors)

@@ -12,10 +12,10 @@ namespace Gateway.Hosting;
 /// <summary>Turns <see cref="GatewayOptions"/> into <see cref="GatewaySettings"/>, listing every error at once.</summary>
 internal static class GatewaySettingsValidator
 {
-    public static GatewaySettings? Build(GatewayOptions options, string hostEnvironment, out List<string> errors)
+    public static GatewaySettings? Build(GatewayOptions options, string hostEnvironment, VendorCatalog vendors, out List<string> errors)
     {
         errors = [];
-        var providers = BuildProviders(options.Providers, errors);
+        var providers = BuildProviders(options.Providers, vendors, errors);
         var policies = BuildPolicies(options.RateLimiting, errors);
         var clients = BuildClients(options.Clients, providers, policies, errors);
         var models = BuildModels(options.Models, providers, errors);
@@ -209,15 +209,15 @@ internal static class GatewaySettingsValidator
         return prices;
     }
 
-    private static Dictionary<string, ProviderSettings> BuildProviders(Dictionary<string, ProviderOptions> options, List<string> errors)
+    private static Dictionary<string, ProviderSettings> BuildProviders(Dictionary<string, ProviderOptions> options, VendorCatalog vendors, List<string> errors)
     {
         var providers = new Dictionary<string, ProviderSettings>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, provider) in options)
         {
             var vendorName = provider.Vendor ?? name;
-            if (!VendorCatalog.All.TryGetValue(vendorName, out var vendor))
+            if (!vendors.TryGet(vendorName, out var vendor))
             {
-                errors.Add($"Gateway:Providers:{name}:Vendor '{vendorName}' is not a known vendor (known: {string.Join(", ", VendorCatalog.All.Keys)}).");
+                errors.Add($"Gateway:Providers:{name}:Vendor '{vendorName}' is not a known vendor (known: {string.Join(", ", vendors.Names)}).");
                 continue;
             }
 
@@ -271,7 +271,7 @@ internal static class GatewaySettingsValidator
                 errors.Add($"{setting}:{name} must be printable ASCII.");
             }
             else if (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("x-api-key", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith(Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+                || name.StartsWith(Gateway.Transforms.Passthrough.CallerHeaderPolicy.InternalPrefix, StringComparison.OrdinalIgnoreCase))
             {
                 errors.Add($"{setting}:{name}: keys go in ApiKey/ApiKeys (secret references) and x-gateway-* headers are the gateway's own; set other headers here.");
             }
@@ -348,9 +348,9 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:RateLimiting:Breaker:SamplingDuration and :BreakDuration must be at least 00:00:00.5 (were {breaker.SamplingDuration} and {breaker.BreakDuration}).");
         }
 
-        if (!options.SessionHeader.StartsWith(Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+        if (!options.SessionHeader.StartsWith(Gateway.Transforms.Passthrough.CallerHeaderPolicy.InternalPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"Gateway:RateLimiting:SessionHeader must start with '{Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.SessionHeader}').");
+            errors.Add($"Gateway:RateLimiting:SessionHeader must start with '{Gateway.Transforms.Passthrough.CallerHeaderPolicy.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.SessionHeader}').");
         }
 
         if (options.ExpectedReplicas < 1)
@@ -358,9 +358,9 @@ internal static class GatewaySettingsValidator
             errors.Add($"Gateway:RateLimiting:ExpectedReplicas must be at least 1 (was {options.ExpectedReplicas}).");
         }
 
-        if (!options.UserHeader.StartsWith(Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix, StringComparison.OrdinalIgnoreCase))
+        if (!options.UserHeader.StartsWith(Gateway.Transforms.Passthrough.CallerHeaderPolicy.InternalPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"Gateway:RateLimiting:UserHeader must start with '{Gateway.Transforms.Passthrough.HeaderAllowlist.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.UserHeader}').");
+            errors.Add($"Gateway:RateLimiting:UserHeader must start with '{Gateway.Transforms.Passthrough.CallerHeaderPolicy.InternalPrefix.ToLowerInvariant()}', so it never reaches a vendor (was '{options.UserHeader}').");
         }
 
         if (options.Clock is not ("redis" or "local"))

@@ -17,7 +17,7 @@ namespace Gateway.Routing;
 /// anything is counted. The call's record (for limiting and telemetry) is set here, and the response is tapped for the
 /// vendor's usage.
 /// </summary>
-internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProviderDirectory providers, ProblemWriter problems)
+internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProviderDirectory providers, CallerHeaderPolicy headerPolicy, ProblemWriter problems)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -30,7 +30,7 @@ internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProvide
             return problems.WriteAsync(context, ErrorCodes.Forbidden, $"Client '{caller.Client.Id}' may not use provider '{provider.Name}'.");
         }
 
-        if (provider is null || PassthroughRoute.For(proxy.Route.Config) is not { } route)
+        if (provider is null || PassthroughRoute.For(proxy.Route.Config, headerPolicy) is not { } route)
         {
             // Task routes, and clusters bound to no provider (the key transform answers vendor_key_missing for those).
             return next(context);

@@ -60,11 +60,11 @@ internal sealed class PassthroughRequestTransform : RequestTransform
 }
 
 /// <summary>Keeps response headers that describe the vendor's servers or the gateway's vendor accounts away from callers.</summary>
-internal sealed class PassthroughResponseHeadersTransform : ResponseTransform
+internal sealed class PassthroughResponseHeadersTransform(Vendors.VendorCatalog vendors) : ResponseTransform
 {
     // Every vendor's account headers, whichever vendor (or proxy in front of one) answers.
-    private static readonly string[] Dropped = [.. new[] { HeaderNames.SetCookie, HeaderNames.Server, "X-Powered-By" }
-        .Concat(Vendors.VendorCatalog.All.Values.SelectMany(v => v.Passthrough.ResponseHeadersDropped)).Distinct(StringComparer.OrdinalIgnoreCase)];
+    private readonly string[] Dropped = [.. new[] { HeaderNames.SetCookie, HeaderNames.Server, "X-Powered-By" }
+        .Concat(vendors.ResponseHeadersDropped).Distinct(StringComparer.OrdinalIgnoreCase)];
 
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {

@@ -28,9 +28,12 @@ public sealed class PassthroughRoute
     private static readonly string[] PathTransformKeys = ["PathPattern", "PathPrefix", "PathRemovePrefix", "PathSet"];
 
     private readonly ConditionalWeakTable<PassthroughProfile, HeaderAllowlist> _headers = new();
+    private readonly CallerHeaderPolicy _policy;
 
-    private PassthroughRoute(string prefix, int prefixSegments, IReadOnlyList<PassthroughRule>? rules, bool withDefaults, IReadOnlyList<string> headers)
+    private PassthroughRoute(string prefix, int prefixSegments, IReadOnlyList<PassthroughRule>? rules, bool withDefaults, IReadOnlyList<string> headers,
+        CallerHeaderPolicy policy)
     {
+        _policy = policy;
         Prefix = prefix;
         PrefixSegments = prefixSegments;
         Rules = rules;
@@ -53,8 +56,11 @@ public sealed class PassthroughRoute
     /// <summary>Request header names (or prefixes ending in <c>*</c>) this route forwards beyond the vendor's.</summary>
     public IReadOnlyList<string> ExtraHeaders { get; }
 
-    /// <summary>The passthrough view of a route; null for a task route or a route whose configuration is not valid (refused at load).</summary>
-    public static PassthroughRoute? For(RouteConfig route)
+    /// <summary>
+    /// The passthrough view of a route; null for a task route or a route whose configuration is not valid (refused at
+    /// load). A route's configuration belongs to one gateway, so its view is built once, with that gateway's policy.
+    /// </summary>
+    public static PassthroughRoute? For(RouteConfig route, CallerHeaderPolicy policy)
     {
         if (Cache.TryGetValue(route, out var cached))
         {
@@ -62,15 +68,15 @@ public sealed class PassthroughRoute
         }
 
         var errors = new List<string>();
-        var built = Build(route, errors);
+        var built = Build(route, policy, errors);
         return built is null ? null : Cache.GetValue(route, _ => built);
     }
 
     /// <summary>Every fault of a passthrough route's configuration, for the config validator.</summary>
-    public static IReadOnlyList<string> Validate(RouteConfig route)
+    public static IReadOnlyList<string> Validate(RouteConfig route, CallerHeaderPolicy policy)
     {
         var errors = new List<string>();
-        Build(route, errors);
+        Build(route, policy, errors);
         return errors;
     }
 
@@ -79,7 +85,7 @@ public sealed class PassthroughRoute
         => WithDefaults ? vendor.DefaultRules.Concat(Rules ?? []) : Rules ?? [];
 
     /// <summary>The request headers forwarded to a vendor on this route.</summary>
-    public HeaderAllowlist HeadersFor(PassthroughProfile vendor) => _headers.GetValue(vendor, v => new HeaderAllowlist(v, ExtraHeaders));
+    public HeaderAllowlist HeadersFor(PassthroughProfile vendor) => _headers.GetValue(vendor, v => new HeaderAllowlist(v, ExtraHeaders, _policy));
 
     /// <summary>The decoded path below the prefix (<c>/v1/models</c> of <c>/api/ai/openai/v1/models</c>), as routing matched it.</summary>
     public string PathBelow(PathString requestPath)
@@ -89,7 +95,7 @@ public sealed class PassthroughRoute
         return rest.Length == 0 ? "/" : rest;
     }
 
-    private static PassthroughRoute? Build(RouteConfig route, List<string> errors)
+    private static PassthroughRoute? Build(RouteConfig route, CallerHeaderPolicy policy, List<string> errors)
     {
         if (TaskRoutes.TryGetTask(route.Metadata, out _) || (route.Metadata?.ContainsKey(TaskRoutes.MetadataKey) ?? false))
         {
@@ -146,7 +152,7 @@ public sealed class PassthroughRoute
                 {
                     errors.Add($"{name} Metadata {HeadersMetadataKey}: '{header}' is not a header name (or a prefix ending in '*').");
                 }
-                else if (HeaderAllowlist.NeverForwarded(bare) is { } reason)
+                else if (policy.NeverForwarded(bare) is { } reason)
                 {
                     errors.Add($"{name} Metadata {HeadersMetadataKey}: '{header}' {reason}.");
                 }
@@ -157,7 +163,7 @@ public sealed class PassthroughRoute
             }
         }
 
-        return errors.Count == before ? new PassthroughRoute(prefix, segments, rules, withDefaults, headers) : null;
+        return errors.Count == before ? new PassthroughRoute(prefix, segments, rules, withDefaults, headers, policy) : null;
     }
 
     private static (string Prefix, int Segments) ParsePrefix(RouteConfig route, string name, List<string> errors)
@@ -212,25 +218,18 @@ public sealed class PassthroughRoute
 /// </summary>
 public sealed class HeaderAllowlist
 {
-    /// <summary>Headers meant for the gateway itself (e.g. x-gateway-user, the end user for rate limits) stay with it.</summary>
-    public const string InternalPrefix = "X-Gateway-";
-
     /// <summary>What any passthrough call may carry, whatever the vendor.</summary>
     public static readonly IReadOnlyList<string> Common = ["Accept", "Content-Type", "Content-Length", "Content-Encoding"];
 
-    private static readonly FrozenSet<string> Credentials = VendorCatalog.All.Values.SelectMany(v => v.CredentialHeaders)
-        .Concat(["Authorization", "Proxy-Authorization", "Cookie", "x-api-key", "api-key"]).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-
-    private static readonly FrozenSet<string> ConfiguredOnly = VendorCatalog.All.Values.SelectMany(v => v.Passthrough.ConfiguredOnlyHeaders)
-        .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-
+    private readonly CallerHeaderPolicy _policy;
     private readonly FrozenSet<string> _names;
     private readonly string[] _prefixes;
 
-    internal HeaderAllowlist(PassthroughProfile vendor, IReadOnlyList<string> extra)
+    internal HeaderAllowlist(PassthroughProfile vendor, IReadOnlyList<string> extra, CallerHeaderPolicy policy)
     {
+        _policy = policy;
         _names = Common.Concat(vendor.RequestHeaders).Concat(extra.Where(h => !h.EndsWith('*')))
-            .Where(h => NeverForwarded(h) is null).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+            .Where(h => policy.NeverForwarded(h) is null).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         _prefixes = [.. vendor.RequestHeaderPrefixes.Concat(extra.Where(h => h.EndsWith('*')).Select(h => h.TrimEnd('*')))];
     }
 
@@ -244,28 +243,12 @@ public sealed class HeaderAllowlist
 
         foreach (var prefix in _prefixes)
         {
-            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && NeverForwarded(name) is null)
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && _policy.NeverForwarded(name) is null)
             {
                 return true;
             }
         }
 
         return false;
-    }
-
-    /// <summary>Why a header can never be forwarded from a caller (null when it can).</summary>
-    public static string? NeverForwarded(string name)
-    {
-        if (Credentials.Contains(name))
-        {
-            return "carries a credential: callers' credentials never reach a vendor";
-        }
-
-        if (ConfiguredOnly.Contains(name))
-        {
-            return "chooses what the gateway's key bills: set it under Gateway:Providers:{name}:Headers (or per client), not from callers";
-        }
-
-        return name.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase) ? "is the gateway's own" : null;
     }
 }

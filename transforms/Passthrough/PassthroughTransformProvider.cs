@@ -7,11 +7,13 @@ namespace Gateway.Transforms.Passthrough;
 /// For every route that is not a task route: validates its passthrough configuration (path shape, allowlist, extra
 /// headers) and forwards allowlisted headers and the caller's own path instead of YARP's copy-everything default.
 /// </summary>
-internal sealed class PassthroughTransformProvider : ITransformProvider
+internal sealed class PassthroughTransformProvider(CallerHeaderPolicy policy, Vendors.VendorCatalog vendors) : ITransformProvider
 {
+    private readonly PassthroughResponseHeadersTransform _responseHeaders = new(vendors);
+
     public void ValidateRoute(TransformRouteValidationContext context)
     {
-        foreach (var error in PassthroughRoute.Validate(context.Route))
+        foreach (var error in PassthroughRoute.Validate(context.Route, policy))
         {
             context.Errors.Add(new ArgumentException(error));
         }
@@ -31,6 +33,6 @@ internal sealed class PassthroughTransformProvider : ITransformProvider
         context.CopyRequestHeaders = false;
         // First, so the key injection that follows adds to the caller's allowed headers rather than the other way round.
         context.RequestTransforms.Insert(0, new PassthroughRequestTransform());
-        context.ResponseTransforms.Add(new PassthroughResponseHeadersTransform());
+        context.ResponseTransforms.Add(_responseHeaders);
     }
 }

@@ -8,7 +8,7 @@ public sealed class GatewaySettingsValidatorTests
     private const string Hash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
     private static GatewaySettings? Load(Dictionary<string, string?> values, out List<string> errors)
-        => GatewaySettingsMonitor.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), "Staging", out errors);
+        => GatewaySettingsMonitor.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), "Staging", Gateway.Transforms.Vendors.VendorCatalog.Default, out errors);
 
     [Test]
     public void Load_ValidSettings_AppliesDefaults()

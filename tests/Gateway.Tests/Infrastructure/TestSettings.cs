@@ -9,7 +9,7 @@ namespace Gateway.Tests.Infrastructure;
 public static class TestSettings
 {
     public static GatewaySettingsMonitor Monitor(Dictionary<string, string?> values, TimeProvider? time = null)
-        => new(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), new TestHostEnvironment(),
+        => new(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), new TestHostEnvironment(), Gateway.Transforms.Vendors.VendorCatalog.Default,
             new ConfigStatus(time ?? TimeProvider.System), NullLogger<GatewaySettingsMonitor>.Instance);
 
     private sealed class TestHostEnvironment : IHostEnvironment

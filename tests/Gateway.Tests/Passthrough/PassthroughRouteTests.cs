@@ -12,7 +12,7 @@ public sealed class PassthroughRouteTests
     [Test]
     public void For_CatchAllRoute_HasItsLiteralPrefix_AndTheVendorDefaults()
     {
-        var route = PassthroughRoute.For(Route("/api/ai/openai/{**path}"))!;
+        var route = PassthroughRoute.For(Route("/api/ai/openai/{**path}"), CallerHeaderPolicy.Default)!;
 
         Assert.That((route.Prefix, route.PrefixSegments), Is.EqualTo(("/api/ai/openai", 3)));
         Assert.That(route.RulesFor(new OpenAiVendor().Passthrough).Select(r => r.ToString()), Does.Contain("POST /v1/chat/completions").And.Contain("GET /v1/models/**"));
@@ -22,13 +22,13 @@ public sealed class PassthroughRouteTests
 
     [Test]
     public void For_TaskRoute_IsNull()
-        => Assert.That(PassthroughRoute.For(Route("/v1/ai/generate", new() { ["Task"] = "generate" })), Is.Null);
+        => Assert.That(PassthroughRoute.For(Route("/v1/ai/generate", new() { ["Task"] = "generate" }), CallerHeaderPolicy.Default), Is.Null);
 
     [Test]
     public void For_Metadata_ReplacesOrExtendsTheDefaults()
     {
-        var only = PassthroughRoute.For(Route("/x/{**p}", new() { ["PassthroughAllow"] = "POST /v1/chat/completions" }))!;
-        var more = PassthroughRoute.For(Route("/x/{**p}", new() { ["PassthroughAllow"] = "defaults, GET /v1/files/**" }))!;
+        var only = PassthroughRoute.For(Route("/x/{**p}", new() { ["PassthroughAllow"] = "POST /v1/chat/completions" }), CallerHeaderPolicy.Default)!;
+        var more = PassthroughRoute.For(Route("/x/{**p}", new() { ["PassthroughAllow"] = "defaults, GET /v1/files/**" }), CallerHeaderPolicy.Default)!;
         var vendor = new OpenAiVendor().Passthrough;
 
         Assert.That(only.RulesFor(vendor).Select(r => r.ToString()), Is.EqualTo(new[] { "POST /v1/chat/completions" }));
@@ -43,7 +43,7 @@ public sealed class PassthroughRouteTests
         var errors = PassthroughRoute.Validate(Route(
             "/api/{vendor}/x",
             new() { ["PassthroughAllow"] = "TRACE /v1, GET v1/models, POST /v1/*/x", ["PassthroughHeaders"] = "x-api-key, OpenAI-Project, x-ok, bad header" },
-            [new Dictionary<string, string> { ["PathPattern"] = "/{**path}" }]));
+            [new Dictionary<string, string> { ["PathPattern"] = "/{**path}" }]), CallerHeaderPolicy.Default);
 
         Assert.That(errors, Has.Count.EqualTo(9), string.Join(Environment.NewLine, errors));
         Assert.Multiple(() =>
@@ -63,7 +63,7 @@ public sealed class PassthroughRouteTests
     [Test]
     public void HeadersFor_CommonVendorAndRouteHeaders_NothingElse()
     {
-        var route = PassthroughRoute.For(Route("/x/{**p}", new() { ["PassthroughHeaders"] = "x-trace-tenant, x-feature-*" }))!;
+        var route = PassthroughRoute.For(Route("/x/{**p}", new() { ["PassthroughHeaders"] = "x-trace-tenant, x-feature-*" }), CallerHeaderPolicy.Default)!;
         var allow = route.HeadersFor(new OpenAiVendor().Passthrough);
 
         Assert.Multiple(() =>
