@@ -41,12 +41,8 @@ public sealed class GatewaySettings
     /// <summary>Prices by vendor model id (case-insensitive).</summary>
     public required FrozenDictionary<string, ModelPrice> Prices { get; init; }
 
-    public required string SummarizeInstruction { get; init; }
-
-    /// <summary>System instruction per output format.</summary>
-    public required FrozenDictionary<string, string> FormatInstructions { get; init; }
-
-    public required int DefaultMaxTokens { get; init; }
+    /// <summary>How task prompts are shaped: the summarize instruction, one instruction per format, the default output limit.</summary>
+    public required TaskPrompts TaskPrompts { get; init; }
 
     /// <summary>The limiter's settings (policies are resolved onto each client).</summary>
     public required Gateway.Limiting.RateLimitingOptions RateLimiting { get; init; }
@@ -169,6 +165,10 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
 
     /// <summary>Vendor-specific request fields (name, JSON value) configuration adds for this alias.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> RequestFields { get; init; } = [];
+
+    /// <summary>The model as the task planner targets it, with its price from the table when it has one.</summary>
+    public TaskTarget Target(FrozenDictionary<string, ModelPrice> prices)
+        => new(Provider.Binding, ModelId, AcceptsTemperature, RequestFields, prices.TryGetValue(ModelId, out var price) ? price : null);
 }
 
 /// <summary>A provider with its vendor and parsed key references (one, or several for overlapping rotations).</summary>

@@ -83,9 +83,7 @@ internal static class GatewaySettingsValidator
             Models = models.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             Prices = prices.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             KnownModels = models.Values.Select(m => m.ModelId).Concat(prices.Keys).ToFrozenSet(StringComparer.OrdinalIgnoreCase),
-            SummarizeInstruction = options.Prompts.SummarizeInstruction,
-            FormatInstructions = formats.ToFrozenDictionary(StringComparer.Ordinal),
-            DefaultMaxTokens = options.Tasks.DefaultMaxTokens,
+            TaskPrompts = new TaskPrompts(options.Prompts.SummarizeInstruction, formats.ToFrozenDictionary(StringComparer.Ordinal), options.Tasks.DefaultMaxTokens),
             RateLimiting = options.RateLimiting,
             HighestPrice = prices.Count == 0 ? default : new ModelPrice(prices.Values.Max(p => p.InputPerMillionUsd), prices.Values.Max(p => p.OutputPerMillionUsd)),
         };

@@ -13,8 +13,8 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// On task routes (<c>/v1/ai/generate</c>, <c>/v1/ai/summarize</c>): reads and validates the internal request, listing
-/// every fault; resolves the model alias to a provider; moves the call to that provider's cluster; and replaces the
-/// body with the vendor's request. The task transforms then forward it and translate the answer. On passthrough model
+/// every fault; resolves the model alias to a provider; checks the client may use it; moves the call to that
+/// provider's cluster; and has the call planned (<see cref="TaskPlanner"/>), replacing the body with the vendor's request. The task transforms then forward it and translate the answer. On passthrough model
 /// calls, reads the model the (now buffered) body names into the call's record.
 /// </summary>
 internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, IProxyStateLookup proxy, ProblemWriter problems)
@@ -75,37 +75,10 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             return;
         }
 
-        var format = request.Format ?? OutputFormats.Text;
-        var vendorRequest = TaskPromptBuilder.Build(task, request, current, model, format);
-        var vendorBody = provider.Vendor.WriteRequest(vendorRequest);
-        var price = current.Prices.TryGetValue(model.ModelId, out var known) ? known : (ModelPrice?)null;
-        var record = new CallRecord
-        {
-            Provider = provider.Name,
-            Operation = GenAiOperations.Chat,
-            Model = model.ModelId,
-            LimitModel = model.ModelId,
-            EstimatedInputTokens = vendorBody.Length / CallRecord.CharsPerToken,
-            MaxOutputTokens = vendorRequest.MaxTokens,
-            Stream = request.Stream == true,
-            User = request.User,
-            Price = price,
-        };
-        context.Features.Set(record);
-        context.Features.Set(new TaskCall
-        {
-            Task = task,
-            Provider = provider.Name,
-            Vendor = provider.Vendor,
-            Model = model.ModelId,
-            Format = format,
-            Stream = request.Stream == true,
-            MaxTokens = vendorRequest.MaxTokens,
-            User = request.User,
-            VendorBody = vendorBody,
-            Record = record,
-        });
-
+        var call = TaskPlanner.Plan(task, request, model.Target(current.Prices), current.TaskPrompts);
+        context.Features.Set(call.Record);
+        context.Features.Set(call);
+        var vendorBody = call.VendorBody;
         context.ReassignProxyRequest(cluster);
         context.Request.Body = new MemoryStream(vendorBody, writable: false);
         context.Request.ContentLength = vendorBody.Length;

@@ -4,31 +4,41 @@ using Gateway.Transforms.Vendors;
 namespace Gateway.Transforms.Tasks;
 
 /// <summary>
-/// One normalized call, set on the request's features once the body is validated and the model resolved; the task
-/// transforms read it, and fill in the outcome (usage, finish reason) for settlement and telemetry.
+/// One normalized call, planned by <see cref="TaskPlanner"/> once the body is validated and the model resolved, and set
+/// on the request's features; the task transforms read it, and fill in the outcome (usage, finish reason) for
+/// settlement and telemetry.
 /// </summary>
 public sealed class TaskCall
 {
     public required TaskKind Task { get; init; }
 
-    /// <summary>The provider serving the call (a key of <c>Gateway:Providers</c>).</summary>
-    public required string Provider { get; init; }
+    /// <summary>The validated internal request the call was planned from.</summary>
+    public required TaskRequest Request { get; init; }
 
-    public required IVendorAdapter Vendor { get; init; }
+    /// <summary>Where the call goes.</summary>
+    public required TaskTarget Target { get; init; }
+
+    /// <summary>The prompt settings it was planned with.</summary>
+    public required TaskPrompts Prompts { get; init; }
+
+    /// <summary>The provider serving the call (a key of <c>Gateway:Providers</c>).</summary>
+    public string Provider => Target.Provider.Name;
+
+    public IVendorAdapter Vendor => Target.Provider.Vendor;
 
     /// <summary>The vendor model id asked for.</summary>
-    public required string Model { get; init; }
+    public string Model => Target.ModelId;
 
     /// <summary>One of <see cref="OutputFormats"/>.</summary>
     public required string Format { get; init; }
 
-    public required bool Stream { get; init; }
+    public bool Stream => Record.Stream;
 
     /// <summary>The output-token limit sent to the vendor.</summary>
     public required int MaxTokens { get; init; }
 
     /// <summary>The end user named by the request's <c>user</c> field.</summary>
-    public string? User { get; init; }
+    public string? User => Record.User;
 
     /// <summary>The vendor request body.</summary>
     public required byte[] VendorBody { get; init; }
@@ -41,6 +51,9 @@ public sealed class TaskCall
 
     /// <summary>What came of the call (usage, answering model, finish reason).</summary>
     public CallOutcome Outcome => Record.Outcome;
+
+    /// <summary>The same request planned for another target (another provider or model), with a record of its own.</summary>
+    public TaskCall RetargetTo(TaskTarget target) => TaskPlanner.Plan(Task, Request, target, Prompts);
 }
 
 /// <summary>How a route's metadata marks it as a normalized task route.</summary>
