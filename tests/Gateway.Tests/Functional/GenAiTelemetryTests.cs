@@ -129,9 +129,19 @@ public sealed class GenAiTelemetryTests : GatewayFixture
     public async Task CallerHangingUpMidStream_IsAClientDisconnect_NotAVendorFault()
     {
         Vendors.Reset();
-        var callerLeft = new SemaphoreSlim(0);
-        Vendors.AnthropicStreamThatStalls(4, callerLeft, TimeSpan.FromSeconds(1));
+        // Anthropic mid-generation: four events, then quiet until the test is over, whatever the gateway does meanwhile.
+        var testOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var events = VendorCase.Anthropic.StreamEvents().Take(4).ToList();
+        Vendors.Anthropic.Given(Request.Create().UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+                .WithSseBody(async (_, queue) =>
+                {
+                    events.ForEach(queue.Write);
+                    await testOver.Task;
+                    queue.Close();
+                }));
         using var measured = new GenAiMeasurements();
+        using var release = new Releaser(testOver);
 
         // No draining on dispose: the connection closes at once, as a caller that crashed or gave up would close it.
         using var caller = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = Gateway.BaseAddress };
@@ -140,10 +150,14 @@ public sealed class GenAiTelemetryTests : GatewayFixture
         var stream = await response.Content.ReadAsStreamAsync();
         Assert.That(await stream.ReadAsync(new byte[16]), Is.Positive);
         response.Dispose();
-        callerLeft.Release();
 
         await GatewayHost.WaitUntilAsync(() => Task.FromResult(measured.Durations.Count == 1), "the call is recorded", TimeSpan.FromSeconds(10));
         Assert.That(measured.Durations.Single().Tag("error.type"), Is.EqualTo("client_disconnected"));
         Assert.That(Gateway.Logs.Entries, Has.None.StartsWith("Warning").And.None.Contains("Forwarding failed"));
+    }
+
+    private sealed class Releaser(TaskCompletionSource source) : IDisposable
+    {
+        public void Dispose() => source.TrySetResult();
     }
 }

@@ -178,31 +178,32 @@ public sealed class BudgetTests
     [Test]
     public async Task DailyBudget_ConcurrentRequests_CannotOvershoot_ThenBudgetExhausted()
     {
-        using var vendors = new FakeVendors();
-        // The vendor answers slowly, so all 40 calls are admitted or refused while the first ones are still in flight.
-        vendors.OpenAi.Given(Request.Create().UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(2)).WithHeader("Content-Type", "application/json")
-                .WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
+        // The vendor holds every answer until all 40 calls are admitted or refused: no call settles before every decision is made.
+        await using var vendor = await GatedVendor.StartAsync();
         // gpt-6-luna at 1 USD per million output tokens, no input price: max_tokens 1000 reserves 0.001 USD; the cap is 0.01 USD.
-        await using var gateway = await GatewayHost.StartAsync(vendors.Addresses, editOverrides: o =>
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string> { ["openai"] = vendor.Address }, editOverrides: o =>
         {
             var g = o["Gateway"]!;
             g["Prices"] = JsonNode.Parse("""{"gpt-6-luna": {"InputPerMillionUsd": 0, "OutputPerMillionUsd": 1}}""");
             g["Clients"]!["team-a"]!["DailyBudgetUsd"] = 0.01;
         });
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        var calls = Enumerable.Range(0, 40).Select(async _ =>
         {
             using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
                 """{"prompt": "Hi", "max_tokens": 1000, "model": "openai/gpt-6-luna"}"""));
             return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
-        }));
+        }).ToList();
+        await GatewayHost.WaitUntilAsync(() => Task.FromResult(vendor.Received + calls.Count(c => c.IsCompleted) == calls.Count),
+            "every call is either held at the vendor or answered");
+        vendor.Open();
+        var responses = await Task.WhenAll(calls);
 
         // Each call reserves 0.001 USD (1000 output tokens) against a 0.01 USD cap: exactly 10 fit at once.
         var admitted = responses.Count(r => r.StatusCode == HttpStatusCode.OK);
         Assert.That(admitted, Is.EqualTo(10));
         var refused = responses.Where(r => r.StatusCode != HttpStatusCode.OK).ToList();
         Assert.That(refused.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("code").GetString()), Has.All.EqualTo("budget_exhausted"));
-        Assert.That(vendors.OpenAi.LogEntries.Count(), Is.EqualTo(admitted));
+        Assert.That(vendor.Received, Is.EqualTo(admitted));
     }
 }

@@ -145,11 +145,9 @@ public sealed class SharedLimiterTests
     public async Task CallerDisconnectsMidStream_IsSettledToTheUsageReportedSoFar()
     {
         var prefix = "gw" + Guid.NewGuid().ToString("N")[..6];
-        using var vendors = new FakeVendors();
-        var callerLeft = new SemaphoreSlim(0);
-        vendors.AnthropicStreamThatStalls(4, callerLeft, TimeSpan.FromSeconds(2));
+        await using var vendor = await StallingVendor.StartAsync(events: 4);
         await using var gateway = await StartGatewayAsync(prefix, """{"tokens": {"Tokens": 100000, "Window": "00:05:00"}}""",
-            c => c["team-a"]!["RateLimitPolicy"] = "tokens", vendors.Addresses);
+            c => c["team-a"]!["RateLimitPolicy"] = "tokens", new Dictionary<string, string> { ["anthropic"] = vendor.Address });
         using var connection = _redis.Connect();
 
         var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
@@ -160,7 +158,6 @@ public sealed class SharedLimiterTests
         Assert.That(reserved, Is.GreaterThan(5000), "max_tokens and the input are reserved while the call runs");
 
         response.Dispose();
-        callerLeft.Release();
 
         // message_start reported 25 input tokens and 1 output token before the caller left.
         await GatewayHost.WaitUntilAsync(async () => (long)await connection.GetDatabase().StringGetAsync($"{{{prefix}:team-a}}:client:total") == 26,

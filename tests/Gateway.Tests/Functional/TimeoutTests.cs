@@ -13,6 +13,15 @@ public sealed class TimeoutTests : GatewayFixture
 {
     private static readonly TimeSpan ClusterTimeout = TimeSpan.FromSeconds(3);
 
+    // Released when each test ends: until then a "slow" vendor says nothing, however long the gateway waits.
+    private TaskCompletionSource _vendorReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [SetUp]
+    public void HoldTheVendor() => _vendorReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [TearDown]
+    public void ReleaseTheVendor() => _vendorReleased.TrySetResult();
+
     protected override void EditProxy(JsonObject proxy)
     {
         var clusters = proxy["ReverseProxy"]!["Clusters"]!;
@@ -37,13 +46,27 @@ public sealed class TimeoutTests : GatewayFixture
             .RespondWith(Response.Create().WithStatusCode(200).WithDelay(delay).WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture)));
     }
 
+    // The vendor accepts the call and answers nothing until the test has ended.
+    private void VendorNeverAnswersInTime()
+    {
+        var released = _vendorReleased;
+        Vendors.OpenAi.Reset();
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+                .WithSseBody(async (_, queue) =>
+                {
+                    await released.Task;
+                    queue.Close();
+                }));
+    }
+
     private Task<HttpResponseMessage> CallAsync()
         => Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, Gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
 
     [Test]
     public async Task VendorSlowerThanClusterTimeout_Is504VendorTimeout()
     {
-        VendorAnswersAfter(ClusterTimeout + TimeSpan.FromSeconds(2));
+        VendorNeverAnswersInTime();
         using var response = await CallAsync();
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "vendor_timeout", "POST " + VendorCase.OpenAi.GatewayPath);
     }
@@ -60,7 +83,7 @@ public sealed class TimeoutTests : GatewayFixture
     [Test]
     public async Task NormalizedRoute_VendorSlowerThanClusterTimeout_Is504VendorTimeout()
     {
-        VendorAnswersAfter(ClusterTimeout + TimeSpan.FromSeconds(2));
+        VendorNeverAnswersInTime();
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\"}"));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "vendor_timeout", "POST /v1/ai/generate");
     }
@@ -76,7 +99,7 @@ public sealed class TimeoutTests : GatewayFixture
                 {
                     queue.Write(events[0]);
                     queue.Write(events[1]);
-                    await Task.Delay(ClusterTimeout + TimeSpan.FromSeconds(2));
+                    await _vendorReleased.Task;
                     queue.Close();
                 }));
 

@@ -29,28 +29,6 @@ public sealed class FakeVendors : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(vendor), vendor, null),
     };
 
-    /// <summary>
-    /// Anthropic answers with the first <paramref name="events"/> events of its documented stream, then stays open and
-    /// quiet (as a slow generation would) until <paramref name="callerLeft"/> is released and a while after.
-    /// </summary>
-    public void AnthropicStreamThatStalls(int events, SemaphoreSlim callerLeft, TimeSpan quietAfter)
-    {
-        var sent = VendorCase.Anthropic.StreamEvents().Take(events).ToList();
-        Anthropic.Given(Request.Create().UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
-                .WithSseBody(async (_, queue) =>
-                {
-                    foreach (var sseEvent in sent)
-                    {
-                        queue.Write(sseEvent);
-                    }
-
-                    await callerLeft.WaitAsync(TimeSpan.FromSeconds(10));
-                    await Task.Delay(quietAfter);
-                    queue.Close();
-                }));
-    }
-
     public void Reset()
     {
         OpenAi.Reset();
