@@ -18,7 +18,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
         var request = context.Request;
         if (request.ContentLength > limit)
         {
-            await problems.WriteAsync(context, ErrorCodes.PayloadTooLarge, string.Format(null, RequestBodyErrors.TooLarge, limit));
+            await problems.WriteAsync(context, RequestBodyErrors.TooLarge(limit));
             return;
         }
 
@@ -42,7 +42,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
             GatewayError? error;
             try
             {
-                error = await DrainAsync(request.Body, limit, context.RequestAborted) ? null : new GatewayError(ErrorCodes.PayloadTooLarge, string.Format(null, RequestBodyErrors.TooLarge, limit));
+                error = await DrainAsync(request.Body, limit, context.RequestAborted) ? null : RequestBodyErrors.TooLarge(limit);
             }
             catch (BadHttpRequestException ex)
             {

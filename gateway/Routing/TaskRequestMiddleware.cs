@@ -1,8 +1,8 @@
-using System.Buffers;
 using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Transforms.Contracts;
+using Gateway.Transforms.Http;
 using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Tasks;
@@ -39,9 +39,16 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             return;
         }
 
-        var body = await ReadBodyAsync(context.Request, current.MaxRequestBodyBytes, context.RequestAborted);
+        // Bounded already (the body-limit step answered any body over the limit): read whole, within that bound.
+        using var body = await BufferedBody.ReadAsync(context.Request, (int)Math.Min(current.MaxRequestBodyBytes, Array.MaxLength), context.RequestAborted);
+        if (!body.Whole)
+        {
+            await problems.WriteAsync(context, RequestBodyErrors.TooLarge(current.MaxRequestBodyBytes));
+            return;
+        }
+
         ModelRoute? model = null;
-        var request = TaskRequestReader.Read(body, task, out var errors, (name, temperature, faults) =>
+        var request = TaskRequestReader.Read(body.Memory, task, out var errors, (name, temperature, faults) =>
         {
             if (!current.TryResolveModel(name, out var resolved, out var modelError))
             {
@@ -108,24 +115,5 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
     {
         var config = cluster.Model.Config;
         return string.Equals(ProviderDirectory.ProviderName(config.ClusterId, config.Metadata), provider, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
-    {
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, limit) + 1);
-        while (true)
-        {
-            var read = await request.Body.ReadAsync(buffer.GetMemory(4096), cancellationToken);
-            if (read == 0)
-            {
-                return buffer.WrittenMemory;
-            }
-
-            buffer.Advance(read);
-            if (buffer.WrittenCount > limit)
-            {
-                throw new BadHttpRequestException("The request body is larger than Gateway:Limits:MaxRequestBodyBytes.", StatusCodes.Status413PayloadTooLarge);
-            }
-        }
     }
 }

@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Text.Json;
+using Gateway.Transforms.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.Passthrough;
@@ -17,37 +17,13 @@ public static class RequestModel
 
     public static async ValueTask<string?> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var body = request.Body;
-        if (!body.CanSeek || !request.HasJsonContentType())
+        if (!request.Body.CanSeek || !request.HasJsonContentType())
         {
             return null;
         }
 
-        var length = (int)Math.Min(request.ContentLength ?? body.Length, MaxBytes);
-        if (length <= 0)
-        {
-            return null;
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            body.Position = 0;
-            var read = 0;
-            int chunk;
-            while (read < length && (chunk = await body.ReadAsync(buffer.AsMemory(read, length - read), cancellationToken)) > 0)
-            {
-                read += chunk;
-            }
-
-            body.Position = 0;
-            var whole = read < length || request.ContentLength == read || (request.ContentLength is null && body.Length == read);
-            return Find(buffer.AsSpan(0, read), whole);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var body = await BufferedBody.ReadAsync(request, MaxBytes, cancellationToken);
+        return body.Length == 0 ? null : Find(body.Span, body.Whole);
     }
 
     /// <summary>The string value of the top-level "model" property, or null (not JSON, not an object, not found in the bytes given).</summary>

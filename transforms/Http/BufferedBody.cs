@@ -1,0 +1,101 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Transforms.Http;
+
+/// <summary>
+/// The one way the gateway reads a caller's body: up to a bound, into a pooled buffer (returned on dispose), saying
+/// whether that was all of it, and rewound afterwards when the body is buffered, so the forwarder still sends it whole.
+/// The body's size limit itself is enforced once, before anything reads it (the host's body-limit step).
+/// </summary>
+public sealed class BufferedBody : IDisposable
+{
+    private const int UnknownLengthStart = 16 * 1024;
+
+    private byte[]? _buffer;
+
+    private BufferedBody(byte[] buffer, int length, bool whole)
+    {
+        _buffer = buffer;
+        Length = length;
+        Whole = whole;
+    }
+
+    /// <summary>Bytes read.</summary>
+    public int Length { get; }
+
+    /// <summary>Whether the bytes read are the whole body (false: it goes on past the bound).</summary>
+    public bool Whole { get; }
+
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(BufferedBody))).AsMemory(0, Length);
+
+    public ReadOnlySpan<byte> Span => Memory.Span;
+
+    /// <summary>Reads the body from its start, at most <paramref name="maxBytes"/> of it.</summary>
+    public static async ValueTask<BufferedBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        var body = request.Body;
+        if (body.CanSeek)
+        {
+            body.Position = 0;
+        }
+
+        var expected = request.ContentLength ?? (body.CanSeek ? body.Length : UnknownLengthStart);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expected, 1, Math.Max(maxBytes, 1)));
+        var read = 0;
+        try
+        {
+            while (true)
+            {
+                var room = Math.Min(buffer.Length, maxBytes) - read;
+                if (room == 0)
+                {
+                    if (buffer.Length >= maxBytes)
+                    {
+                        break;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
+                    buffer.AsSpan(0, read).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                    continue;
+                }
+
+                var chunk = await body.ReadAsync(buffer.AsMemory(read, room), cancellationToken);
+                if (chunk == 0)
+                {
+                    return new BufferedBody(buffer, read, whole: true);
+                }
+
+                read += chunk;
+            }
+
+            // Filled to the bound: whole only if nothing follows.
+            var probe = new byte[1];
+            var whole = request.ContentLength == read || await body.ReadAsync(probe, cancellationToken) == 0;
+            return new BufferedBody(buffer, read, whole);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        finally
+        {
+            if (body.CanSeek)
+            {
+                body.Position = 0;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
