@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Gateway.Errors;
 
 /// <summary>
-/// Enforces <see cref="LimitsOptions.MaxRequestBodyBytes"/> on the payload before anything reaches a vendor: a declared
+/// Enforces <see cref="Routing.LimitsOptions.MaxRequestBodyBytes"/> on the payload before anything reaches a vendor: a declared
 /// Content-Length over the limit is refused at once; a chunked body is read in first, counting payload bytes only
 /// (not the chunk framing), so a too-large one is refused without the vendor having seen any of it. A malformed
 /// chunked body is 400, one that arrives too slowly 408.

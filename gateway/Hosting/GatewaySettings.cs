@@ -25,6 +25,9 @@ public sealed class GatewaySettings
 
     public required VaultOptions Vault { get; init; }
 
+    /// <summary>How the gateway logs in to Vault, as read from <c>Gateway:Vault:Auth:Method</c>.</summary>
+    public required VaultAuthMethod VaultAuthMethod { get; init; }
+
     /// <summary>Least time between two forced re-reads of one secret.</summary>
     public TimeSpan MinRefreshInterval => Secrets.MinRefreshInterval;
 
@@ -46,6 +49,9 @@ public sealed class GatewaySettings
 
     /// <summary>The limiter's settings (policies are resolved onto each client).</summary>
     public required Gateway.Limiting.RateLimitingOptions RateLimiting { get; init; }
+
+    /// <summary>Whose clock the shared windows run on, as read from <c>Gateway:RateLimiting:Clock</c>.</summary>
+    public required Gateway.Limiting.LimiterClock LimiterClock { get; init; }
 
     /// <summary>Every model id configuration names (alias targets and the price table), case-insensitive.</summary>
     public required FrozenSet<string> KnownModels { get; init; }
@@ -172,7 +178,7 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
 }
 
 /// <summary>A provider with its vendor and parsed key references (one, or several for overlapping rotations).</summary>
-public sealed record ProviderSettings(ProviderBinding Binding, IReadOnlyList<SecretReference> ApiKeys, bool RoundRobin)
+public sealed record ProviderSettings(ProviderBinding Binding, IReadOnlyList<SecretReference> ApiKeys, KeySelection KeySelection)
 {
     /// <summary>Headers sent on every call to the provider (organization, project…).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];

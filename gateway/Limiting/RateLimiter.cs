@@ -54,7 +54,7 @@ public sealed partial class RateLimiter : IDisposable
         }
 
         var options = settings.Current.RateLimiting;
-        _redis = new RedisLimiterStore(redis, options.KeyPrefix, options.Clock == "local" ? time : null, metrics, options.SettleLinger, time);
+        _redis = new RedisLimiterStore(redis, options.KeyPrefix, settings.Current.LimiterClock == LimiterClock.Local ? time : null, metrics, options.SettleLinger, time);
         _breaker = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {

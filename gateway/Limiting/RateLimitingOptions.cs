@@ -80,3 +80,23 @@ public sealed record RateLimitPolicyOptions
     /// <summary>When Redis is down or slow: <c>open</c> (default: a local limiter at limit ÷ ExpectedReplicas) or <c>closed</c> (503).</summary>
     public string OnRedisFailure { get; init; } = "open";
 }
+
+/// <summary>What a policy does while Redis cannot be reached (<c>OnRedisFailure</c>).</summary>
+public enum RedisFailureMode
+{
+    /// <summary>Admit within a per-replica share of the limit (<c>open</c>, the default).</summary>
+    Open,
+
+    /// <summary>Refuse with 503 (<c>closed</c>).</summary>
+    Closed,
+}
+
+/// <summary>Whose clock the shared windows run on (<c>Gateway:RateLimiting:Clock</c>).</summary>
+public enum LimiterClock
+{
+    /// <summary>Redis's (<c>redis</c>, the default): replicas with skewed clocks still share one window.</summary>
+    Redis,
+
+    /// <summary>The replica's own (<c>local</c>): for tests on fake time.</summary>
+    Local,
+}

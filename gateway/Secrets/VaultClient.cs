@@ -187,9 +187,9 @@ public sealed partial class VaultClient : IDisposable
     private async Task<VaultToken> LoginAsync(CancellationToken cancellationToken)
     {
         var auth = Options.Auth;
-        switch (auth.Method)
+        switch (_settings.Current.VaultAuthMethod)
         {
-            case "approle":
+            case VaultAuthMethod.Approle:
             {
                 var body = new Dictionary<string, string>
                 {
@@ -199,7 +199,7 @@ public sealed partial class VaultClient : IDisposable
                 return await AuthLoginAsync(auth.Mount ?? "approle", body, cancellationToken);
             }
 
-            case "kubernetes":
+            case VaultAuthMethod.Kubernetes:
             {
                 string jwt;
                 try

@@ -22,7 +22,7 @@ internal sealed class VendorKeySource(GatewaySettingsMonitor settings, SecretCac
         }
 
         var keys = entry.ApiKeys;
-        var start = entry.RoundRobin ? (int)((uint)_turns.AddOrUpdate(provider, 0, static (_, turn) => turn + 1) % keys.Count) : 0;
+        var start = entry.KeySelection == KeySelection.RoundRobin ? (int)((uint)_turns.AddOrUpdate(provider, 0, static (_, turn) => turn + 1) % keys.Count) : 0;
         var now = time.GetUtcNow();
         string? firstError = null;
         VendorKeyLookup? refused = null;

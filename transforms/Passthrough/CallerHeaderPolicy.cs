@@ -9,9 +9,6 @@ namespace Gateway.Transforms.Passthrough;
 /// </summary>
 public sealed class CallerHeaderPolicy
 {
-    /// <summary>Headers meant for the gateway itself (e.g. x-gateway-user, the end user for rate limits) stay with it.</summary>
-    public const string InternalPrefix = "X-Gateway-";
-
     private static readonly string[] GenericCredentials = ["Authorization", "Proxy-Authorization", "Cookie", "x-api-key", "api-key"];
 
     private readonly FrozenSet<string> _credentials;
@@ -39,6 +36,6 @@ public sealed class CallerHeaderPolicy
             return "chooses what the gateway's key bills: set it under Gateway:Providers:{name}:Headers (or per client), not from callers";
         }
 
-        return name.StartsWith(InternalPrefix, StringComparison.OrdinalIgnoreCase) ? "is the gateway's own" : null;
+        return name.StartsWith(GatewayHeaders.InternalPrefix, StringComparison.OrdinalIgnoreCase) ? "is the gateway's own" : null;
     }
 }

@@ -26,6 +26,7 @@ public sealed class VendorCatalog
         }
 
         _byName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        Names = [.. byName.Keys];
         CredentialHeaders = [.. _byName.Values.SelectMany(v => v.CredentialHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
         ConfiguredOnlyHeaders = [.. _byName.Values.SelectMany(v => v.Passthrough.ConfiguredOnlyHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
         ResponseHeadersDropped = [.. _byName.Values.SelectMany(v => v.Passthrough.ResponseHeadersDropped).Distinct(StringComparer.OrdinalIgnoreCase)];
@@ -37,8 +38,8 @@ public sealed class VendorCatalog
     /// <summary>A catalog of the built-in vendors alone, for code that runs without a service provider (tools, tests).</summary>
     public static VendorCatalog Default { get; } = new(BuiltIn);
 
-    /// <summary>Vendor names, as configuration writes them.</summary>
-    public IEnumerable<string> Names => _byName.Keys;
+    /// <summary>Vendor names, as configuration writes them, in the order the adapters were registered.</summary>
+    public IReadOnlyList<string> Names { get; }
 
     /// <summary>Every vendor's credential headers.</summary>
     public IReadOnlyList<string> CredentialHeaders { get; }

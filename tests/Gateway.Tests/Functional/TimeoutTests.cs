@@ -133,7 +133,7 @@ public sealed class TimeoutTests : GatewayFixture
             Assert.That(cluster["Destinations"]!.AsObject().Select(d => d.Key), Is.EqualTo(new[] { "primary" }), name);
         }
 
-        var defaults = new ForwardingOptions();
+        var defaults = new Gateway.Routing.ForwardingOptions();
         Assert.That(defaults.DefaultActivityTimeout, Is.GreaterThanOrEqualTo(TimeSpan.FromMinutes(10)));
     }
 }

@@ -66,6 +66,47 @@ public sealed class GatewaySettingsValidatorTests
     }
 
     [Test]
+    public void Load_Modes_AreReadAsEnums_AndAMisspelledOneIsListedWithEveryOtherError()
+    {
+        var good = Load(new()
+        {
+            ["Gateway:Providers:openai:KeySelection"] = "Round-Robin",
+            ["Gateway:Vault:Auth:Method"] = "kubernetes",
+            ["Gateway:Vault:Auth:Role"] = "gateway",
+            ["Gateway:RateLimiting:Clock"] = "local",
+            ["Gateway:RateLimiting:Policies:p:Requests"] = "5",
+            ["Gateway:RateLimiting:Policies:p:OnRedisFailure"] = "closed",
+        }, out var none);
+        Assert.That(none, Is.Empty);
+        Assert.Multiple(() =>
+        {
+            Assert.That(good!.Providers["openai"].KeySelection, Is.EqualTo(Gateway.Secrets.KeySelection.RoundRobin));
+            Assert.That(good.VaultAuthMethod, Is.EqualTo(Gateway.Secrets.VaultAuthMethod.Kubernetes));
+            Assert.That(good.LimiterClock, Is.EqualTo(Gateway.Limiting.LimiterClock.Local));
+        });
+
+        var settings = Load(new()
+        {
+            ["Gateway:Providers:openai:KeySelection"] = "roundrobin",
+            ["Gateway:Vault:Auth:Method"] = "ldap",
+            ["Gateway:RateLimiting:Clock"] = "ntp",
+            ["Gateway:RateLimiting:Policies:p:Requests"] = "5",
+            ["Gateway:RateLimiting:Policies:p:OnRedisFailure"] = "half-open",
+            ["Gateway:Limits:MaxRequestBodyBytes"] = "0",
+        }, out var errors);
+
+        Assert.That(settings, Is.Null);
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Providers:openai:KeySelection must be one of 'failover', 'round-robin' (was 'roundrobin').",
+            "Gateway:Vault:Auth:Method must be one of 'token', 'approle', 'kubernetes' (was 'ldap').",
+            "Gateway:RateLimiting:Clock must be one of 'redis', 'local' (was 'ntp').",
+            "Gateway:RateLimiting:Policies:p:OnRedisFailure must be one of 'open', 'closed' (was 'half-open').",
+            "Gateway:Limits:MaxRequestBodyBytes must be greater than 0 (was 0).",
+        }));
+    }
+
+    [Test]
     public void Load_WrongType_IsAnErrorNotAnException()
     {
         var settings = Load(new() { ["Gateway:Limits:MaxRequestBodyBytes"] = "ten" }, out var errors);

@@ -1,0 +1,126 @@
+using System.Collections.Frozen;
+using Gateway.Hosting;
+using Gateway.Transforms.Contracts;
+using Gateway.Transforms.Schema;
+using Gateway.Transforms.Tasks;
+using Gateway.Transforms.Vendors;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// The normalized endpoints' settings: model aliases (<c>Gateway:Models</c>), the price table (<c>Gateway:Prices</c>),
+/// prompt templates (<c>Gateway:Prompts</c>) and defaults (<c>Gateway:Tasks</c>), every fault added to the list.
+/// </summary>
+internal static class TaskSettingsValidator
+{
+    public static TaskPrompts Prompts(PromptOptions prompts, TaskOptions tasks, List<string> errors)
+    {
+        var formats = new Dictionary<string, string>(PromptOptions.DefaultFormats, StringComparer.Ordinal);
+        foreach (var (format, instruction) in prompts.Formats)
+        {
+            if (!formats.ContainsKey(format))
+            {
+                errors.Add($"Gateway:Prompts:Formats:{format} is not a format (formats: {string.Join(", ", PromptOptions.DefaultFormats.Keys)}).");
+            }
+
+            formats[format] = instruction;
+        }
+
+        if (string.IsNullOrWhiteSpace(prompts.SummarizeInstruction))
+        {
+            errors.Add("Gateway:Prompts:SummarizeInstruction must not be empty.");
+        }
+
+        if (tasks.DefaultMaxTokens is < 1 or > SchemaLimits.MaxOutputTokens)
+        {
+            errors.Add($"Gateway:Tasks:DefaultMaxTokens must be from 1 to {SchemaLimits.MaxOutputTokens} (was {tasks.DefaultMaxTokens}).");
+        }
+
+        return new TaskPrompts(prompts.SummarizeInstruction, formats.ToFrozenDictionary(StringComparer.Ordinal), tasks.DefaultMaxTokens);
+    }
+
+    public static Dictionary<string, ModelRoute> Models(
+        Dictionary<string, ModelOptions> options, Dictionary<string, ProviderSettings> providers, List<string> errors)
+    {
+        var models = new Dictionary<string, ModelRoute>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (alias, model) in options)
+        {
+            var prefix = $"Gateway:Models:{alias}";
+            if (alias.Contains('/'))
+            {
+                errors.Add($"{prefix}: an alias must not contain '/' (that spelling means provider/model).");
+            }
+
+            if (string.IsNullOrWhiteSpace(model.Model))
+            {
+                errors.Add($"{prefix}:Model must name the vendor's model id.");
+            }
+
+            if (model.Provider is null || !providers.TryGetValue(model.Provider, out var provider))
+            {
+                errors.Add($"{prefix}:Provider '{model.Provider}' is not under Gateway:Providers (known: {string.Join(", ", providers.Keys)}).");
+                continue;
+            }
+
+            var fields = new List<KeyValuePair<string, string>>();
+            foreach (var (name, value) in model.RequestFields)
+            {
+                if (VendorJson.ReservedFields.Contains(name))
+                {
+                    errors.Add($"{prefix}:RequestFields:{name}: the gateway writes '{name}' itself (reserved: {string.Join(", ", VendorJson.ReservedFields)}).");
+                    continue;
+                }
+
+                fields.Add(new(name, JsonValue(value)));
+            }
+
+            if (!string.IsNullOrWhiteSpace(model.Model))
+            {
+                models[alias] = new ModelRoute(provider, model.Model) { AcceptsTemperature = model.AcceptsTemperature, RequestFields = fields };
+            }
+        }
+
+        if (options.Count > 0 && !options.ContainsKey(ModelRoute.DefaultAlias))
+        {
+            errors.Add($"Gateway:Models:{ModelRoute.DefaultAlias} is required: it serves requests that name no model.");
+        }
+
+        return models;
+    }
+
+    // A configuration value as a JSON value: a number or literal as such, anything else as a string.
+    private static string JsonValue(string? value)
+    {
+        try
+        {
+            using var parsed = System.Text.Json.JsonDocument.Parse(value ?? "");
+            if (parsed.RootElement.ValueKind is System.Text.Json.JsonValueKind.Number or System.Text.Json.JsonValueKind.True
+                or System.Text.Json.JsonValueKind.False or System.Text.Json.JsonValueKind.Null)
+            {
+                return parsed.RootElement.GetRawText();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+
+        return System.Text.Json.JsonSerializer.Serialize(value ?? "");
+    }
+
+    public static Dictionary<string, ModelPrice> Prices(Dictionary<string, PriceOptions> options, List<string> errors)
+    {
+        var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (model, price) in options)
+        {
+            if (price.InputPerMillionUsd < 0 || price.OutputPerMillionUsd < 0)
+            {
+                errors.Add($"Gateway:Prices:{model}: prices must not be negative.");
+                continue;
+            }
+
+            prices[model] = new ModelPrice(price.InputPerMillionUsd, price.OutputPerMillionUsd);
+        }
+
+        return prices;
+    }
+}
