@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Gateway.Errors;
 using Gateway.Health;
 using Gateway.Limiting;
+using Gateway.Resilience;
 using Gateway.Hosting.OpenApi;
 using Gateway.Routing;
 using Gateway.Secrets;
@@ -76,6 +77,7 @@ public static class GatewayApp
 
         services.AddGatewayLimiting(configuration);
         services.AddSingleton<GenAiMetrics>();
+        services.AddSingleton<ResilienceMetrics>();
         services.AddGatewayTracing(configuration);
         services.AddGatewayHealth();
         return services;
@@ -114,6 +116,9 @@ public static class GatewayApp
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
+            // Retries sit inside everything that counts or measures the call (one admission, one duration for all its
+            // attempts) and around the key recovery, so each attempt may still re-read a rotated key.
+            proxy.UseMiddleware<VendorRetryMiddleware>();
             // Innermost, around the forwarder itself: a vendor 401 is retried once with a re-read key before anything
             // outside sees it.
             proxy.UseMiddleware<VendorAuthRecoveryMiddleware>();

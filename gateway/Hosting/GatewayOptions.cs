@@ -1,5 +1,6 @@
 using Gateway.Auth;
 using Gateway.Limiting;
+using Gateway.Resilience;
 using Gateway.Routing;
 using Gateway.Secrets;
 
@@ -44,6 +45,9 @@ public sealed record GatewayOptions
 
     /// <summary>Defaults of the normalized endpoints.</summary>
     public TaskOptions Tasks { get; init; } = new();
+
+    /// <summary>Retries of vendor calls.</summary>
+    public ResilienceOptions Resilience { get; init; } = new();
 
     /// <summary>Rate-limit policies and the limiter's behaviour.</summary>
     public RateLimitingOptions RateLimiting { get; init; } = new();

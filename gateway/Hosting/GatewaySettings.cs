@@ -50,6 +50,9 @@ public sealed class GatewaySettings
     /// <summary>The limiter's settings (policies are resolved onto each client).</summary>
     public required Gateway.Limiting.RateLimitingOptions RateLimiting { get; init; }
 
+    /// <summary>Retries of vendor calls, per provider.</summary>
+    public required Gateway.Resilience.ResilienceSettings Resilience { get; init; }
+
     /// <summary>Whose clock the shared windows run on, as read from <c>Gateway:RateLimiting:Clock</c>.</summary>
     public required Gateway.Limiting.LimiterClock LimiterClock { get; init; }
 

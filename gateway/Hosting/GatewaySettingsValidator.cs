@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Gateway.Auth;
 using Gateway.Limiting;
+using Gateway.Resilience;
 using Gateway.Routing;
 using Gateway.Secrets;
 using Gateway.Transforms.Contracts;
@@ -24,6 +25,7 @@ internal static class GatewaySettingsValidator
         var prices = TaskSettingsValidator.Prices(options.Prices, errors);
         var prompts = TaskSettingsValidator.Prompts(options.Prompts, options.Tasks, errors);
         ForwardingSettingsValidator.Validate(options.Limits, options.Forwarding, errors);
+        var resilience = ResilienceSettingsValidator.Build(options.Resilience, options.Providers.Keys, errors);
         var vaultAuth = SecretsSettingsValidator.Validate(options.Secrets, options.Vault, errors);
 
         if (errors.Count > 0)
@@ -50,6 +52,7 @@ internal static class GatewaySettingsValidator
             TaskPrompts = prompts,
             RateLimiting = options.RateLimiting,
             LimiterClock = clock,
+            Resilience = resilience,
             HighestPrice = prices.Count == 0 ? default : new ModelPrice(prices.Values.Max(p => p.InputPerMillionUsd), prices.Values.Max(p => p.OutputPerMillionUsd)),
         };
     }

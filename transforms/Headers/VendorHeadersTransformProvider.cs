@@ -8,7 +8,7 @@ namespace Gateway.Transforms.Headers;
 /// X-Forwarded-* headers (vendors must not learn internal addresses). Caller headers are not copied at all on task
 /// routes and only from an allowlist on passthrough routes, so no caller credential can reach a vendor.
 /// </summary>
-internal sealed class VendorHeadersTransformProvider(IProviderDirectory providers, IVendorKeySource keys, IProviderRequestHeaders configured) : ITransformProvider
+internal sealed class VendorHeadersTransformProvider(IProviderDirectory providers, IVendorKeySource keys, IProviderRequestHeaders configured, TimeProvider time) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -30,5 +30,7 @@ internal sealed class VendorHeadersTransformProvider(IProviderDirectory provider
         context.RequestTransforms.Add(new VendorKeyTransform(providers, keys, configured));
         // First of the response transforms, so a task route's translation never sees a 401 the host will retry.
         context.ResponseTransforms.Insert(0, new VendorAuthFailureTransform());
+        // Likewise a throttled or failing answer the host will try again: held back before anything translates it.
+        context.ResponseTransforms.Insert(1, new Resilience.VendorRetryTransform(time));
     }
 }

@@ -64,6 +64,31 @@ public interface IVendorAdapter
     /// its method and path below the route's prefix; null when the call is not a model call (models list, token count…).
     /// </summary>
     string? PassthroughOperation(string method, string path);
+
+    /// <summary>
+    /// How long a throttled or failing answer asks the caller to wait before trying again, or null when it does not
+    /// say. The default reads the HTTP <c>Retry-After</c> (seconds or a date); vendors with headers of their own add them.
+    /// </summary>
+    TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now) => RetryAfterHeader.Read(headers, now);
+}
+
+/// <summary>The HTTP <c>Retry-After</c> header (RFC 9110 §10.2.3): a number of seconds, or a date.</summary>
+public static class RetryAfterHeader
+{
+    public static TimeSpan? Read(HttpResponseHeaders headers, DateTimeOffset now)
+    {
+        if (headers.RetryAfter is not { } value)
+        {
+            return null;
+        }
+
+        if (value.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        return value.Date is { } date ? (date > now ? date - now : TimeSpan.Zero) : null;
+    }
 }
 
 /// <summary>What a passthrough answer reports of its own cost.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Transforms.Schema;
 
@@ -224,5 +225,59 @@ internal static class VendorJson
         {
             return null;
         }
+    }
+}
+
+/// <summary>Reading the vendors' own response headers.</summary>
+internal static class VendorHeaders
+{
+    /// <summary>The header's only value, or null when it is absent or repeated.</summary>
+    public static string? Single(HttpResponseHeaders headers, string name)
+        => headers.TryGetValues(name, out var values) && values.Count() == 1 ? values.First() : null;
+
+    /// <summary>A Go-style duration as OpenAI writes its resets: <c>20ms</c>, <c>1s</c>, <c>6m0s</c>, <c>1h2m3.5s</c>.</summary>
+    public static TimeSpan? Duration(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        var total = TimeSpan.Zero;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var start = i;
+            while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
+            {
+                i++;
+            }
+
+            if (i == start || !double.TryParse(text.AsSpan(start, i - start), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            {
+                return null;
+            }
+
+            var unitStart = i;
+            while (i < text.Length && char.IsAsciiLetter(text[i]))
+            {
+                i++;
+            }
+
+            total += text.AsSpan(unitStart, i - unitStart) switch
+            {
+                "h" => TimeSpan.FromHours(number),
+                "m" => TimeSpan.FromMinutes(number),
+                "s" => TimeSpan.FromSeconds(number),
+                "ms" => TimeSpan.FromMilliseconds(number),
+                _ => TimeSpan.MinValue,
+            };
+            if (total < TimeSpan.Zero)
+            {
+                return null;
+            }
+        }
+
+        return total;
     }
 }

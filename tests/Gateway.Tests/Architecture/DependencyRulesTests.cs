@@ -22,7 +22,7 @@ public sealed partial class DependencyRulesTests
     private static readonly Assembly Library = typeof(CallRecord).Assembly;
 
     /// <summary>The parts of the host that must know nothing of vendors or tasks.</summary>
-    private static readonly string[] VendorNeutralFeatures = ["Gateway.Limiting", "Gateway.Auth", "Gateway.Secrets", "Gateway.Telemetry"];
+    private static readonly string[] VendorNeutralFeatures = ["Gateway.Limiting", "Gateway.Auth", "Gateway.Secrets", "Gateway.Telemetry", "Gateway.Resilience"];
 
     [Test]
     public void TransformsLibrary_NeverReferencesTheHost()

@@ -114,8 +114,9 @@ public sealed class PassthroughTests : GatewayFixture
     public async Task Passthrough_VendorError_ReachesCallerUnchanged(VendorCase vendor)
     {
         const string errorBody = """{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}""";
+        // A wait above the retry cap (30 s by default): the gateway does not try again, the caller gets the answer at once.
         Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Content-Type", "application/json").WithHeader("retry-after", "20").WithBody(errorBody));
+            .RespondWith(Response.Create().WithStatusCode(429).WithHeader("Content-Type", "application/json").WithHeader("retry-after", "120").WithBody(errorBody));
 
         using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, vendor.GatewayPath, Gateway.ClientKeys["team-a"], vendor.RequestBody));
 
@@ -123,7 +124,7 @@ public sealed class PassthroughTests : GatewayFixture
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
             Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/json"));
-            Assert.That(response.Headers.RetryAfter!.Delta, Is.EqualTo(TimeSpan.FromSeconds(20)));
+            Assert.That(response.Headers.RetryAfter!.Delta, Is.EqualTo(TimeSpan.FromSeconds(120)));
             Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo(errorBody));
         });
     }

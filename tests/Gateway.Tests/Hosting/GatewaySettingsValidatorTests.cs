@@ -107,6 +107,39 @@ public sealed class GatewaySettingsValidatorTests
     }
 
     [Test]
+    public void Load_ResilienceFaults_AreListedWithTheOthers_AndAProviderOfItsOwnReplacesTheDefaults()
+    {
+        var good = Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Resilience:Providers:openai:Retry:MaxRetries"] = "0",
+        }, out var none);
+        Assert.That(none, Is.Empty);
+        Assert.That(good!.Resilience.RetryFor("openai").MaxRetries, Is.Zero);
+        Assert.That(good.Resilience.RetryFor("anthropic").MaxRetries, Is.EqualTo(2), "the shipped default");
+
+        Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Resilience:Retry:MaxRetries"] = "11",
+            ["Gateway:Resilience:Retry:BaseDelay"] = "00:00:02",
+            ["Gateway:Resilience:Retry:MaxDelay"] = "00:00:01",
+            ["Gateway:Resilience:Retry:MaxRetryAfter"] = "01:00:00",
+            ["Gateway:Resilience:Providers:mistral:Retry:MaxRetries"] = "1",
+            ["Gateway:Limits:MaxRequestBodyBytes"] = "0",
+        }, out var errors);
+
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Resilience:Retry:MaxRetries must be from 0 to 10 (was 11).",
+            "Gateway:Resilience:Retry:BaseDelay must not be negative and :MaxDelay not below it (were 00:00:02 and 00:00:01).",
+            "Gateway:Resilience:Retry:MaxRetryAfter must be from 0 to 00:10:00 (was 01:00:00).",
+            "Gateway:Resilience:Providers:mistral names a provider that is not under Gateway:Providers (known: openai).",
+            "Gateway:Limits:MaxRequestBodyBytes must be greater than 0 (was 0).",
+        }));
+    }
+
+    [Test]
     public void Load_WrongType_IsAnErrorNotAnException()
     {
         var settings = Load(new() { ["Gateway:Limits:MaxRequestBodyBytes"] = "ten" }, out var errors);

@@ -90,6 +90,30 @@ public sealed class AnthropicVendor : IVendorAdapter
     public PassthroughUsage ReadUsage(ReadOnlySpan<byte> body) => VendorJson.TopLevelUsage(body);
 
     // Messages, token counting and models; not batches, files, skills, organization or admin APIs.
+    // Retry-After, else an exhausted limit's reset time (anthropic-ratelimit-requests-remaining: 0 →
+    // anthropic-ratelimit-requests-reset: an RFC 3339 time).
+    public TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now)
+    {
+        if (RetryAfterHeader.Read(headers, now) is { } standard)
+        {
+            return standard;
+        }
+
+        TimeSpan? wait = null;
+        foreach (var limit in (ReadOnlySpan<string>)["requests", "tokens", "input-tokens", "output-tokens"])
+        {
+            if (VendorHeaders.Single(headers, $"anthropic-ratelimit-{limit}-remaining") == "0"
+                && DateTimeOffset.TryParse(VendorHeaders.Single(headers, $"anthropic-ratelimit-{limit}-reset"), System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AssumeUniversal, out var reset))
+            {
+                var until = reset > now ? reset - now : TimeSpan.Zero;
+                wait = wait is null || until > wait ? until : wait;
+            }
+        }
+
+        return wait;
+    }
+
     public PassthroughProfile Passthrough { get; } = new(
         PassthroughRule.List("POST /v1/messages", "POST /v1/messages/count_tokens", "GET /v1/models/**"),
         RequestHeaders: [VersionHeader, "anthropic-beta"],

@@ -70,6 +70,33 @@ public sealed class OpenAiVendor : IVendorAdapter
         ConfiguredOnlyHeaders: ["OpenAI-Organization", "OpenAI-Project"],
         ResponseHeadersDropped: ["openai-organization", "openai-project"]);
 
+    // retry-after-ms (the SDKs' own, most precise), else Retry-After; past those, an exhausted limit's reset
+    // (x-ratelimit-remaining-requests: 0 → x-ratelimit-reset-requests: "6m0s").
+    public TimeSpan? RetryAfter(HttpResponseHeaders headers, DateTimeOffset now)
+    {
+        if (VendorHeaders.Single(headers, "retry-after-ms") is { } ms && double.TryParse(ms, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var millis) && millis >= 0)
+        {
+            return TimeSpan.FromMilliseconds(millis);
+        }
+
+        if (RetryAfterHeader.Read(headers, now) is { } standard)
+        {
+            return standard;
+        }
+
+        TimeSpan? wait = null;
+        foreach (var limit in (ReadOnlySpan<string>)["requests", "tokens"])
+        {
+            if (VendorHeaders.Single(headers, "x-ratelimit-remaining-" + limit) == "0"
+                && VendorHeaders.Duration(VendorHeaders.Single(headers, "x-ratelimit-reset-" + limit)) is { } reset && (wait is null || reset > wait))
+            {
+                wait = reset;
+            }
+        }
+
+        return wait;
+    }
+
     public string? PassthroughOperation(string method, string path) => !HttpMethods.IsPost(method) ? null : path switch
     {
         "/v1/chat/completions" or "/v1/responses" => GenAiOperations.Chat,

@@ -1,0 +1,88 @@
+namespace Gateway.Resilience;
+
+/// <summary>How vendor calls are retried (<c>Gateway:Resilience</c>).</summary>
+public sealed record ResilienceOptions
+{
+    /// <summary>Retries of every provider that sets none of its own.</summary>
+    public RetryOptions Retry { get; init; } = new();
+
+    /// <summary>Per provider (a key of <c>Gateway:Providers</c>), retries in place of <see cref="Retry"/>.</summary>
+    public Dictionary<string, ProviderResilienceOptions> Providers { get; init; } = [];
+}
+
+/// <summary>One provider's resilience settings.</summary>
+public sealed record ProviderResilienceOptions
+{
+    public RetryOptions Retry { get; init; } = new();
+}
+
+/// <summary>
+/// Retries of a vendor call answered 429, 529, 500, 502, 503 or 504, or that could not reach the vendor — only while
+/// nothing has reached the caller, and only for bodies the gateway holds (it buffers them up to the body limit).
+/// </summary>
+public sealed record RetryOptions
+{
+    /// <summary>Attempts after the first. Default 2; 0 turns retries off.</summary>
+    public int MaxRetries { get; init; } = 2;
+
+    /// <summary>The first backoff; each later one doubles, with jitter. Default 0.5 s.</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest backoff the gateway chooses itself. Default 10 s.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest wait a vendor may ask for (Retry-After, retry-after-ms, an exhausted limit's reset) that the gateway
+    /// waits out before trying again; a vendor asking for more has its answer, and its wait, go to the caller at once.
+    /// Default 30 s.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>The resilience settings checked.</summary>
+internal static class ResilienceSettingsValidator
+{
+    public static ResilienceSettings Build(ResilienceOptions options, IEnumerable<string> providers, List<string> errors)
+    {
+        var known = providers.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        Check(options.Retry, "Gateway:Resilience:Retry", errors);
+        var perProvider = new Dictionary<string, RetryOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, provider) in options.Providers)
+        {
+            if (!known.Contains(name))
+            {
+                errors.Add($"Gateway:Resilience:Providers:{name} names a provider that is not under Gateway:Providers (known: {string.Join(", ", known)}).");
+                continue;
+            }
+
+            Check(provider.Retry, $"Gateway:Resilience:Providers:{name}:Retry", errors);
+            perProvider[name] = provider.Retry;
+        }
+
+        return new ResilienceSettings(options.Retry, perProvider);
+    }
+
+    private static void Check(RetryOptions retry, string setting, List<string> errors)
+    {
+        if (retry.MaxRetries is < 0 or > 10)
+        {
+            errors.Add($"{setting}:MaxRetries must be from 0 to 10 (was {retry.MaxRetries}).");
+        }
+
+        if (retry.BaseDelay < TimeSpan.Zero || retry.MaxDelay < retry.BaseDelay)
+        {
+            errors.Add($"{setting}:BaseDelay must not be negative and :MaxDelay not below it (were {retry.BaseDelay} and {retry.MaxDelay}).");
+        }
+
+        if (retry.MaxRetryAfter < TimeSpan.Zero || retry.MaxRetryAfter > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{setting}:MaxRetryAfter must be from 0 to 00:10:00 (was {retry.MaxRetryAfter}).");
+        }
+    }
+}
+
+/// <summary>Validated resilience settings: the default retries and each provider's own.</summary>
+public sealed record ResilienceSettings(RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Providers)
+{
+    public RetryOptions RetryFor(string provider) => Providers.TryGetValue(provider, out var own) ? own : Retry;
+}
