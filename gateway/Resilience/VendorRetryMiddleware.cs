@@ -45,9 +45,20 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Gatewa
 
         var headers = context.Response.Headers.Count == 0 ? [] : context.Response.Headers.ToArray();
         var call = new Call(this, context, attempt, headers, retry.MaxRetries, record.Provider);
+        // The first attempt runs outside the pipeline: most calls need no other, and pay nothing for one.
+        var first = await AttemptAsync(call);
+        if (!first.Retry)
+        {
+            return;
+        }
+
         try
         {
-            await Pipeline(record.Provider).ExecuteAsync(static (call, _) => call.Self.AttemptAsync(call), call, context.RequestAborted);
+            // The pipeline's first execution hands back the first attempt's result, so its backoff and the vendor's
+            // wait apply before the second attempt.
+            call.Pending = first;
+            await Pipeline(record.Provider).ExecuteAsync(static (call, _) => call.TakePending() is { } pending ? ValueTask.FromResult(pending) : call.Self.AttemptAsync(call),
+                call, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -80,7 +91,9 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Gatewa
             return new AttemptResult(true, held.RetryAfter);
         }
 
-        if (context.Features.Get<IForwarderErrorFeature>() is { Error: ForwarderError.Request or ForwarderError.RequestTimedOut } failure
+        // A vendor that could not be reached; not one that went silent past the cluster's timeout — it may still be
+        // working on the call, and trying again would multiply the wait (the deadline work will decide those).
+        if (context.Features.Get<IForwarderErrorFeature>() is { Error: ForwarderError.Request } failure
             && !context.RequestAborted.IsCancellationRequested)
         {
             Log.Unreachable(logger, provider, failure.Error, attempt.Number);
@@ -91,7 +104,17 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Gatewa
     }
 
     private sealed record Call(VendorRetryMiddleware Self, HttpContext Context, VendorAttemptFeature Attempt, KeyValuePair<string, StringValues>[] Headers,
-        int MaxRetries, string Provider);
+        int MaxRetries, string Provider)
+    {
+        public AttemptResult? Pending { get; set; }
+
+        public AttemptResult? TakePending()
+        {
+            var pending = Pending;
+            Pending = null;
+            return pending;
+        }
+    }
 
     private ResiliencePipeline<AttemptResult> Pipeline(string provider)
     {
