@@ -78,6 +78,8 @@ public static class GatewayApp
         services.AddGatewayLimiting(configuration);
         services.AddSingleton<GenAiMetrics>();
         services.AddSingleton<ResilienceMetrics>();
+        services.AddSingleton<ProviderPipelines>();
+        services.AddSingleton<ICallFallback, TaskCallFallback>();
         services.AddGatewayTracing(configuration);
         services.AddGatewayHealth();
         return services;

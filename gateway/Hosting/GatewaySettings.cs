@@ -175,6 +175,9 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
     /// <summary>Vendor-specific request fields (name, JSON value) configuration adds for this alias.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> RequestFields { get; init; } = [];
 
+    /// <summary>Where the alias's calls go, in order, while its provider's breaker is open.</summary>
+    public IReadOnlyList<ModelRoute> Fallbacks { get; init; } = [];
+
     /// <summary>The model as the task planner targets it, with its price from the table when it has one.</summary>
     public TaskTarget Target(FrozenDictionary<string, ModelPrice> prices)
         => new(Provider.Binding, ModelId, AcceptsTemperature, RequestFields, prices.TryGetValue(ModelId, out var price) ? price : null);

@@ -92,6 +92,9 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         }
         finally
         {
+            // The record of the call that was served (a fallback re-plans the call under a record of its own): its
+            // usage, at its price, settles the reservation made for the first.
+            call = context.Features.Get<CallRecord>() ?? call;
             var outcome = call?.Outcome ?? new CallOutcome();
             outcome.Complete(context);
             var (tokens, cost) = Actual(call, outcome, request, current);

@@ -51,20 +51,7 @@ internal static class LimitingSettingsValidator
         }
 
         var breaker = options.Breaker;
-        if (breaker.FailureRatio is <= 0 or > 1)
-        {
-            errors.Add($"Gateway:RateLimiting:Breaker:FailureRatio must be above 0 and at most 1 (was {breaker.FailureRatio}).");
-        }
-
-        if (breaker.MinimumThroughput < 2)
-        {
-            errors.Add($"Gateway:RateLimiting:Breaker:MinimumThroughput must be at least 2 (was {breaker.MinimumThroughput}).");
-        }
-
-        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration < TimeSpan.FromMilliseconds(500))
-        {
-            errors.Add($"Gateway:RateLimiting:Breaker:SamplingDuration and :BreakDuration must be at least 00:00:00.5 (were {breaker.SamplingDuration} and {breaker.BreakDuration}).");
-        }
+        BreakerSettings.Check(breaker.FailureRatio, breaker.MinimumThroughput, breaker.SamplingDuration, breaker.BreakDuration, "Gateway:RateLimiting:Breaker", errors);
 
         if (!options.SessionHeader.StartsWith(GatewayHeaders.InternalPrefix, StringComparison.OrdinalIgnoreCase))
         {

@@ -1,3 +1,5 @@
+using Gateway.Hosting;
+
 namespace Gateway.Resilience;
 
 /// <summary>How vendor calls are retried (<c>Gateway:Resilience</c>).</summary>
@@ -6,14 +8,43 @@ public sealed record ResilienceOptions
     /// <summary>Retries of every provider that sets none of its own.</summary>
     public RetryOptions Retry { get; init; } = new();
 
-    /// <summary>Per provider (a key of <c>Gateway:Providers</c>), retries in place of <see cref="Retry"/>.</summary>
+    /// <summary>The circuit breaker of every provider that sets none of its own.</summary>
+    public BreakerOptions Breaker { get; init; } = new();
+
+    /// <summary>Per provider (a key of <c>Gateway:Providers</c>), settings in place of <see cref="Retry"/> and <see cref="Breaker"/>.</summary>
     public Dictionary<string, ProviderResilienceOptions> Providers { get; init; } = [];
 }
 
 /// <summary>One provider's resilience settings.</summary>
 public sealed record ProviderResilienceOptions
 {
-    public RetryOptions Retry { get; init; } = new();
+    public RetryOptions? Retry { get; init; }
+
+    public BreakerOptions? Breaker { get; init; }
+}
+
+/// <summary>
+/// A provider's circuit breaker: when at least <see cref="MinimumThroughput"/> attempts in <see cref="SamplingDuration"/>
+/// failed at this <see cref="FailureRatio"/> or more (5xx, 529, unreachable or silent past its timeout; not 429), calls
+/// stop going to it for <see cref="BreakDuration"/>: normalized calls go to the alias's fallbacks, passthrough calls get
+/// 503 vendor_unavailable with the time left. Then one call probes it: success closes the breaker, failure re-opens it.
+/// </summary>
+public sealed record BreakerOptions
+{
+    /// <summary>Whether the breaker is on. Default true.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Share of failed attempts that opens it. Default 0.5.</summary>
+    public double FailureRatio { get; init; } = 0.5;
+
+    /// <summary>Fewest attempts in the window before it may open. Default 5.</summary>
+    public int MinimumThroughput { get; init; } = 5;
+
+    /// <summary>The window attempts are counted in. Default 30 s.</summary>
+    public TimeSpan SamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long it stays open before a probe. Default 30 s.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -46,7 +77,9 @@ internal static class ResilienceSettingsValidator
     {
         var known = providers.ToHashSet(StringComparer.OrdinalIgnoreCase);
         Check(options.Retry, "Gateway:Resilience:Retry", errors);
-        var perProvider = new Dictionary<string, RetryOptions>(StringComparer.OrdinalIgnoreCase);
+        Check(options.Breaker, "Gateway:Resilience:Breaker", errors);
+        var retries = new Dictionary<string, RetryOptions>(StringComparer.OrdinalIgnoreCase);
+        var breakers = new Dictionary<string, BreakerOptions>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, provider) in options.Providers)
         {
             if (!known.Contains(name))
@@ -55,12 +88,24 @@ internal static class ResilienceSettingsValidator
                 continue;
             }
 
-            Check(provider.Retry, $"Gateway:Resilience:Providers:{name}:Retry", errors);
-            perProvider[name] = provider.Retry;
+            if (provider.Retry is { } retry)
+            {
+                Check(retry, $"Gateway:Resilience:Providers:{name}:Retry", errors);
+                retries[name] = retry;
+            }
+
+            if (provider.Breaker is { } breaker)
+            {
+                Check(breaker, $"Gateway:Resilience:Providers:{name}:Breaker", errors);
+                breakers[name] = breaker;
+            }
         }
 
-        return new ResilienceSettings(options.Retry, perProvider);
+        return new ResilienceSettings(options.Retry, retries, options.Breaker, breakers);
     }
+
+    private static void Check(BreakerOptions breaker, string setting, List<string> errors)
+        => BreakerSettings.Check(breaker.FailureRatio, breaker.MinimumThroughput, breaker.SamplingDuration, breaker.BreakDuration, setting, errors);
 
     private static void Check(RetryOptions retry, string setting, List<string> errors)
     {
@@ -81,8 +126,11 @@ internal static class ResilienceSettingsValidator
     }
 }
 
-/// <summary>Validated resilience settings: the default retries and each provider's own.</summary>
-public sealed record ResilienceSettings(RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Providers)
+/// <summary>Validated resilience settings: the defaults and each provider's own.</summary>
+public sealed record ResilienceSettings(
+    RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Retries, BreakerOptions Breaker, IReadOnlyDictionary<string, BreakerOptions> Breakers)
 {
-    public RetryOptions RetryFor(string provider) => Providers.TryGetValue(provider, out var own) ? own : Retry;
+    public RetryOptions RetryFor(string provider) => Retries.TryGetValue(provider, out var own) ? own : Retry;
+
+    public BreakerOptions BreakerFor(string provider) => Breakers.TryGetValue(provider, out var own) ? own : Breaker;
 }

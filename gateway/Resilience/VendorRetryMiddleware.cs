@@ -1,28 +1,27 @@
-using Gateway.Hosting;
+using System.Globalization;
+using Gateway.Errors;
 using Gateway.Transforms.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
-using Polly;
-using Polly.Retry;
+using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Resilience;
 
 /// <summary>
-/// Wraps the forwarder with the provider's retry pipeline (Polly.Core, on the gateway's clock): a vendor answer of 429,
-/// 529 or 5xx that the library held back, or a vendor that could not be reached, is tried again after an exponential
-/// backoff with jitter — never sooner than the vendor asked (Retry-After and its kin), and not at all when the vendor
-/// asks for more than the configured cap (its answer goes to the caller at once). Only while nothing has reached the
-/// caller, and only for bodies that can be sent again. The last attempt's answer is the caller's, whatever it is.
+/// Wraps the forwarder with the provider's pipeline (<see cref="ProviderPipelines"/>): a vendor answer of 429, 529 or
+/// 5xx that the library held back, or a vendor that could not be reached, is tried again after an exponential backoff
+/// with jitter — never sooner than the vendor asked (Retry-After and its kin), and not at all when the vendor asks for
+/// more than the configured cap (its answer goes to the caller at once) — only while nothing has reached the caller and
+/// only for bodies that can be sent again. Every attempt counts for the provider's circuit breaker; while it is open,
+/// a call moves to its fallback (<see cref="ICallFallback"/>) or is answered 503 vendor_unavailable with the time left.
 /// </summary>
-internal sealed partial class VendorRetryMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics,
-    ILogger<VendorRetryMiddleware> logger)
+internal sealed partial class VendorRetryMiddleware(RequestDelegate next, ProviderPipelines pipelines, ICallFallback fallback, ProblemWriter problems,
+    ResilienceMetrics metrics, ILogger<VendorRetryMiddleware> logger)
 {
     public const string AttemptsHeader = "x-gateway-attempts";
-
-    private readonly object _gate = new();
-    private GatewaySettings? _builtFor;
-    private Dictionary<string, ResiliencePipeline<AttemptResult>> _pipelines = [];
+    public const string ProviderHeader = "x-gateway-provider";
+    public const string FallbackFromHeader = "x-gateway-fallback-from";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -32,142 +31,110 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Gatewa
             return;
         }
 
-        var retry = settings.Current.Resilience.RetryFor(record.Provider);
-        var attempt = new VendorAttemptFeature { MaxRetryAfter = retry.MaxRetryAfter };
+        var attempt = new VendorAttemptFeature();
         context.Features.Set(attempt);
         var replayable = Replayable(context.Request);
-        if (retry.MaxRetries == 0 || !replayable)
+        var provider = record.Provider;
+        var headers = Snapshot(context.Response.Headers);
+        while (true)
         {
-            attempt.Number = 1;
-            await next(context);
-            return;
-        }
+            var pipeline = pipelines.For(provider);
+            attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
+            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider);
+            try
+            {
+                await pipeline.Pipeline.ExecuteAsync(static (call, _) => call.Self.AttemptAsync(call), call, context.RequestAborted);
+                return;
+            }
+            catch (BrokenCircuitException) when (!context.Response.HasStarted)
+            {
+                Reset(context, headers);
+                if (fallback.MoveToNext(context, pipelines.IsOpen) is { } next)
+                {
+                    Log.FellBack(logger, provider, next);
+                    metrics.FellBack(provider, next);
+                    if (!context.Response.Headers.ContainsKey(FallbackFromHeader))
+                    {
+                        context.Response.Headers[FallbackFromHeader] = provider;
+                        headers = Snapshot(context.Response.Headers);
+                    }
 
-        var headers = context.Response.Headers.Count == 0 ? [] : context.Response.Headers.ToArray();
-        var call = new Call(this, context, attempt, headers, retry.MaxRetries, record.Provider);
-        // The first attempt runs outside the pipeline: most calls need no other, and pay nothing for one.
-        var first = await AttemptAsync(call);
-        if (!first.Retry)
-        {
-            return;
-        }
+                    provider = next;
+                    continue;
+                }
 
-        try
-        {
-            // The pipeline's first execution hands back the first attempt's result, so its backoff and the vendor's
-            // wait apply before the second attempt.
-            call.Pending = first;
-            await Pipeline(record.Provider).ExecuteAsync(static (call, _) => call.TakePending() is { } pending ? ValueTask.FromResult(pending) : call.Self.AttemptAsync(call),
-                call, context.RequestAborted);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The caller left while the next attempt was waiting: nobody to try again for, nothing to answer.
+                var left = pipeline.RemainingBreak;
+                Log.Broken(logger, provider, left);
+                if (attempt.Number > 0)
+                {
+                    // Attempts made before the breaker opened (none when it was open already).
+                    context.Response.Headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
+                }
+
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen,
+                    $"{provider} is failing: its circuit breaker is open for {Math.Ceiling(left.TotalSeconds)} s more, and this call has no fallback that can take it.");
+                return;
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The caller left while the next attempt was waiting: nobody to try again for, nothing to answer.
+                return;
+            }
         }
     }
 
     private async ValueTask<AttemptResult> AttemptAsync(Call call)
     {
-        var (context, attempt, headers, max, provider) = (call.Context, call.Attempt, call.Headers, call.MaxRetries, call.Provider);
-        if (attempt.Number > 0)
+        var (context, attempt, provider) = (call.Context, call.Attempt, call.Provider);
+        if (call.Tries > 0)
         {
-            Reset(context, headers);
+            Reset(context, call.Headers);
             metrics.Retried(provider);
         }
 
+        call.Tries++;
         attempt.Number++;
         attempt.Held = null;
-        attempt.MayRetry = attempt.Number <= max;
-        context.Response.Headers[AttemptsHeader] = attempt.Number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        attempt.VendorStatus = 0;
+        attempt.MayRetry = call.Tries <= call.MaxRetries;
+        var headers = context.Response.Headers;
+        headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
+        headers[ProviderHeader] = provider;
         await next(context);
+
+        // A vendor failure for the breaker: 5xx and 529 (not 429: throttling is not an outage), unreachable, or silent
+        // past its timeout.
+        var forwarding = context.Features.Get<IForwarderErrorFeature>()?.Error;
+        var failure = attempt.VendorStatus is 500 or 502 or 503 or 504 or 529
+            || forwarding is ForwarderError.Request or ForwarderError.RequestTimedOut;
         if (context.Response.HasStarted || !attempt.MayRetry)
         {
-            return AttemptResult.Final;
+            return failure ? new AttemptResult(false, null, true) : AttemptResult.Success;
         }
 
         if (attempt.Held is { } held)
         {
             Log.Retrying(logger, provider, held.Status, attempt.Number);
-            return new AttemptResult(true, held.RetryAfter);
+            return new AttemptResult(true, held.RetryAfter, failure);
         }
 
         // A vendor that could not be reached; not one that went silent past the cluster's timeout — it may still be
-        // working on the call, and trying again would multiply the wait (the deadline work will decide those).
-        if (context.Features.Get<IForwarderErrorFeature>() is { Error: ForwarderError.Request } failure
-            && !context.RequestAborted.IsCancellationRequested)
+        // working on the call, and trying again would multiply the wait.
+        if (forwarding is ForwarderError.Request && !context.RequestAborted.IsCancellationRequested)
         {
-            Log.Unreachable(logger, provider, failure.Error, attempt.Number);
-            return new AttemptResult(true, null);
+            Log.Unreachable(logger, provider, attempt.Number);
+            return new AttemptResult(true, null, true);
         }
 
-        return AttemptResult.Final;
+        return failure ? new AttemptResult(false, null, true) : AttemptResult.Success;
     }
-
-    private sealed record Call(VendorRetryMiddleware Self, HttpContext Context, VendorAttemptFeature Attempt, KeyValuePair<string, StringValues>[] Headers,
-        int MaxRetries, string Provider)
-    {
-        public AttemptResult? Pending { get; set; }
-
-        public AttemptResult? TakePending()
-        {
-            var pending = Pending;
-            Pending = null;
-            return pending;
-        }
-    }
-
-    private ResiliencePipeline<AttemptResult> Pipeline(string provider)
-    {
-        var current = settings.Current;
-        var pipelines = _pipelines;
-        if (ReferenceEquals(_builtFor, current) && pipelines.TryGetValue(provider, out var built))
-        {
-            return built;
-        }
-
-        lock (_gate)
-        {
-            if (!ReferenceEquals(_builtFor, current))
-            {
-                // Settings were reloaded: pipelines are rebuilt from the new ones as providers are used.
-                _pipelines = pipelines = [];
-                _builtFor = current;
-            }
-            else
-            {
-                pipelines = new Dictionary<string, ResiliencePipeline<AttemptResult>>(_pipelines);
-            }
-
-            if (!pipelines.TryGetValue(provider, out built))
-            {
-                built = Build(current.Resilience.RetryFor(provider));
-                pipelines[provider] = built;
-                _pipelines = pipelines;
-            }
-
-            return built;
-        }
-    }
-
-    private ResiliencePipeline<AttemptResult> Build(RetryOptions retry) => new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
-        .AddRetry(new RetryStrategyOptions<AttemptResult>
-        {
-            MaxRetryAttempts = retry.MaxRetries,
-            ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { Retry: true }),
-            // Exponential with jitter (0.8–1.2), capped; the vendor's own wait is the floor.
-            DelayGenerator = args =>
-            {
-                var backoff = retry.BaseDelay * Math.Pow(2, args.AttemptNumber) * (0.8 + Random.Shared.NextDouble() * 0.4);
-                var chosen = backoff < retry.MaxDelay ? backoff : retry.MaxDelay;
-                var floor = args.Outcome.Result?.RetryAfter ?? TimeSpan.Zero;
-                return ValueTask.FromResult<TimeSpan?>(floor > chosen ? floor : chosen);
-            },
-        })
-        .Build();
 
     // Bodies are buffered by the body-limit step (task routes hold theirs in memory), so they can be sent again.
     private static bool Replayable(HttpRequest request)
         => request.Body.CanSeek || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true;
+
+    private static KeyValuePair<string, StringValues>[] Snapshot(IHeaderDictionary headers) => headers.Count == 0 ? [] : [.. headers];
 
     // Back to the state before forwarding: the held answer's headers go, the gateway's own (request id, quota) stay.
     private static void Reset(HttpContext context, KeyValuePair<string, StringValues>[] headers)
@@ -186,10 +153,23 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Gatewa
         }
     }
 
-    /// <summary>What one attempt came to: whether to try again, and the wait the vendor asked for.</summary>
-    internal sealed record AttemptResult(bool Retry, TimeSpan? RetryAfter)
+    private sealed class Call(VendorRetryMiddleware self, HttpContext context, VendorAttemptFeature attempt, KeyValuePair<string, StringValues>[] headers,
+        int maxRetries, string provider)
     {
-        public static readonly AttemptResult Final = new(false, null);
+        public VendorRetryMiddleware Self { get; } = self;
+
+        public HttpContext Context { get; } = context;
+
+        public VendorAttemptFeature Attempt { get; } = attempt;
+
+        public KeyValuePair<string, StringValues>[] Headers { get; } = headers;
+
+        public int MaxRetries { get; } = maxRetries;
+
+        public string Provider { get; } = provider;
+
+        /// <summary>Attempts made at this provider.</summary>
+        public int Tries { get; set; }
     }
 
     private static partial class Log
@@ -197,7 +177,13 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Gatewa
         [LoggerMessage(1, LogLevel.Warning, "{Provider} answered {Status} to attempt {Attempt}; trying again")]
         public static partial void Retrying(ILogger logger, string provider, int status, int attempt);
 
-        [LoggerMessage(2, LogLevel.Warning, "{Provider} could not be reached ({Error}) on attempt {Attempt}; trying again")]
-        public static partial void Unreachable(ILogger logger, string provider, ForwarderError error, int attempt);
+        [LoggerMessage(2, LogLevel.Warning, "{Provider} could not be reached on attempt {Attempt}; trying again")]
+        public static partial void Unreachable(ILogger logger, string provider, int attempt);
+
+        [LoggerMessage(3, LogLevel.Warning, "{Provider}'s circuit breaker is open; the call falls back to {Fallback}")]
+        public static partial void FellBack(ILogger logger, string provider, string fallback);
+
+        [LoggerMessage(4, LogLevel.Warning, "{Provider}'s circuit breaker is open ({Left} left) and the call has no fallback: answering vendor_unavailable")]
+        public static partial void Broken(ILogger logger, string provider, TimeSpan left);
     }
 }

@@ -20,6 +20,12 @@ public sealed record ModelOptions
     /// reads as a JSON number, <c>true</c>, <c>false</c> or <c>null</c> is sent as such, anything else as a string.
     /// </summary>
     public Dictionary<string, string> RequestFields { get; init; } = [];
+
+    /// <summary>
+    /// Where the alias's calls go, in order, while its provider's circuit breaker is open: other aliases or
+    /// <c>provider/model</c> ids, e.g. <c>["anthropic/claude-haiku-5-5", "command"]</c>.
+    /// </summary>
+    public string[] Fallbacks { get; init; } = [];
 }
 
 /// <summary>A model's price.</summary>

@@ -76,7 +76,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             return;
         }
 
-        if (FindCluster(provider.Name) is not { } cluster)
+        if (ProviderClusters.Find(proxy, provider.Name) is not { } cluster)
         {
             await problems.WriteAsync(context, ErrorCodes.VendorUnavailable, $"No cluster in ReverseProxy:Clusters serves provider '{provider.Name}'.");
             return;
@@ -85,35 +85,15 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         var call = TaskPlanner.Plan(task, request, model.Target(current.Prices), current.TaskPrompts);
         context.Features.Set(call.Record);
         context.Features.Set(call);
+        if (model.Fallbacks.Count > 0)
+        {
+            context.Features.Set(new TaskFallbacks(model.Fallbacks));
+        }
         var vendorBody = call.VendorBody;
         context.ReassignProxyRequest(cluster);
         context.Request.Body = new MemoryStream(vendorBody, writable: false);
         context.Request.ContentLength = vendorBody.Length;
         context.Request.Headers.TransferEncoding = default;
         await next(context);
-    }
-
-    private ClusterState? FindCluster(string provider)
-    {
-        if (proxy.TryGetCluster(provider, out var named) && Bound(named, provider))
-        {
-            return named;
-        }
-
-        foreach (var cluster in proxy.GetClusters())
-        {
-            if (Bound(cluster, provider))
-            {
-                return cluster;
-            }
-        }
-
-        return null;
-    }
-
-    private static bool Bound(ClusterState cluster, string provider)
-    {
-        var config = cluster.Model.Config;
-        return string.Equals(ProviderDirectory.ProviderName(config.ClusterId, config.Metadata), provider, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -80,12 +80,49 @@ internal static class TaskSettingsValidator
             }
         }
 
+        // Fallbacks last, once every alias is known: an alias's own target (not its fallbacks), or provider/model.
+        foreach (var (alias, model) in options)
+        {
+            if (!models.TryGetValue(alias, out var route) || model.Fallbacks.Length == 0)
+            {
+                continue;
+            }
+
+            var fallbacks = new List<ModelRoute>();
+            foreach (var fallback in model.Fallbacks)
+            {
+                var slash = fallback.IndexOf('/');
+                if (slash < 0 ? models.TryGetValue(fallback, out var target) : TryProviderModel(fallback, slash, providers, out target))
+                {
+                    if (string.Equals(target!.Provider.Binding.Name, route.Provider.Binding.Name, StringComparison.OrdinalIgnoreCase))
+                    {
+                        errors.Add($"Gateway:Models:{alias}:Fallbacks: '{fallback}' is served by the alias's own provider '{route.Provider.Binding.Name}', whose breaker it would share.");
+                        continue;
+                    }
+
+                    fallbacks.Add(target with { Fallbacks = [] });
+                }
+                else
+                {
+                    errors.Add($"Gateway:Models:{alias}:Fallbacks: '{fallback}' is neither an alias (known: {string.Join(", ", models.Keys)}) nor provider/model of a configured provider.");
+                }
+            }
+
+            models[alias] = route with { Fallbacks = fallbacks };
+        }
+
         if (options.Count > 0 && !options.ContainsKey(ModelRoute.DefaultAlias))
         {
             errors.Add($"Gateway:Models:{ModelRoute.DefaultAlias} is required: it serves requests that name no model.");
         }
 
         return models;
+    }
+
+    private static bool TryProviderModel(string text, int slash, Dictionary<string, ProviderSettings> providers, out ModelRoute? route)
+    {
+        route = providers.TryGetValue(text[..slash], out var provider) && slash < text.Length - 1 ? new ModelRoute(provider, text[(slash + 1)..]) : null;
+        return route is not null;
     }
 
     // A configuration value as a JSON value: a number or literal as such, anything else as a string.

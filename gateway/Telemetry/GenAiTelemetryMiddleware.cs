@@ -25,6 +25,8 @@ internal sealed class GenAiTelemetryMiddleware(RequestDelegate next, GatewaySett
         }
         finally
         {
+            // The record of the call that was served: a fallback re-plans the call under a record of its own.
+            call = context.Features.Get<CallRecord>() ?? call;
             var outcome = call.Outcome;
             outcome.Complete(context);
             var current = settings.Current;

@@ -28,6 +28,9 @@ public static class ErrorCodes
     public static readonly ErrorCode VendorRejected = new("vendor_rejected_request", 400, "The vendor rejected the request");
     public static readonly ErrorCode VendorAuthFailed = new("vendor_auth_failed", 502, "The vendor refused the gateway's credentials");
     public static readonly ErrorCode VendorUnavailable = new("vendor_unavailable", 502, "Vendor unavailable");
+
+    /// <summary>The same code, answered by the gateway without calling the vendor: its circuit breaker is open (Retry-After: the break left).</summary>
+    public static readonly ErrorCode VendorCircuitOpen = new("vendor_unavailable", 503, "Vendor unavailable");
     public static readonly ErrorCode VendorBadResponse = new("vendor_bad_response", 502, "The vendor's response could not be understood");
     public static readonly ErrorCode EmptyCompletion = new("empty_completion", 502, "The model returned no output");
     public static readonly ErrorCode InvalidModelOutput = new("invalid_model_output", 502, "The model's output does not match the requested format");

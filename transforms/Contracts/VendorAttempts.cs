@@ -16,6 +16,9 @@ public sealed class VendorAttemptFeature
     /// <summary>The longest wait a vendor may ask for (Retry-After and the like) that the gateway still waits out.</summary>
     public TimeSpan MaxRetryAfter { get; set; }
 
+    /// <summary>The status the vendor answered this attempt with (0 when it did not answer).</summary>
+    public int VendorStatus { get; set; }
+
     /// <summary>What the library held back of this attempt's answer, or null when it let the answer through.</summary>
     public HeldVendorAnswer? Held { get; set; }
 }

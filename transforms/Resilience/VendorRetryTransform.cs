@@ -12,9 +12,13 @@ internal sealed class VendorRetryTransform(TimeProvider time) : ResponseTransfor
 {
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
-        if (context.ProxyResponse is not { } response || !RetryableStatuses.Contains((int)response.StatusCode)
-            || context.HttpContext.Features.Get<VendorAttemptFeature>() is not { MayRetry: true } attempt
-            || context.HttpContext.Features.Get<VendorKeyFeature>() is not { } key)
+        if (context.ProxyResponse is not { } response || context.HttpContext.Features.Get<VendorAttemptFeature>() is not { } attempt)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        attempt.VendorStatus = (int)response.StatusCode;
+        if (!attempt.MayRetry || !RetryableStatuses.Contains(attempt.VendorStatus) || context.HttpContext.Features.Get<VendorKeyFeature>() is not { } key)
         {
             return ValueTask.CompletedTask;
         }

@@ -164,8 +164,13 @@ public sealed class PassthroughTests : GatewayFixture
         using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway, "vendor_unavailable", "POST " + VendorCase.OpenAi.GatewayPath);
 
+        // With the shipped retries (3 attempts a call) and breaker (opens at 5 failed attempts), the second call's second
+        // failure opens openai's breaker: its third attempt is not made, and the answer says the vendor is unavailable
+        // without calling it (503, Retry-After).
         using var normalized = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"], "{\"prompt\":\"Hi\"}"));
-        await ProblemAssert.IsProblemAsync(normalized, HttpStatusCode.BadGateway, "vendor_unavailable", "POST /v1/ai/generate");
+        await ProblemAssert.IsProblemAsync(normalized, HttpStatusCode.ServiceUnavailable, "vendor_unavailable", "POST /v1/ai/generate");
+        Assert.That(normalized.Headers.GetValues("x-gateway-attempts"), Is.EqualTo(new[] { "2" }));
+        Assert.That(normalized.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
     }
 
     private static readonly string[] InternalOnlyHeaders =

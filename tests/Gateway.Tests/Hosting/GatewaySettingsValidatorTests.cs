@@ -140,6 +140,44 @@ public sealed class GatewaySettingsValidatorTests
     }
 
     [Test]
+    public void Load_Fallbacks_ResolveToOtherProviders_AndEveryBadOneIsListed()
+    {
+        var good = Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Providers:anthropic:Vendor"] = "anthropic",
+            ["Gateway:Providers:cohere:Vendor"] = "cohere",
+            ["Gateway:Models:default:Provider"] = "openai",
+            ["Gateway:Models:default:Model"] = "gpt-6-luna",
+            ["Gateway:Models:default:Fallbacks:0"] = "fast",
+            ["Gateway:Models:default:Fallbacks:1"] = "cohere/command-r-08-2024",
+            ["Gateway:Models:fast:Provider"] = "anthropic",
+            ["Gateway:Models:fast:Model"] = "claude-haiku-5-5",
+            ["Gateway:Models:fast:Fallbacks:0"] = "default",
+        }, out var none);
+        Assert.That(none, Is.Empty);
+        Assert.That(good!.Models["default"].Fallbacks.Select(f => $"{f.Provider.Binding.Name}/{f.ModelId}"),
+            Is.EqualTo(new[] { "anthropic/claude-haiku-5-5", "cohere/command-r-08-2024" }));
+        Assert.That(good.Models["default"].Fallbacks[0].Fallbacks, Is.Empty, "a fallback's own fallbacks are not followed");
+
+        Load(new()
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Models:default:Provider"] = "openai",
+            ["Gateway:Models:default:Model"] = "gpt-6-luna",
+            ["Gateway:Models:default:Fallbacks:0"] = "openai/gpt-6-mini",
+            ["Gateway:Models:default:Fallbacks:1"] = "mistral/large",
+            ["Gateway:Models:default:Fallbacks:2"] = "fastest",
+        }, out var errors);
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Models:default:Fallbacks: 'openai/gpt-6-mini' is served by the alias's own provider 'openai', whose breaker it would share.",
+            "Gateway:Models:default:Fallbacks: 'mistral/large' is neither an alias (known: default) nor provider/model of a configured provider.",
+            "Gateway:Models:default:Fallbacks: 'fastest' is neither an alias (known: default) nor provider/model of a configured provider.",
+        }));
+    }
+
+    [Test]
     public void Load_WrongType_IsAnErrorNotAnException()
     {
         var settings = Load(new() { ["Gateway:Limits:MaxRequestBodyBytes"] = "ten" }, out var errors);

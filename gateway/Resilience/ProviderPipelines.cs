@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using Gateway.Hosting;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+
+namespace Gateway.Resilience;
+
+/// <summary>
+/// One Polly.Core pipeline per provider — retries (outer) around a circuit breaker (inner, so every attempt counts) —
+/// on the gateway's clock. A provider's pipeline is rebuilt only when its own settings change, so an unrelated reload
+/// does not reset its breaker.
+/// </summary>
+public sealed class ProviderPipelines
+{
+    private readonly ConcurrentDictionary<string, ProviderPipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+    private readonly GatewaySettingsMonitor _settings;
+    private readonly TimeProvider _time;
+
+    public ProviderPipelines(GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics)
+    {
+        _settings = settings;
+        _time = time;
+        metrics.ObserveBreakers(() => _pipelines.Select(p => (p.Key, p.Value.State)));
+    }
+
+    /// <summary>The provider's pipeline as its settings say now.</summary>
+    public ProviderPipeline For(string provider)
+    {
+        var resilience = _settings.Current.Resilience;
+        var retry = resilience.RetryFor(provider);
+        var breaker = resilience.BreakerFor(provider);
+        if (_pipelines.TryGetValue(provider, out var built) && built.Retry == retry && built.Breaker == breaker)
+        {
+            return built;
+        }
+
+        var fresh = new ProviderPipeline(retry, breaker, _time);
+        return _pipelines.AddOrUpdate(provider, fresh, (_, existing) => existing.Retry == retry && existing.Breaker == breaker ? existing : fresh);
+    }
+
+    /// <summary>Whether the provider's breaker keeps calls away from it now.</summary>
+    public bool IsOpen(string provider) => For(provider).IsOpen;
+}
+
+/// <summary>A provider's pipeline, and what its breaker says.</summary>
+public sealed class ProviderPipeline
+{
+    private readonly CircuitBreakerStateProvider _state = new();
+    private readonly TimeProvider _time;
+    private long _openUntilTicks;
+
+    internal ProviderPipeline(RetryOptions retry, BreakerOptions breaker, TimeProvider time)
+    {
+        Retry = retry;
+        Breaker = breaker;
+        _time = time;
+        var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<AttemptResult>
+            {
+                MaxRetryAttempts = Math.Max(retry.MaxRetries, 1),
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { Retry: true }),
+                // Exponential with jitter (0.8–1.2), capped; the vendor's own wait is the floor.
+                DelayGenerator = args =>
+                {
+                    var backoff = retry.BaseDelay * Math.Pow(2, args.AttemptNumber) * (0.8 + Random.Shared.NextDouble() * 0.4);
+                    var chosen = backoff < retry.MaxDelay ? backoff : retry.MaxDelay;
+                    var floor = args.Outcome.Result?.RetryAfter ?? TimeSpan.Zero;
+                    return ValueTask.FromResult<TimeSpan?>(floor > chosen ? floor : chosen);
+                },
+            });
+        if (breaker.Enabled)
+        {
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
+            {
+                FailureRatio = breaker.FailureRatio,
+                MinimumThroughput = breaker.MinimumThroughput,
+                SamplingDuration = breaker.SamplingDuration,
+                BreakDuration = breaker.BreakDuration,
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { Failure: true }),
+                StateProvider = _state,
+                OnOpened = args =>
+                {
+                    Volatile.Write(ref _openUntilTicks, (_time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        Pipeline = builder.Build();
+    }
+
+    public RetryOptions Retry { get; }
+
+    public BreakerOptions Breaker { get; }
+
+    public ResiliencePipeline<AttemptResult> Pipeline { get; }
+
+    /// <summary>0 closed, 1 open, 2 half-open (probing), 3 isolated.</summary>
+    public int State => _state.CircuitState switch
+    {
+        CircuitState.Open => 1,
+        CircuitState.HalfOpen => 2,
+        CircuitState.Isolated => 3,
+        _ => 0,
+    };
+
+    /// <summary>Whether calls are kept away now (open, and its break not yet over).</summary>
+    public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated && RemainingBreak > TimeSpan.Zero;
+
+    /// <summary>How long the break lasts still.</summary>
+    public TimeSpan RemainingBreak
+    {
+        get
+        {
+            var left = new DateTimeOffset(Volatile.Read(ref _openUntilTicks), TimeSpan.Zero) - _time.GetUtcNow();
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+}
+
+/// <summary>What one attempt came to: whether to try again, the wait the vendor asked for, and whether it counts as a failure of the vendor.</summary>
+public sealed record AttemptResult(bool Retry, TimeSpan? RetryAfter, bool Failure)
+{
+    public static readonly AttemptResult Success = new(false, null, false);
+}
