@@ -55,6 +55,7 @@ public sealed class ProviderPipeline
         Retry = retry;
         Breaker = breaker;
         _time = time;
+        Budget = new RetryBudget(retry.BudgetRatio, retry.BudgetMinimum);
         var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions<AttemptResult>
             {
@@ -96,6 +97,9 @@ public sealed class ProviderPipeline
 
     public ResiliencePipeline<AttemptResult> Pipeline { get; }
 
+    /// <summary>The provider's retry budget.</summary>
+    public RetryBudget Budget { get; } = null!;
+
     /// <summary>0 closed, 1 open, 2 half-open (probing), 3 isolated.</summary>
     public int State => _state.CircuitState switch
     {
@@ -116,6 +120,59 @@ public sealed class ProviderPipeline
             var left = new DateTimeOffset(Volatile.Read(ref _openUntilTicks), TimeSpan.Zero) - _time.GetUtcNow();
             return left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
+    }
+}
+
+/// <summary>
+/// A token bucket of retries: every call deposits <c>ratio</c> of a token, every retry takes a whole one, and the bucket
+/// holds at most <c>minimum</c> (its starting content). Retries therefore stay within calls × ratio + minimum, however
+/// long the vendor fails. Counted in thousandths, lock-free.
+/// </summary>
+public sealed class RetryBudget(double ratio, int minimum)
+{
+    private const long Token = 1000;
+    private readonly long _deposit = (long)Math.Round(ratio * Token);
+    private readonly long _cap = minimum * Token;
+    private long _balance = minimum * Token;
+
+    /// <summary>A call to the provider: earns its share of a retry.</summary>
+    public void Deposit()
+    {
+        long seen, next;
+        do
+        {
+            seen = Volatile.Read(ref _balance);
+            next = Math.Min(_cap, seen + _deposit);
+        }
+        while (next != seen && Interlocked.CompareExchange(ref _balance, next, seen) != seen);
+    }
+
+    /// <summary>Takes one retry, if the budget has one.</summary>
+    public bool TryWithdraw()
+    {
+        long seen;
+        do
+        {
+            seen = Volatile.Read(ref _balance);
+            if (seen < Token)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _balance, seen - Token, seen) != seen);
+        return true;
+    }
+
+    /// <summary>Gives back a retry that was taken but not needed.</summary>
+    public void Refund()
+    {
+        long seen, next;
+        do
+        {
+            seen = Volatile.Read(ref _balance);
+            next = Math.Min(_cap, seen + Token);
+        }
+        while (next != seen && Interlocked.CompareExchange(ref _balance, next, seen) != seen);
     }
 }
 

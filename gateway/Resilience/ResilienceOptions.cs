@@ -63,6 +63,15 @@ public sealed record RetryOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// The retry budget: each call to the provider earns this share of a retry, and a retry spends one, so that while
+    /// the vendor fails retries add at most this share to its load (plus <see cref="BudgetMinimum"/>). Default 0.2.
+    /// </summary>
+    public double BudgetRatio { get; init; } = 0.2;
+
+    /// <summary>Retries the budget holds at most (and starts with): a burst of failures may be retried this much beyond the ratio. Default 10.</summary>
+    public int BudgetMinimum { get; init; } = 10;
+
+    /// <summary>
     /// The longest wait a vendor may ask for (Retry-After, retry-after-ms, an exhausted limit's reset) that the gateway
     /// waits out before trying again; a vendor asking for more has its answer, and its wait, go to the caller at once.
     /// Default 30 s.
@@ -117,6 +126,11 @@ internal static class ResilienceSettingsValidator
         if (retry.BaseDelay < TimeSpan.Zero || retry.MaxDelay < retry.BaseDelay)
         {
             errors.Add($"{setting}:BaseDelay must not be negative and :MaxDelay not below it (were {retry.BaseDelay} and {retry.MaxDelay}).");
+        }
+
+        if (retry.BudgetRatio is < 0 or > 1 || retry.BudgetMinimum < 0)
+        {
+            errors.Add($"{setting}:BudgetRatio must be from 0 to 1 and :BudgetMinimum not negative (were {retry.BudgetRatio} and {retry.BudgetMinimum}).");
         }
 
         if (retry.MaxRetryAfter < TimeSpan.Zero || retry.MaxRetryAfter > TimeSpan.FromMinutes(10))

@@ -40,7 +40,8 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         {
             var pipeline = pipelines.For(provider);
             attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
-            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider);
+            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider, pipeline.Budget);
+            pipeline.Budget.Deposit();
             try
             {
                 await pipeline.Pipeline.ExecuteAsync(static (call, _) => call.Self.AttemptAsync(call), call, context.RequestAborted);
@@ -97,7 +98,9 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         attempt.Number++;
         attempt.Held = null;
         attempt.VendorStatus = 0;
-        attempt.MayRetry = call.Tries <= call.MaxRetries;
+        // A retry is taken from the provider's budget before the attempt, so a held answer always has its retry; it
+        // is given back when the attempt needs none.
+        attempt.MayRetry = call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
         var headers = context.Response.Headers;
         headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
         headers[ProviderHeader] = provider;
@@ -110,6 +113,11 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
             || forwarding is ForwarderError.Request or ForwarderError.RequestTimedOut;
         if (context.Response.HasStarted || !attempt.MayRetry)
         {
+            if (attempt.MayRetry)
+            {
+                call.Budget.Refund();
+            }
+
             return failure ? new AttemptResult(false, null, true) : AttemptResult.Success;
         }
 
@@ -127,6 +135,7 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
             return new AttemptResult(true, null, true);
         }
 
+        call.Budget.Refund();
         return failure ? new AttemptResult(false, null, true) : AttemptResult.Success;
     }
 
@@ -154,8 +163,10 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     }
 
     private sealed class Call(VendorRetryMiddleware self, HttpContext context, VendorAttemptFeature attempt, KeyValuePair<string, StringValues>[] headers,
-        int maxRetries, string provider)
+        int maxRetries, string provider, RetryBudget budget)
     {
+        public RetryBudget Budget { get; } = budget;
+
         public VendorRetryMiddleware Self { get; } = self;
 
         public HttpContext Context { get; } = context;

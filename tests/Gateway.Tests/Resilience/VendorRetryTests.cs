@@ -150,6 +150,26 @@ public sealed class VendorRetryTests
     }
 
     [Test]
+    public async Task StreamThatFailsAfterItsFirstEvent_IsNotTriedAgain_TheCallerGetsWhatCameAndAnErrorEvent()
+    {
+        _vendors.OpenAi.Given(Request.Create().WithPath(ChatPath).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream")
+                .WithBody(VendorCase.OpenAi.ReadFixture("openai/golden/stream-error.sse")));
+
+        using var response = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"],
+            """{"prompt":"Hi","model":"openai/gpt-6-luna","stream":true}"""), HttpCompletionOption.ResponseHeadersRead);
+        var events = await new InternalEvents(await response.Content.ReadAsStreamAsync()).ReadToEndAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(events.Select(e => e.Name), Is.EqualTo(new[] { "delta", "error" }));
+            Assert.That(events[1].Data.GetProperty("code").GetString(), Is.EqualTo("vendor_unavailable"));
+            Assert.That(response.Headers.GetValues("x-gateway-attempts"), Is.EqualTo(new[] { "1" }));
+            Assert.That(VendorCalls, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task CallerLeavingWhileTheRetryWaits_EndsTheCall_TheVendorIsNotCalledAgain()
     {
         VendorAnswers((503, Failed, null));
