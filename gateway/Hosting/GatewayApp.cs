@@ -11,6 +11,7 @@ using Gateway.Telemetry;
 using Gateway.Transforms;
 using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
+using Microsoft.FeatureManagement;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Hosting;
@@ -80,6 +81,9 @@ public static class GatewayApp
         services.AddSingleton<ResilienceMetrics>();
         services.AddSingleton<ProviderPipelines>();
         services.AddSingleton<ICallFallback, TaskCallFallback>();
+        // Feature flags from the FeatureManagement section, reloaded with the configuration files.
+        services.AddFeatureManagement();
+        services.AddSingleton<ProviderSwitches>();
         services.AddGatewayTracing(configuration);
         services.AddGatewayHealth();
         return services;

@@ -178,6 +178,9 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
     /// <summary>Where the alias's calls go, in order, while its provider's breaker is open.</summary>
     public IReadOnlyList<ModelRoute> Fallbacks { get; init; } = [];
 
+    /// <summary>Provider switches, first enabled wins: a feature flag and where the calls go while it is on.</summary>
+    public IReadOnlyList<(string Flag, ModelRoute To)> Switches { get; init; } = [];
+
     /// <summary>The model as the task planner targets it, with its price from the table when it has one.</summary>
     public TaskTarget Target(FrozenDictionary<string, ModelPrice> prices)
         => new(Provider.Binding, ModelId, AcceptsTemperature, RequestFields, prices.TryGetValue(ModelId, out var price) ? price : null);
@@ -186,6 +189,9 @@ public sealed record ModelRoute(ProviderSettings Provider, string ModelId)
 /// <summary>A provider with its vendor and parsed key references (one, or several for overlapping rotations).</summary>
 public sealed record ProviderSettings(ProviderBinding Binding, IReadOnlyList<SecretReference> ApiKeys, KeySelection KeySelection)
 {
+    /// <summary>The kill-switch feature flag: while it is on, no call goes to this provider.</summary>
+    public string? OffFlag { get; init; }
+
     /// <summary>Headers sent on every call to the provider (organization, project…).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 

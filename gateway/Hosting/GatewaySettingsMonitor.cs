@@ -47,7 +47,7 @@ public sealed partial class GatewaySettingsMonitor : IDisposable
             return null;
         }
 
-        return GatewaySettingsValidator.Build(options, hostEnvironment, vendors, out errors);
+        return GatewaySettingsValidator.Build(options, hostEnvironment, vendors, FeatureFlags.Defined(configuration), out errors);
     }
 
     private void Reload()

@@ -15,13 +15,13 @@ namespace Gateway.Hosting;
 /// </summary>
 internal static class GatewaySettingsValidator
 {
-    public static GatewaySettings? Build(GatewayOptions options, string hostEnvironment, VendorCatalog vendors, out List<string> errors)
+    public static GatewaySettings? Build(GatewayOptions options, string hostEnvironment, VendorCatalog vendors, IReadOnlySet<string> flags, out List<string> errors)
     {
         errors = [];
-        var providers = ProviderSettingsValidator.Providers(options.Providers, vendors, errors);
+        var providers = ProviderSettingsValidator.Providers(options.Providers, vendors, flags, errors);
         var policies = LimitingSettingsValidator.Policies(options.RateLimiting, errors, out var clock);
         var clients = ClientSettingsValidator.Clients(options.Clients, providers, policies, errors);
-        var models = TaskSettingsValidator.Models(options.Models, providers, errors);
+        var models = TaskSettingsValidator.Models(options.Models, providers, flags, errors);
         var prices = TaskSettingsValidator.Prices(options.Prices, errors);
         var prompts = TaskSettingsValidator.Prompts(options.Prompts, options.Tasks, errors);
         ForwardingSettingsValidator.Validate(options.Limits, options.Forwarding, errors);

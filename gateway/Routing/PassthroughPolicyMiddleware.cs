@@ -1,5 +1,6 @@
 using Gateway.Auth;
 using Gateway.Errors;
+using Gateway.Hosting;
 using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Passthrough;
@@ -17,7 +18,8 @@ namespace Gateway.Routing;
 /// anything is counted. The call's record (for limiting and telemetry) is set here, and the response is tapped for the
 /// vendor's usage.
 /// </summary>
-internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProviderDirectory providers, CallerHeaderPolicy headerPolicy, ProblemWriter problems)
+internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProviderDirectory providers, CallerHeaderPolicy headerPolicy, GatewaySettingsMonitor settings,
+    ProviderSwitches switches, ProblemWriter problems)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -67,6 +69,23 @@ internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProvide
     }
 
     private Task ForwardAsync(HttpContext context, PassthroughRoute route, ProviderBinding provider, string path)
+        => settings.Current.Providers.TryGetValue(provider.Name, out var configured) && configured.OffFlag is not null
+            ? ForwardUnlessOffAsync(context, route, provider, path, configured)
+            : ResolvedAsync(context, route, provider, path);
+
+    // A provider with a kill switch: while it is on, passthrough calls to it are answered without calling it.
+    private async Task ForwardUnlessOffAsync(HttpContext context, PassthroughRoute route, ProviderBinding provider, string path, Hosting.ProviderSettings configured)
+    {
+        if (await switches.IsOffAsync(configured))
+        {
+            await problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen, $"Provider '{provider.Name}' is switched off (its kill-switch flag '{configured.OffFlag}' is on).");
+            return;
+        }
+
+        await ResolvedAsync(context, route, provider, path);
+    }
+
+    private Task ResolvedAsync(HttpContext context, PassthroughRoute route, ProviderBinding provider, string path)
     {
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
         if (!PassthroughPath.TryGetBelow(target, route.PrefixSegments, out var rawPath, out var error))

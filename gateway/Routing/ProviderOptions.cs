@@ -17,4 +17,7 @@ public sealed record ProviderOptions
 
     /// <summary>Headers sent on every call to this provider, e.g. <c>OpenAI-Organization</c> and <c>OpenAI-Project</c>.</summary>
     public Dictionary<string, string> Headers { get; init; } = [];
+
+    /// <summary>A kill switch: a feature flag under <c>FeatureManagement</c> that, while on, keeps every call away from this provider.</summary>
+    public string? OffFlag { get; init; }
 }

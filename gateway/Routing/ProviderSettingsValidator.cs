@@ -9,7 +9,7 @@ namespace Gateway.Routing;
 /// <summary>The providers (<c>Gateway:Providers</c>): each one's vendor, key references, key selection and headers.</summary>
 internal static class ProviderSettingsValidator
 {
-    public static Dictionary<string, ProviderSettings> Providers(Dictionary<string, ProviderOptions> options, VendorCatalog vendors, List<string> errors)
+    public static Dictionary<string, ProviderSettings> Providers(Dictionary<string, ProviderOptions> options, VendorCatalog vendors, IReadOnlySet<string> flags, List<string> errors)
     {
         var providers = new Dictionary<string, ProviderSettings>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, provider) in options)
@@ -41,11 +41,16 @@ internal static class ProviderSettingsValidator
                 errors.Add($"{setting} is empty: name at least one key reference.");
             }
 
+            if (provider.OffFlag is { } off && !flags.Contains(off))
+            {
+                errors.Add($"Gateway:Providers:{name}:OffFlag names flag '{off}', which is not defined under FeatureManagement.");
+            }
+
             var selection = ConfigEnum<KeySelection>.Parse(provider.KeySelection, $"Gateway:Providers:{name}:KeySelection", errors);
             var headers = Headers(provider.Headers, $"Gateway:Providers:{name}:Headers", errors);
             if (references.Count == texts.Length && texts.Length > 0)
             {
-                providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), references, selection) { Headers = headers };
+                providers[name] = new ProviderSettings(new ProviderBinding(name, vendor), references, selection) { Headers = headers, OffFlag = provider.OffFlag };
             }
         }
 

@@ -26,6 +26,22 @@ public sealed record ModelOptions
     /// <c>provider/model</c> ids, e.g. <c>["anthropic/claude-haiku-5-5", "command"]</c>.
     /// </summary>
     public string[] Fallbacks { get; init; } = [];
+
+    /// <summary>
+    /// Provider switches, first enabled wins: while the feature flag (under <c>FeatureManagement</c>) is on for a caller,
+    /// the alias's calls go to <c>To</c> (an alias or <c>provider/model</c>) — e.g. 10 % of team-a's traffic to Anthropic.
+    /// </summary>
+    public ModelSwitchOptions[] Switches { get; init; } = [];
+}
+
+/// <summary>One provider switch of a model alias.</summary>
+public sealed record ModelSwitchOptions
+{
+    /// <summary>A feature flag under <c>FeatureManagement</c>, evaluated per caller (client id as group, client + user as user).</summary>
+    public string? Flag { get; init; }
+
+    /// <summary>Where the calls go while it is on: an alias or <c>provider/model</c>.</summary>
+    public string? To { get; init; }
 }
 
 /// <summary>A model's price.</summary>

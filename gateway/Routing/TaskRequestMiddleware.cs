@@ -17,7 +17,7 @@ namespace Gateway.Routing;
 /// provider's cluster; and has the call planned (<see cref="TaskPlanner"/>), replacing the body with the vendor's request. The task transforms then forward it and translate the answer. On passthrough model
 /// calls, reads the model the (now buffered) body names into the call's record.
 /// </summary>
-internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, IProxyStateLookup proxy, ProblemWriter problems)
+internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, IProxyStateLookup proxy, ProviderSwitches switches, ProblemWriter problems)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -69,8 +69,22 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             return;
         }
 
+        var caller = context.Features.Get<ICallerFeature>();
+        if (model.Switches.Count > 0 || model.Provider.OffFlag is not null || model.Fallbacks.Any(f => f.Provider.OffFlag is not null))
+        {
+            var chosen = await switches.ChooseAsync(model, caller?.Client.Id, request.User, request.Temperature);
+            if (chosen is null)
+            {
+                await problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen,
+                    $"Every provider model '{request.Model ?? ModelRoute.DefaultAlias}' can go to is switched off (kill-switch flags); try again later.");
+                return;
+            }
+
+            model = chosen;
+        }
+
         var provider = model.Provider.Binding;
-        if (context.Features.Get<ICallerFeature>() is { } caller && !caller.Client.MayUseProvider(provider.Name))
+        if (caller is not null && !caller.Client.MayUseProvider(provider.Name))
         {
             await problems.WriteAsync(context, ErrorCodes.Forbidden, $"Client '{caller.Client.Id}' may not use provider '{provider.Name}'.");
             return;

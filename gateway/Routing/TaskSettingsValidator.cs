@@ -40,7 +40,7 @@ internal static class TaskSettingsValidator
     }
 
     public static Dictionary<string, ModelRoute> Models(
-        Dictionary<string, ModelOptions> options, Dictionary<string, ProviderSettings> providers, List<string> errors)
+        Dictionary<string, ModelOptions> options, Dictionary<string, ProviderSettings> providers, IReadOnlySet<string> flags, List<string> errors)
     {
         var models = new Dictionary<string, ModelRoute>(StringComparer.OrdinalIgnoreCase);
         foreach (var (alias, model) in options)
@@ -109,6 +109,43 @@ internal static class TaskSettingsValidator
             }
 
             models[alias] = route with { Fallbacks = fallbacks };
+        }
+
+        foreach (var (alias, model) in options)
+        {
+            if (!models.TryGetValue(alias, out var route) || model.Switches.Length == 0)
+            {
+                continue;
+            }
+
+            var switches = new List<(string, ModelRoute)>();
+            for (var i = 0; i < model.Switches.Length; i++)
+            {
+                var (flag, to) = (model.Switches[i].Flag, model.Switches[i].To);
+                var setting = $"Gateway:Models:{alias}:Switches:{i}";
+                if (string.IsNullOrWhiteSpace(flag) || !flags.Contains(flag))
+                {
+                    errors.Add($"{setting}:Flag '{flag}' is not a flag defined under FeatureManagement.");
+                    continue;
+                }
+
+                var slash = to?.IndexOf('/') ?? -1;
+                if (to is null || !(slash < 0 ? models.TryGetValue(to, out var target) : TryProviderModel(to, slash, providers, out target)))
+                {
+                    errors.Add($"{setting}:To '{to}' is neither an alias (known: {string.Join(", ", models.Keys)}) nor provider/model of a configured provider.");
+                    continue;
+                }
+
+                // Switched calls keep the alias's fallbacks, bar the provider they now go to.
+                var switchedTo = target!.Provider.Binding.Name;
+                switches.Add((flag, target with
+                {
+                    Switches = [],
+                    Fallbacks = [.. route.Fallbacks.Where(f => !string.Equals(f.Provider.Binding.Name, switchedTo, StringComparison.OrdinalIgnoreCase))],
+                }));
+            }
+
+            models[alias] = models[alias] with { Switches = switches };
         }
 
         if (options.Count > 0 && !options.ContainsKey(ModelRoute.DefaultAlias))

@@ -178,6 +178,30 @@ public sealed class GatewaySettingsValidatorTests
     }
 
     [Test]
+    public void Load_SwitchesAndKillSwitches_NamingUnknownFlagsOrTargets_AreErrors_NotSilentNoOps()
+    {
+        Load(new()
+        {
+            ["FeatureManagement:to-anthropic"] = "false",
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Providers:openai:OffFlag"] = "openai-off",
+            ["Gateway:Models:default:Provider"] = "openai",
+            ["Gateway:Models:default:Model"] = "gpt-6-luna",
+            ["Gateway:Models:default:Switches:0:Flag"] = "to-anthropic",
+            ["Gateway:Models:default:Switches:0:To"] = "anthropic/claude-haiku-5-5",
+            ["Gateway:Models:default:Switches:1:Flag"] = "to-cohere",
+            ["Gateway:Models:default:Switches:1:To"] = "default",
+        }, out var errors);
+
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Providers:openai:OffFlag names flag 'openai-off', which is not defined under FeatureManagement.",
+            "Gateway:Models:default:Switches:0:To 'anthropic/claude-haiku-5-5' is neither an alias (known: default) nor provider/model of a configured provider.",
+            "Gateway:Models:default:Switches:1:Flag 'to-cohere' is not a flag defined under FeatureManagement.",
+        }));
+    }
+
+    [Test]
     public void Load_WrongType_IsAnErrorNotAnException()
     {
         var settings = Load(new() { ["Gateway:Limits:MaxRequestBodyBytes"] = "ten" }, out var errors);
