@@ -29,6 +29,16 @@ public sealed class FakeVendors : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(vendor), vendor, null),
     };
 
+    /// <summary>Every vendor answers its chat endpoint with its documented JSON answer (at <paramref name="priority"/>, so a test can put faults above it).</summary>
+    public void AnswerEveryChatCall(int priority = 10)
+    {
+        foreach (var vendor in VendorCase.All)
+        {
+            this[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost()).AtPriority(priority)
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+        }
+    }
+
     public void Reset()
     {
         OpenAi.Reset();

@@ -34,11 +34,7 @@ public sealed class CircuitBreakerTests
                 """);
             gateway["Resilience"] = JsonNode.Parse("""{"Providers": {"openai": {"Retry": {"MaxRetries": 0}}}}""");
         }, configure: b => b.Services.AddSingleton<TimeProvider>(_time));
-        foreach (var vendor in new[] { VendorCase.OpenAi, VendorCase.Anthropic })
-        {
-            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost()).AtPriority(10)
-                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
-        }
+        _vendors.AnswerEveryChatCall();
     }
 
     [TearDown]

@@ -29,11 +29,7 @@ public sealed class ProviderSwitchTests
     public async Task StartAsync()
     {
         _vendors = new FakeVendors();
-        foreach (var vendor in VendorCase.All)
-        {
-            _vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
-                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
-        }
+        _vendors.AnswerEveryChatCall();
 
         _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
         {
