@@ -49,6 +49,42 @@ public sealed class VendorSdkTests : GatewayFixture
     }
 
     [Test]
+    public async Task OpenAiSdk_WithItsOwnRetriesOff_GetsTheAnswer_WhenTheGatewayRetriedTheVendorsTwo503s()
+    {
+        // Only the gateway may try again here: the SDK makes one call, so its success is the gateway's retries.
+        const string Marker = "retried-by-the-gateway";
+        var error = VendorCase.OpenAi.ReadFixture("openai/golden/error-500.json");
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).WithBody(b => b != null && b.Contains(Marker)).UsingPost())
+            .AtPriority(-10).InScenario(Marker).WillSetStateTo("second")
+            .RespondWith(Response.Create().WithStatusCode(503).WithHeader("Content-Type", "application/json").WithBody(error));
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).WithBody(b => b != null && b.Contains(Marker)).UsingPost())
+            .AtPriority(-10).InScenario(Marker).WhenStateIs("second").WillSetStateTo("third")
+            .RespondWith(Response.Create().WithStatusCode(503).WithHeader("Content-Type", "application/json").WithBody(error));
+        var calls = 0;
+        var sdk = new ChatClient("gpt-6-luna", new ApiKeyCredential(Gateway.ClientKeys["team-a"]), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(Gateway.BaseAddress, "/api/ai/openai/v1"),
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
+            Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(new HttpClient(new CountingHandler(() => Interlocked.Increment(ref calls)))),
+        });
+
+        ChatCompletion completion = await sdk.CompleteChatAsync([new UserChatMessage("Summarize the following email. " + Marker)]);
+
+        Assert.That(completion.Content[0].Text, Is.EqualTo("Customer requests invoice review and Q3 delivery confirmation."));
+        Assert.That(calls, Is.EqualTo(1), "the SDK called the gateway once");
+        Assert.That(Vendors.OpenAi.LogEntries.Count(e => e.RequestMessage!.Body!.Contains(Marker)), Is.EqualTo(3), "the gateway called the vendor three times");
+    }
+
+    private sealed class CountingHandler(Action count) : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            count();
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Test]
     public async Task OpenAiSdk_StreamingChat_ThroughGateway()
     {
         var text = "";
