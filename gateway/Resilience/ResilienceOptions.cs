@@ -11,8 +11,23 @@ public sealed record ResilienceOptions
     /// <summary>The circuit breaker of every provider that sets none of its own.</summary>
     public BreakerOptions Breaker { get; init; } = new();
 
+    /// <summary>How long a call may take over all its attempts, backoffs and fallbacks.</summary>
+    public DeadlineOptions Deadline { get; init; } = new();
+
     /// <summary>Per provider (a key of <c>Gateway:Providers</c>), settings in place of <see cref="Retry"/> and <see cref="Breaker"/>.</summary>
     public Dictionary<string, ProviderResilienceOptions> Providers { get; init; } = [];
+}
+
+/// <summary>
+/// A call's deadline over all its attempts, backoffs and fallbacks: no first byte for the caller within
+/// <see cref="FirstByte"/> is 504 vendor_timeout, and the vendor call is cancelled. Each attempt also has its
+/// cluster's own silence timeout (<c>HttpRequest:ActivityTimeout</c>). A normalized answer that is not streamed is
+/// written whole, so its first byte is its last.
+/// </summary>
+public sealed record DeadlineOptions
+{
+    /// <summary>Default 10 minutes (a long non-streamed generation sends nothing until it is done).</summary>
+    public TimeSpan FirstByte { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>One provider's resilience settings.</summary>
@@ -87,6 +102,11 @@ internal static class ResilienceSettingsValidator
         var known = providers.ToHashSet(StringComparer.OrdinalIgnoreCase);
         Check(options.Retry, "Gateway:Resilience:Retry", errors);
         Check(options.Breaker, "Gateway:Resilience:Breaker", errors);
+        if (options.Deadline.FirstByte <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:Resilience:Deadline:FirstByte must be positive (was {options.Deadline.FirstByte}).");
+        }
+
         var retries = new Dictionary<string, RetryOptions>(StringComparer.OrdinalIgnoreCase);
         var breakers = new Dictionary<string, BreakerOptions>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, provider) in options.Providers)
@@ -110,7 +130,7 @@ internal static class ResilienceSettingsValidator
             }
         }
 
-        return new ResilienceSettings(options.Retry, retries, options.Breaker, breakers);
+        return new ResilienceSettings(options.Retry, retries, options.Breaker, breakers, options.Deadline);
     }
 
     private static void Check(BreakerOptions breaker, string setting, List<string> errors)
@@ -142,7 +162,8 @@ internal static class ResilienceSettingsValidator
 
 /// <summary>Validated resilience settings: the defaults and each provider's own.</summary>
 public sealed record ResilienceSettings(
-    RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Retries, BreakerOptions Breaker, IReadOnlyDictionary<string, BreakerOptions> Breakers)
+    RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Retries, BreakerOptions Breaker, IReadOnlyDictionary<string, BreakerOptions> Breakers,
+    DeadlineOptions Deadline)
 {
     public RetryOptions RetryFor(string provider) => Retries.TryGetValue(provider, out var own) ? own : Retry;
 

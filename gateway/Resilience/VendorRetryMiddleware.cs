@@ -17,7 +17,7 @@ namespace Gateway.Resilience;
 /// a call moves to its fallback (<see cref="ICallFallback"/>) or is answered 503 vendor_unavailable with the time left.
 /// </summary>
 internal sealed partial class VendorRetryMiddleware(RequestDelegate next, ProviderPipelines pipelines, ICallFallback fallback, ProblemWriter problems,
-    ResilienceMetrics metrics, ILogger<VendorRetryMiddleware> logger)
+    Gateway.Hosting.GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics, ILogger<VendorRetryMiddleware> logger)
 {
     public const string AttemptsHeader = "x-gateway-attempts";
     public const string ProviderHeader = "x-gateway-provider";
@@ -33,14 +33,35 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
         var attempt = new VendorAttemptFeature();
         context.Features.Set(attempt);
+        var firstByte = settings.Current.Resilience.Deadline.FirstByte;
+        var headers = Snapshot(context.Response.Headers);
+        bool expired;
+        using (var deadline = new CallDeadline(context, firstByte, time))
+        {
+            await CallAsync(context, record, attempt, deadline, headers);
+            expired = deadline.Expired;
+        }
+
+        // Answered with the caller's own lifetime back in place: the deadline's token is cancelled.
+        if (expired && !context.Response.HasStarted)
+        {
+            Reset(context, headers);
+            context.Response.Headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
+            Log.DeadlinePassed(logger, context.Features.Get<CallRecord>()?.Provider ?? record.Provider, firstByte);
+            await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorTimeout,
+                $"No answer within the gateway's deadline for a first byte ({firstByte}, Gateway:Resilience:Deadline:FirstByte); the vendor call was cancelled."));
+        }
+    }
+
+    private async Task CallAsync(HttpContext context, CallRecord record, VendorAttemptFeature attempt, CallDeadline deadline, KeyValuePair<string, StringValues>[] headers)
+    {
         var replayable = Replayable(context.Request);
         var provider = record.Provider;
-        var headers = Snapshot(context.Response.Headers);
         while (true)
         {
             var pipeline = pipelines.For(provider);
             attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
-            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider, pipeline.Budget);
+            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider, pipeline.Budget, deadline);
             pipeline.Budget.Deposit();
             try
             {
@@ -79,7 +100,7 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
-                // The caller left while the next attempt was waiting: nobody to try again for, nothing to answer.
+                // The caller left, or the deadline passed, while the next attempt was waiting (the caller decides which).
                 return;
             }
         }
@@ -110,7 +131,8 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         // past its timeout.
         var forwarding = context.Features.Get<IForwarderErrorFeature>()?.Error;
         var failure = attempt.VendorStatus is 500 or 502 or 503 or 504 or 529
-            || forwarding is ForwarderError.Request or ForwarderError.RequestTimedOut;
+            || forwarding is ForwarderError.Request or ForwarderError.RequestTimedOut
+            || (forwarding is ForwarderError.RequestCanceled && call.Deadline.Expired);
         if (context.Response.HasStarted || !attempt.MayRetry)
         {
             if (attempt.MayRetry)
@@ -163,8 +185,10 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     }
 
     private sealed class Call(VendorRetryMiddleware self, HttpContext context, VendorAttemptFeature attempt, KeyValuePair<string, StringValues>[] headers,
-        int maxRetries, string provider, RetryBudget budget)
+        int maxRetries, string provider, RetryBudget budget, CallDeadline deadline)
     {
+        public CallDeadline Deadline { get; } = deadline;
+
         public RetryBudget Budget { get; } = budget;
 
         public VendorRetryMiddleware Self { get; } = self;
@@ -193,6 +217,9 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
         [LoggerMessage(3, LogLevel.Warning, "{Provider}'s circuit breaker is open; the call falls back to {Fallback}")]
         public static partial void FellBack(ILogger logger, string provider, string fallback);
+
+        [LoggerMessage(5, LogLevel.Warning, "No first byte from {Provider} within the deadline ({Deadline}): answering vendor_timeout")]
+        public static partial void DeadlinePassed(ILogger logger, string provider, TimeSpan deadline);
 
         [LoggerMessage(4, LogLevel.Warning, "{Provider}'s circuit breaker is open ({Left} left) and the call has no fallback: answering vendor_unavailable")]
         public static partial void Broken(ILogger logger, string provider, TimeSpan left);

@@ -13,6 +13,7 @@ public sealed class GatedVendor : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _received;
 
     private GatedVendor(WebApplication app) => _app = app;
@@ -33,7 +34,17 @@ public sealed class GatedVendor : IAsyncDisposable
         {
             Interlocked.Increment(ref vendor._received);
             await context.Request.Body.CopyToAsync(Stream.Null);
-            await vendor._gate.Task;
+            try
+            {
+                await vendor._gate.Task.WaitAsync(context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The gateway gave up on the call while it was held.
+                vendor._aborted.TrySetResult();
+                return;
+            }
+
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(body);
         });
@@ -41,6 +52,9 @@ public sealed class GatedVendor : IAsyncDisposable
         vendor.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/";
         return vendor;
     }
+
+    /// <summary>Completes when the gateway has closed a held call's connection.</summary>
+    public Task Aborted => _aborted.Task;
 
     public void Open() => _gate.TrySetResult();
 
