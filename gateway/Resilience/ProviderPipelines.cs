@@ -7,8 +7,9 @@ using Polly.Retry;
 namespace Gateway.Resilience;
 
 /// <summary>
-/// One Polly.Core pipeline per provider — retries (outer) around a circuit breaker (inner, so every attempt counts) —
-/// on the gateway's clock. A provider's pipeline is rebuilt only when its own settings change, so an unrelated reload
+/// Two Polly.Core pipelines per provider, on the gateway's clock: the circuit breaker, through which every attempt goes
+/// (so every attempt counts), and the retries, which are entered only when a first attempt asks for another — the
+/// common call pays for one Polly layer, not two. A provider's pipeline is rebuilt only when its own settings change, so an unrelated reload
 /// does not reset its breaker.
 /// </summary>
 public sealed class ProviderPipelines
@@ -56,7 +57,7 @@ public sealed class ProviderPipeline
         Breaker = breaker;
         _time = time;
         Budget = new RetryBudget(retry.BudgetRatio, retry.BudgetMinimum);
-        var builder = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+        Retries = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions<AttemptResult>
             {
                 MaxRetryAttempts = Math.Max(retry.MaxRetries, 1),
@@ -69,10 +70,11 @@ public sealed class ProviderPipeline
                     var floor = args.Outcome.Result?.RetryAfter ?? TimeSpan.Zero;
                     return ValueTask.FromResult<TimeSpan?>(floor > chosen ? floor : chosen);
                 },
-            });
+            })
+            .Build();
         if (breaker.Enabled)
         {
-            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
+            CircuitBreaker = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
             {
                 FailureRatio = breaker.FailureRatio,
                 MinimumThroughput = breaker.MinimumThroughput,
@@ -85,17 +87,19 @@ public sealed class ProviderPipeline
                     Volatile.Write(ref _openUntilTicks, (_time.GetUtcNow() + args.BreakDuration).UtcTicks);
                     return ValueTask.CompletedTask;
                 },
-            });
+            }).Build();
         }
-
-        Pipeline = builder.Build();
     }
 
     public RetryOptions Retry { get; }
 
     public BreakerOptions Breaker { get; }
 
-    public ResiliencePipeline<AttemptResult> Pipeline { get; }
+    /// <summary>The retries: the first execution is the first attempt's result handed back, the next ones go through the breaker.</summary>
+    public ResiliencePipeline<AttemptResult> Retries { get; }
+
+    /// <summary>The circuit breaker every attempt goes through; null when the provider's breaker is off.</summary>
+    public ResiliencePipeline<AttemptResult>? CircuitBreaker { get; }
 
     /// <summary>The provider's retry budget.</summary>
     public RetryBudget Budget { get; } = null!;

@@ -61,11 +61,21 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         {
             var pipeline = pipelines.For(provider);
             attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
-            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider, pipeline.Budget, deadline);
+            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider, pipeline, deadline);
             pipeline.Budget.Deposit();
             try
             {
-                await pipeline.Pipeline.ExecuteAsync(static (call, _) => call.Self.AttemptAsync(call), call, context.RequestAborted);
+                var first = await call.ThroughBreakerAsync(context.RequestAborted);
+                if (first.Retry)
+                {
+                    // The retries' first execution hands back the first attempt's result, so its backoff and the
+                    // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
+                    call.Pending = first;
+                    await pipeline.Retries.ExecuteAsync(
+                        static (call, token) => call.TakePending() is { } pending ? ValueTask.FromResult(pending) : call.ThroughBreakerAsync(token),
+                        call, context.RequestAborted);
+                }
+
                 return;
             }
             catch (BrokenCircuitException) when (!context.Response.HasStarted)
@@ -185,11 +195,27 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     }
 
     private sealed class Call(VendorRetryMiddleware self, HttpContext context, VendorAttemptFeature attempt, KeyValuePair<string, StringValues>[] headers,
-        int maxRetries, string provider, RetryBudget budget, CallDeadline deadline)
+        int maxRetries, string provider, ProviderPipeline pipeline, CallDeadline deadline)
     {
         public CallDeadline Deadline { get; } = deadline;
 
-        public RetryBudget Budget { get; } = budget;
+        public RetryBudget Budget { get; } = pipeline.Budget;
+
+        public AttemptResult? Pending { get; set; }
+
+        public AttemptResult? TakePending()
+        {
+            var pending = Pending;
+            Pending = null;
+            return pending;
+        }
+
+        /// <summary>One attempt, through the provider's breaker when it has one.</summary>
+        public ValueTask<AttemptResult> ThroughBreakerAsync(CancellationToken cancellationToken)
+            => pipeline.CircuitBreaker is { } breaker
+                ? breaker.ExecuteAsync(static (call, _) => call.Self.AttemptAsync(call), this, cancellationToken)
+                : Self.AttemptAsync(this);
+
 
         public VendorRetryMiddleware Self { get; } = self;
 
