@@ -35,12 +35,13 @@ internal sealed class ProviderSwitches(IFeatureManager flags)
             }
         }
 
-        if (!await IsOffAsync(model.Provider) && !await AnyOffAsync(model.Fallbacks))
+        if (model.Provider.OffFlag is null && model.Fallbacks.All(f => f.Provider.OffFlag is null))
         {
             return model;
         }
 
-        var candidates = new List<ModelRoute>();
+        // Each candidate's kill switch is read once: the first one on is the target, the others stay its fallbacks.
+        var candidates = new List<ModelRoute>(model.Fallbacks.Count + 1);
         foreach (var candidate in (IEnumerable<ModelRoute>)[model with { Fallbacks = [] }, .. model.Fallbacks])
         {
             if (!await IsOffAsync(candidate.Provider))
@@ -52,21 +53,12 @@ internal sealed class ProviderSwitches(IFeatureManager flags)
         return candidates.Count == 0 ? null : candidates[0] with { Fallbacks = candidates[1..] };
     }
 
+    /// <summary>Whether a call to this alias has anything to decide: a switch, or a kill switch on its providers.</summary>
+    public static bool Apply(ModelRoute model)
+        => model.Switches.Count > 0 || model.Provider.OffFlag is not null || model.Fallbacks.Any(f => f.Provider.OffFlag is not null);
+
     /// <summary>Whether the provider's kill switch is on.</summary>
     public async ValueTask<bool> IsOffAsync(ProviderSettings provider) => provider.OffFlag is { } flag && await flags.IsEnabledAsync(flag);
-
-    private async ValueTask<bool> AnyOffAsync(IReadOnlyList<ModelRoute> routes)
-    {
-        foreach (var route in routes)
-        {
-            if (await IsOffAsync(route.Provider))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static TargetingContext Caller(string? client, string? user) => new()
     {

@@ -7,7 +7,6 @@ using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Tasks;
 using Yarp.ReverseProxy;
-using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Routing;
 
@@ -70,7 +69,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         var caller = context.Features.Get<ICallerFeature>();
-        if (model.Switches.Count > 0 || model.Provider.OffFlag is not null || model.Fallbacks.Any(f => f.Provider.OffFlag is not null))
+        if (ProviderSwitches.Apply(model))
         {
             var chosen = await switches.ChooseAsync(model, caller?.Client.Id, request.User, request.Temperature);
             if (chosen is null)
