@@ -67,7 +67,7 @@ public sealed class ProviderPipeline
                 {
                     var backoff = retry.BaseDelay * Math.Pow(2, args.AttemptNumber) * (0.8 + Random.Shared.NextDouble() * 0.4);
                     var chosen = backoff < retry.MaxDelay ? backoff : retry.MaxDelay;
-                    var floor = args.Outcome.Result?.RetryAfter ?? TimeSpan.Zero;
+                    var floor = args.Outcome.Result.RetryAfter ?? TimeSpan.Zero;
                     return ValueTask.FromResult<TimeSpan?>(floor > chosen ? floor : chosen);
                 },
             })
@@ -181,7 +181,7 @@ public sealed class RetryBudget(double ratio, int minimum)
 }
 
 /// <summary>What one attempt came to: whether to try again, the wait the vendor asked for, and whether it counts as a failure of the vendor.</summary>
-public sealed record AttemptResult(bool Retry, TimeSpan? RetryAfter, bool Failure)
+public readonly record struct AttemptResult(bool Retry, TimeSpan? RetryAfter, bool Failure)
 {
     public static readonly AttemptResult Success = new(false, null, false);
 }

@@ -5,6 +5,13 @@ namespace Gateway.Resilience;
 /// <summary>How vendor calls are retried (<c>Gateway:Resilience</c>).</summary>
 public sealed record ResilienceOptions
 {
+    /// <summary>
+    /// Whether vendor calls go through the pipeline at all. Default true; false forwards each call once — no retries,
+    /// circuit breaker, fallback or first-byte deadline (each attempt keeps its cluster's own timeout), e.g. where a mesh
+    /// retries already.
+    /// </summary>
+    public bool Enabled { get; init; } = true;
+
     /// <summary>Retries of every provider that sets none of its own.</summary>
     public RetryOptions Retry { get; init; } = new();
 
@@ -130,7 +137,7 @@ internal static class ResilienceSettingsValidator
             }
         }
 
-        return new ResilienceSettings(options.Retry, retries, options.Breaker, breakers, options.Deadline);
+        return new ResilienceSettings(options.Enabled, options.Retry, retries, options.Breaker, breakers, options.Deadline);
     }
 
     private static void Check(BreakerOptions breaker, string setting, List<string> errors)
@@ -162,7 +169,7 @@ internal static class ResilienceSettingsValidator
 
 /// <summary>Validated resilience settings: the defaults and each provider's own.</summary>
 public sealed record ResilienceSettings(
-    RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Retries, BreakerOptions Breaker, IReadOnlyDictionary<string, BreakerOptions> Breakers,
+    bool Enabled, RetryOptions Retry, IReadOnlyDictionary<string, RetryOptions> Retries, BreakerOptions Breaker, IReadOnlyDictionary<string, BreakerOptions> Breakers,
     DeadlineOptions Deadline)
 {
     public RetryOptions RetryFor(string provider) => Retries.TryGetValue(provider, out var own) ? own : Retry;

@@ -3,6 +3,8 @@ using Gateway.Errors;
 using Gateway.Transforms.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
+using System.Runtime.CompilerServices;
+using Polly;
 using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -23,40 +25,27 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     public const string ProviderHeader = "x-gateway-provider";
     public const string FallbackFromHeader = "x-gateway-fallback-from";
 
-    public async Task InvokeAsync(HttpContext context)
+    // Attempt numbers as header values, without a string per call.
+    private static readonly string[] Numbers = [.. Enumerable.Range(0, 16).Select(n => n.ToString(CultureInfo.InvariantCulture))];
+
+    public Task InvokeAsync(HttpContext context)
     {
-        if (context.Features.Get<CallRecord>() is not { } record)
-        {
-            await next(context);
-            return;
-        }
-
-        var attempt = new VendorAttemptFeature();
-        context.Features.Set(attempt);
-        var firstByte = settings.Current.Resilience.Deadline.FirstByte;
-        var headers = Snapshot(context.Response.Headers);
-        bool expired;
-        using (var deadline = new CallDeadline(context, firstByte, time))
-        {
-            await CallAsync(context, record, attempt, deadline, headers);
-            expired = deadline.Expired;
-        }
-
-        // Answered with the caller's own lifetime back in place: the deadline's token is cancelled.
-        if (expired && !context.Response.HasStarted)
-        {
-            Reset(context, headers);
-            context.Response.Headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
-            Log.DeadlinePassed(logger, context.Features.Get<CallRecord>()?.Provider ?? record.Provider, firstByte);
-            await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorTimeout,
-                $"No answer within the gateway's deadline for a first byte ({firstByte}, Gateway:Resilience:Deadline:FirstByte); the vendor call was cancelled."));
-        }
+        var resilience = settings.Current.Resilience;
+        return resilience.Enabled && context.Features.Get<CallRecord>() is { } record
+            ? CallAsync(context, record, resilience.Deadline.FirstByte)
+            : next(context);
     }
 
-    private async Task CallAsync(HttpContext context, CallRecord record, VendorAttemptFeature attempt, CallDeadline deadline, KeyValuePair<string, StringValues>[] headers)
+    // One state machine for the common call (one attempt, through the breaker): the retries, the fallback and the
+    // answers the gateway makes itself are the rare paths.
+    private async Task CallAsync(HttpContext context, CallRecord record, TimeSpan firstByte)
     {
+        var attempt = new VendorAttemptFeature();
+        context.Features.Set(attempt);
+        var headers = Snapshot(context.Response.Headers);
         var replayable = Replayable(context.Request);
         var provider = record.Provider;
+        using var deadline = new CallDeadline(context, firstByte, time);
         while (true)
         {
             var pipeline = pipelines.For(provider);
@@ -66,57 +55,107 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
             try
             {
                 var first = await call.ThroughBreakerAsync(context.RequestAborted);
-                if (first.Retry)
+                if (first.Exception is BrokenCircuitException && !context.Response.HasStarted)
                 {
-                    // The retries' first execution hands back the first attempt's result, so its backoff and the
-                    // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
-                    call.Pending = first;
-                    await pipeline.Retries.ExecuteAsync(
-                        static (call, token) => call.TakePending() is { } pending ? ValueTask.FromResult(pending) : call.ThroughBreakerAsync(token),
-                        call, context.RequestAborted);
-                }
-
-                return;
-            }
-            catch (BrokenCircuitException) when (!context.Response.HasStarted)
-            {
-                Reset(context, headers);
-                if (fallback.MoveToNext(context, pipelines.IsOpen) is { } next)
-                {
-                    Log.FellBack(logger, provider, next);
-                    metrics.FellBack(provider, next);
-                    if (!context.Response.Headers.ContainsKey(FallbackFromHeader))
+                    if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
                     {
-                        context.Response.Headers[FallbackFromHeader] = provider;
-                        headers = Snapshot(context.Response.Headers);
+                        await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
+                        break;
                     }
 
+                    headers = FellBack(context, headers, provider, next);
                     provider = next;
                     continue;
                 }
 
-                var left = pipeline.RemainingBreak;
-                Log.Broken(logger, provider, left);
-                if (attempt.Number > 0)
+                first.ThrowIfException();
+                if (first.Result.Retry)
                 {
-                    // Attempts made before the breaker opened (none when it was open already).
-                    context.Response.Headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
+                    // The retries' first execution hands back the first attempt's result, so its backoff and the
+                    // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
+                    call.Pending = first.Result;
+                    await pipeline.Retries.ExecuteAsync(
+                        static async (call, token) =>
+                        {
+                            if (call.TakePending() is { } pending)
+                            {
+                                return pending;
+                            }
+
+                            var outcome = await call.ThroughBreakerAsync(token);
+                            outcome.ThrowIfException();
+                            return outcome.Result;
+                        },
+                        call, context.RequestAborted);
                 }
 
-                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen,
-                    $"{provider} is failing: its circuit breaker is open for {Math.Ceiling(left.TotalSeconds)} s more, and this call has no fallback that can take it.");
-                return;
+                break;
+            }
+            catch (BrokenCircuitException) when (!context.Response.HasStarted)
+            {
+                // The breaker opened while the retries were waiting.
+                if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
+                {
+                    await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
+                    break;
+                }
+
+                headers = FellBack(context, headers, provider, next);
+                provider = next;
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
                 // The caller left, or the deadline passed, while the next attempt was waiting (the caller decides which).
-                return;
+                break;
             }
+        }
+
+        var expired = deadline.Expired;
+        deadline.Dispose();
+        // Answered with the caller's own lifetime back in place: the deadline's token is cancelled.
+        if (expired && !context.Response.HasStarted)
+        {
+            Reset(context, headers);
+            context.Response.Headers[AttemptsHeader] = Number(attempt.Number);
+            context.Response.Headers[ProviderHeader] = context.Features.Get<CallRecord>()?.Provider ?? record.Provider;
+            Log.DeadlinePassed(logger, context.Features.Get<CallRecord>()?.Provider ?? record.Provider, firstByte);
+            await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorTimeout,
+                $"No answer within the gateway's deadline for a first byte ({firstByte}, Gateway:Resilience:Deadline:FirstByte); the vendor call was cancelled."));
         }
     }
 
-    private async ValueTask<AttemptResult> AttemptAsync(Call call)
+    private KeyValuePair<string, StringValues>[] FellBack(HttpContext context, KeyValuePair<string, StringValues>[] headers, string provider, string next)
+    {
+        Reset(context, headers);
+        Log.FellBack(logger, provider, next);
+        metrics.FellBack(provider, next);
+        if (context.Response.Headers.ContainsKey(FallbackFromHeader))
+        {
+            return headers;
+        }
+
+        context.Response.Headers[FallbackFromHeader] = provider;
+        return Snapshot(context.Response.Headers);
+    }
+
+    private Task BrokenAsync(HttpContext context, KeyValuePair<string, StringValues>[] headers, string provider, ProviderPipeline pipeline, int attempts)
+    {
+        Reset(context, headers);
+        var left = pipeline.RemainingBreak;
+        Log.Broken(logger, provider, left);
+        // Attempts made before the breaker opened (0 when it was open already), and whose breaker it is.
+        context.Response.Headers[AttemptsHeader] = Number(attempts);
+        context.Response.Headers[ProviderHeader] = provider;
+
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen,
+            $"{provider} is failing: its circuit breaker is open for {Math.Ceiling(left.TotalSeconds)} s more, and this call has no fallback that can take it.");
+    }
+
+    private static string Number(int number) => (uint)number < (uint)Numbers.Length ? Numbers[number] : number.ToString(CultureInfo.InvariantCulture);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<AttemptResult>> AttemptAsync(Call call)
     {
         var (context, attempt, provider) = (call.Context, call.Attempt, call.Provider);
         if (call.Tries > 0)
@@ -133,7 +172,7 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         // is given back when the attempt needs none.
         attempt.MayRetry = call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
         var headers = context.Response.Headers;
-        headers[AttemptsHeader] = attempt.Number.ToString(CultureInfo.InvariantCulture);
+        headers[AttemptsHeader] = Number(attempt.Number);
         headers[ProviderHeader] = provider;
         await next(context);
 
@@ -150,13 +189,13 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
                 call.Budget.Refund();
             }
 
-            return failure ? new AttemptResult(false, null, true) : AttemptResult.Success;
+            return Outcome.FromResult(failure ? new AttemptResult(false, null, true) : AttemptResult.Success);
         }
 
         if (attempt.Held is { } held)
         {
             Log.Retrying(logger, provider, held.Status, attempt.Number);
-            return new AttemptResult(true, held.RetryAfter, failure);
+            return Outcome.FromResult(new AttemptResult(true, held.RetryAfter, failure));
         }
 
         // A vendor that could not be reached; not one that went silent past the cluster's timeout — it may still be
@@ -164,11 +203,11 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         if (forwarding is ForwarderError.Request && !context.RequestAborted.IsCancellationRequested)
         {
             Log.Unreachable(logger, provider, attempt.Number);
-            return new AttemptResult(true, null, true);
+            return Outcome.FromResult(new AttemptResult(true, null, true));
         }
 
         call.Budget.Refund();
-        return failure ? new AttemptResult(false, null, true) : AttemptResult.Success;
+        return Outcome.FromResult(failure ? new AttemptResult(false, null, true) : AttemptResult.Success);
     }
 
     // Bodies are buffered by the body-limit step (task routes hold theirs in memory), so they can be sent again.
@@ -203,20 +242,6 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
         public AttemptResult? Pending { get; set; }
 
-        public AttemptResult? TakePending()
-        {
-            var pending = Pending;
-            Pending = null;
-            return pending;
-        }
-
-        /// <summary>One attempt, through the provider's breaker when it has one.</summary>
-        public ValueTask<AttemptResult> ThroughBreakerAsync(CancellationToken cancellationToken)
-            => pipeline.CircuitBreaker is { } breaker
-                ? breaker.ExecuteAsync(static (call, _) => call.Self.AttemptAsync(call), this, cancellationToken)
-                : Self.AttemptAsync(this);
-
-
         public VendorRetryMiddleware Self { get; } = self;
 
         public HttpContext Context { get; } = context;
@@ -231,6 +256,36 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
         /// <summary>Attempts made at this provider.</summary>
         public int Tries { get; set; }
+
+        public AttemptResult? TakePending()
+        {
+            var pending = Pending;
+            Pending = null;
+            return pending;
+        }
+
+        /// <summary>
+        /// One attempt, through the provider's breaker when it has one; an open breaker is an outcome with a
+        /// <see cref="BrokenCircuitException"/>, not a throw.
+        /// </summary>
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        public async ValueTask<Outcome<AttemptResult>> ThroughBreakerAsync(CancellationToken cancellationToken)
+        {
+            if (pipeline.CircuitBreaker is not { } breaker)
+            {
+                return await Self.AttemptAsync(this);
+            }
+
+            var polly = ResilienceContextPool.Shared.Get(cancellationToken);
+            try
+            {
+                return await breaker.ExecuteOutcomeAsync(static (_, call) => call.Self.AttemptAsync(call), polly, this);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(polly);
+            }
+        }
     }
 
     private static partial class Log

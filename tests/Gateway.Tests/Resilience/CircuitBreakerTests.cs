@@ -116,6 +116,9 @@ public sealed class CircuitBreakerTests
         using var passthrough = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, _gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
         var problem = await ProblemAssert.IsProblemAsync(passthrough, HttpStatusCode.ServiceUnavailable, "vendor_unavailable", "POST " + VendorCase.OpenAi.GatewayPath);
         Assert.That(passthrough.Headers.RetryAfter!.Delta, Is.EqualTo(TimeSpan.FromSeconds(20)));
+        // The decision headers say whose breaker it is, and that no attempt was made.
+        Assert.That(passthrough.Headers.GetValues("x-gateway-provider"), Is.EqualTo(new[] { "openai" }));
+        Assert.That(passthrough.Headers.GetValues("x-gateway-attempts"), Is.EqualTo(new[] { "0" }));
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("circuit breaker is open"));
 
         var (solo, _) = await GenerateAsync("solo");

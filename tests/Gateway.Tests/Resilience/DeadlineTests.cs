@@ -31,6 +31,8 @@ public sealed class DeadlineTests
         using var response = await call;
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "vendor_timeout", "POST " + path);
         Assert.That(problem.GetProperty("detail").GetString(), Does.Contain("Gateway:Resilience:Deadline:FirstByte"));
+        Assert.That(response.Headers.GetValues("x-gateway-provider"), Is.EqualTo(new[] { "openai" }));
+        Assert.That(response.Headers.GetValues("x-gateway-attempts"), Is.EqualTo(new[] { "1" }));
         await vendor.Aborted.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.That(vendor.Received, Is.EqualTo(1), "a cancelled call is not tried again");
     }

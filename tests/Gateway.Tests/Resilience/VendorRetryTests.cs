@@ -65,6 +65,31 @@ public sealed class VendorRetryTests
     private Task<HttpResponseMessage> GenerateAsync()
         => _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/ai/generate", _gateway.ClientKeys["team-a"], """{"prompt":"Hi","model":"openai/gpt-6-luna"}"""));
 
+    // Moves the fake clock on in small steps until disposed, so backoffs pass while a test polls the gateway.
+    private ClockPump RunClock() => new(_time);
+
+    private sealed class ClockPump : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _running;
+
+        public ClockPump(FakeTimeProvider time) => _running = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(100));
+                await Task.Yield();
+            }
+        });
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _running;
+            _stop.Dispose();
+        }
+    }
+
     // Moves the fake clock on in small steps until the vendor has seen `calls` calls; the fake time it took.
     private async Task<TimeSpan> AdvanceUntilVendorCallsAsync(int calls)
     {
@@ -193,17 +218,8 @@ public sealed class VendorRetryTests
     public async Task RetriesTurnedOffForOneProvider_InTheConfigFile_TheFirstAnswerIsTheCallers_WithoutRestart()
     {
         VendorAnswers((503, Failed, null));
-        using var pump = new CancellationTokenSource();
         // While retries are still on, their backoff must pass on the fake clock for a poll to end.
-        var clock = Task.Run(async () =>
-        {
-            while (!pump.IsCancellationRequested)
-            {
-                _time.Advance(TimeSpan.FromMilliseconds(100));
-                await Task.Yield();
-            }
-        });
-
+        await using var clock = RunClock();
         _gateway.EditConfig(GatewayHost.OverridesFile, c => c["Gateway"]!["Resilience"] = JsonNode.Parse("""{"Providers": {"openai": {"Retry": {"MaxRetries": 0}}}}"""));
         await GatewayHost.WaitUntilAsync(async () =>
         {
@@ -211,7 +227,29 @@ public sealed class VendorRetryTests
             using var response = await PassthroughAsync();
             return response.StatusCode == HttpStatusCode.ServiceUnavailable && VendorCalls == 1;
         }, "the reloaded setting turns openai's retries off");
-        await pump.CancelAsync();
-        await clock;
+    }
+
+    [Test]
+    public async Task PipelineTurnedOff_InTheConfigFile_EachCallIsForwardedOnce_WithoutRestart()
+    {
+        VendorAnswers((503, Failed, null));
+        await using var clock = RunClock();
+        _gateway.EditConfig(GatewayHost.OverridesFile, c => c["Gateway"]!["Resilience"] = JsonNode.Parse("""{"Enabled": false}"""));
+        HttpResponseMessage? last = null;
+        await GatewayHost.WaitUntilAsync(async () =>
+        {
+            _vendors.OpenAi.ResetLogEntries();
+            last?.Dispose();
+            last = await PassthroughAsync();
+            return last.StatusCode == HttpStatusCode.ServiceUnavailable && VendorCalls == 1;
+        }, "the reloaded setting turns the pipeline off");
+
+        // The vendor's answer as it came, without the pipeline's decision headers.
+        using (last)
+        {
+            Assert.That(last!.Headers.Contains("x-gateway-attempts"), Is.False);
+            Assert.That(last.Headers.Contains("x-gateway-provider"), Is.False);
+            Assert.That(JsonNode.Parse(await last.Content.ReadAsStringAsync())!["error"], Is.Not.Null);
+        }
     }
 }
