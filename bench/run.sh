@@ -29,7 +29,7 @@ for project in gateway/Gateway.csproj bench/FakeVendor/FakeVendor.csproj bench/B
   dotnet build -c Release -v q --nologo "$project" >/dev/null
 done
 
-vendor=5301; bare=5302; gw_redis=5303; gw_local=5304; redis=6399
+vendor=5301; bare=5302; gw_redis=5303; gw_local=5304; gw_plain=5305; redis=6399
 taskset -c $SERVER_CPU redis-server --port $redis --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
 redis_pid=$!; pids+=($redis_pid)
 ASPNETCORE_URLS=http://127.0.0.1:$vendor Logging__LogLevel__Default=Warning \
@@ -42,8 +42,8 @@ bare_pid=$!; pids+=($bare_pid)
 open_key="gwk_bench_open_$(date +%s%N)"
 limited_key="gwk_bench_limited_$(date +%s%N)"
 hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-start_gateway() { # port, redis connection string or empty; prints the pid
-  env ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
+start_gateway() { # port, redis connection string or empty, more settings (NAME=value); prints the pid
+  env "${@:3}" ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
     ConnectionStrings__Redis="$2" OPENAI_API_KEY=sk-bench-not-a-real-key \
     ReverseProxy__Clusters__openai__Destinations__primary__Address=http://127.0.0.1:$vendor/ \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
@@ -58,8 +58,10 @@ start_gateway() { # port, redis connection string or empty; prints the pid
 }
 gw_redis_pid=$(start_gateway $gw_redis "127.0.0.1:$redis"); pids+=($gw_redis_pid)
 gw_local_pid=$(start_gateway $gw_local ""); pids+=($gw_local_pid)
+# The same gateway with its resilience pipeline off (retries, breaker, fallback, first-byte deadline), for what it costs.
+gw_plain_pid=$(start_gateway $gw_plain "" Gateway__Resilience__Enabled=false); pids+=($gw_plain_pid)
 
-for port in $vendor $bare $gw_redis $gw_local; do
+for port in $vendor $bare $gw_redis $gw_local $gw_plain; do
   for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
@@ -108,6 +110,28 @@ echo "bench: wrk -t1 -c$CONNECTIONS on CPU $LOAD_CPU; vendor, proxies and redis-
 run "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat" $bare_pid
 run "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$passthrough" "$open_key" "$chat" $gw_local_pid
 run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
+run "gateway passthrough, client key, resilience pipeline off" "http://127.0.0.1:$gw_plain$passthrough" "$open_key" "$chat" $gw_plain_pid
+
+# What the resilience pipeline costs a call that needs none of it: the gateway with it on and with it off, measured in
+# back-to-back pairs after both warmed up above (ROUNDS pairs, 5 by default; the order flips every pair), so a slow spell
+# of this shared machine hits both sides of a pair; the median of the pairs' ratios is the result.
+pipeline="$work/pipeline.tsv"
+if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
+  for round in $(seq 1 "${ROUNDS:-5}"); do
+    order="off on"; [ $((round % 2)) -eq 0 ] && order="on off"
+    declare -A pair_rps=() pair_cpu=()
+    for side in $order; do
+      if [ $side = on ]; then port=$gw_local pid=$gw_local_pid; else port=$gw_plain pid=$gw_plain_pid; fi
+      before=$(cpu_ticks $pid)
+      out=$(wrk_round "$DURATION" "http://127.0.0.1:$port$passthrough" "$open_key" "$chat")
+      after=$(cpu_ticks $pid)
+      pair_rps[$side]=$(rps_of "$out")
+      pair_cpu[$side]=$(awk -v t=$((after - before)) -v hz="$tick" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    done
+    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "${pair_rps[off]}" "${pair_rps[on]}" "${pair_cpu[off]}" "${pair_cpu[on]}" >>"$pipeline"
+    echo "bench: resilience pipeline, pair $round ($order): off ${pair_rps[off]} req/s ${pair_cpu[off]} µs, on ${pair_rps[on]} req/s ${pair_cpu[on]} µs" >&2
+  done
+fi
 run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
 if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
   # How many operations one Redis script call carried, over the whole run (warm-up included).
@@ -148,6 +172,7 @@ if command -v h2load >/dev/null; then
   fixed_round "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat" $bare_pid
   fixed_round "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$passthrough" "$open_key" "$chat" $gw_local_pid
   fixed_round "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
+  fixed_round "gateway passthrough, client key, resilience pipeline off" "http://127.0.0.1:$gw_plain$passthrough" "$open_key" "$chat" $gw_plain_pid
   fixed_round "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
 fi
 
@@ -165,10 +190,24 @@ mkdir -p bench/results
     { rows[NR] = $0 } END {
       for (i = 1; i <= NR; i++) {
         split(rows[i], f, "\t")
-        delta = (f[1] ~ /passthrough, .*limiter/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
+        delta = (f[1] ~ /passthrough, .*(limiter|pipeline off)/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
         printf "| %s | %s | %.2f× | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], delta, f[4], f[5], f[6], f[7]
       }
     }' "$results"
+  if [ -s "$pipeline" ]; then
+    echo
+    echo "Resilience pipeline on (shipped defaults) against off (\`Gateway:Resilience:Enabled=false\`), passthrough, client key, no"
+    echo "faults — back-to-back ${DURATION} s rounds in pairs, the order flipping every pair:"
+    echo
+    echo "| pair | off req/s | on req/s | on ÷ off | off CPU µs/req | on CPU µs/req | Δ CPU |"
+    echo "|---|---|---|---|---|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %.3f× | %s | %s | %+.1f |\n", $1, $2, $3, $3 / $2, $4, $5, $5 - $4 }' "$pipeline"
+    echo
+    median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    ratio=$(awk -F'\t' '{ print $3 / $2 }' "$pipeline" | median)
+    delta=$(awk -F'\t' '{ print $5 - $4 }' "$pipeline" | median)
+    awk -v r="$ratio" -v d="$delta" 'BEGIN { printf "Median of the pairs: on ÷ off = %.3f× the throughput (target ≥ 0.95×: %s), %+.1f CPU µs/request.\n", r, (r >= 0.95 ? "met" : "NOT met"), d }'
+  fi
   if [ -s "$fixed" ]; then
     echo
     echo "At a fixed rate of $RATE requests/s (h2load --h1 -c 30 --rps $((RATE / 30)), ${DURATION} s after 5 s at the same rate):"
@@ -178,7 +217,7 @@ mkdir -p bench/results
     awk -F'\t' '$1 ~ /no limits/ { open_cpu = $3 } { rows[NR] = $0 } END {
         for (i = 1; i <= NR; i++) {
           split(rows[i], f, "\t")
-          delta = (f[1] ~ /limiter/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
+          delta = (f[1] ~ /limiter|pipeline off/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
           printf "| %s | %s | %s | %s | %s |\n", f[1], f[2], f[3], delta, f[4]
         }
       }' "$fixed"
