@@ -79,6 +79,7 @@ public static class GatewayApp
         services.AddGatewayLimiting(configuration);
         services.AddSingleton<GenAiMetrics>();
         services.AddSingleton<ResilienceMetrics>();
+        services.AddSingleton<VendorKeyRecovery>();
         services.AddSingleton<ProviderPipelines>();
         services.AddSingleton<ICallFallback, TaskCallFallback>();
         // Feature flags from the FeatureManagement section, reloaded with the configuration files.
@@ -122,12 +123,10 @@ public static class GatewayApp
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
-            // Retries sit inside everything that counts or measures the call (one admission, one duration for all its
-            // attempts) and around the key recovery, so each attempt may still re-read a rotated key.
+            // Innermost, around the forwarder itself, inside everything that counts or measures the call (one admission,
+            // one duration for all its attempts): the resilience pipeline — a refused key re-read and used once more,
+            // retries, the circuit breaker, fallback, the first-byte deadline.
             proxy.UseMiddleware<VendorRetryMiddleware>();
-            // Innermost, around the forwarder itself: a vendor 401 is retried once with a re-read key before anything
-            // outside sees it.
-            proxy.UseMiddleware<VendorAuthRecoveryMiddleware>();
         });
 
         var problems = app.Services.GetRequiredService<ProblemWriter>();

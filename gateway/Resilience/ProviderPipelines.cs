@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Gateway.Hosting;
+using Gateway.Secrets;
+using Gateway.Transforms.Contracts;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -8,20 +10,28 @@ namespace Gateway.Resilience;
 
 /// <summary>
 /// Two Polly.Core pipelines per provider, on the gateway's clock: the circuit breaker, through which every attempt goes
-/// (so every attempt counts), and the retries, which are entered only when a first attempt asks for another — the
-/// common call pays for one Polly layer, not two. A provider's pipeline is rebuilt only when its own settings change, so an unrelated reload
-/// does not reset its breaker.
+/// (so every attempt counts), and the retries — the vendor-key recovery (a 401 for a key that changed in the secret
+/// store is sent once more with the new key) around the retries of throttled and failing calls — entered only when a
+/// first attempt asks for another, so the common call pays for one Polly layer, not three. A provider's pipeline is
+/// rebuilt only when its own settings change, so an unrelated reload does not reset its breaker. With
+/// <c>Gateway:Resilience:Enabled</c> false a provider's pipeline is the key recovery alone.
 /// </summary>
 public sealed class ProviderPipelines
 {
+    private static readonly RetryOptions NoRetries = new() { MaxRetries = 0 };
+    private static readonly BreakerOptions NoBreaker = new() { Enabled = false };
+
     private readonly ConcurrentDictionary<string, ProviderPipeline> _pipelines = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ProviderPipeline> _plain = new(StringComparer.OrdinalIgnoreCase);
     private readonly GatewaySettingsMonitor _settings;
     private readonly TimeProvider _time;
+    private readonly VendorKeyRecovery _keys;
 
-    public ProviderPipelines(GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics)
+    public ProviderPipelines(GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics, VendorKeyRecovery keys)
     {
         _settings = settings;
         _time = time;
+        _keys = keys;
         metrics.ObserveBreakers(() => _pipelines.Select(p => (p.Key, p.Value.State)));
     }
 
@@ -36,9 +46,12 @@ public sealed class ProviderPipelines
             return built;
         }
 
-        var fresh = new ProviderPipeline(retry, breaker, _time);
+        var fresh = new ProviderPipeline(retry, breaker, _time, _keys);
         return _pipelines.AddOrUpdate(provider, fresh, (_, existing) => existing.Retry == retry && existing.Breaker == breaker ? existing : fresh);
     }
+
+    /// <summary>The provider's pipeline while the resilience pipeline is off: the vendor-key recovery only.</summary>
+    public ProviderPipeline Plain(string provider) => _plain.GetOrAdd(provider, static (_, self) => new ProviderPipeline(NoRetries, NoBreaker, self._time, self._keys), this);
 
     /// <summary>Whether the provider's breaker keeps calls away from it now.</summary>
     public bool IsOpen(string provider) => For(provider).IsOpen;
@@ -51,16 +64,29 @@ public sealed class ProviderPipeline
     private readonly TimeProvider _time;
     private long _openUntilTicks;
 
-    internal ProviderPipeline(RetryOptions retry, BreakerOptions breaker, TimeProvider time)
+    internal ProviderPipeline(RetryOptions retry, BreakerOptions breaker, TimeProvider time, VendorKeyRecovery keys)
     {
         Retry = retry;
         Breaker = breaker;
         _time = time;
         Budget = new RetryBudget(retry.BudgetRatio, retry.BudgetMinimum);
-        Retries = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+        var retries = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }
+            // Outermost: a key the vendor refused (401) that changed in the secret store is used once more, at once —
+            // not from the budget, not a failure for the breaker; the retries below may still follow on its answer.
             .AddRetry(new RetryStrategyOptions<AttemptResult>
             {
-                MaxRetryAttempts = Math.Max(retry.MaxRetries, 1),
+                Name = "vendor-key",
+                MaxRetryAttempts = 1,
+                Delay = TimeSpan.Zero,
+                ShouldHandle = args => args.Outcome.Result.Refused is { } refused && args.Outcome.Result.Replayable
+                    ? keys.RecoverAsync(refused, args.Context.CancellationToken)
+                    : ValueTask.FromResult(false),
+            });
+        if (retry.MaxRetries > 0)
+        {
+            retries.AddRetry(new RetryStrategyOptions<AttemptResult>
+            {
+                MaxRetryAttempts = retry.MaxRetries,
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Result is { Retry: true }),
                 // Exponential with jitter (0.8–1.2), capped; the vendor's own wait is the floor.
                 DelayGenerator = args =>
@@ -70,8 +96,10 @@ public sealed class ProviderPipeline
                     var floor = args.Outcome.Result.RetryAfter ?? TimeSpan.Zero;
                     return ValueTask.FromResult<TimeSpan?>(floor > chosen ? floor : chosen);
                 },
-            })
-            .Build();
+            });
+        }
+
+        Retries = retries.Build();
         if (breaker.Enabled)
         {
             CircuitBreaker = new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = time }.AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptResult>
@@ -95,7 +123,10 @@ public sealed class ProviderPipeline
 
     public BreakerOptions Breaker { get; }
 
-    /// <summary>The retries: the first execution is the first attempt's result handed back, the next ones go through the breaker.</summary>
+    /// <summary>
+    /// The key recovery and the retries: the first execution is the first attempt's result handed back, the next ones go
+    /// through the breaker.
+    /// </summary>
     public ResiliencePipeline<AttemptResult> Retries { get; }
 
     /// <summary>The circuit breaker every attempt goes through; null when the provider's breaker is off.</summary>
@@ -181,7 +212,9 @@ public sealed class RetryBudget(double ratio, int minimum)
 }
 
 /// <summary>What one attempt came to: whether to try again, the wait the vendor asked for, and whether it counts as a failure of the vendor.</summary>
-public readonly record struct AttemptResult(bool Retry, TimeSpan? RetryAfter, bool Failure)
+/// <param name="Refused">The vendor's 401, held back, when it refused the call.</param>
+/// <param name="Replayable">Whether the call's body can be sent again.</param>
+public readonly record struct AttemptResult(bool Retry, TimeSpan? RetryAfter, bool Failure, VendorAuthFailureFeature? Refused = null, bool Replayable = false)
 {
     public static readonly AttemptResult Success = new(false, null, false);
 }

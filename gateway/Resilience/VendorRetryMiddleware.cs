@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Errors;
+using Gateway.Secrets;
 using Gateway.Transforms.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -11,7 +12,8 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Resilience;
 
 /// <summary>
-/// Wraps the forwarder with the provider's pipeline (<see cref="ProviderPipelines"/>): a vendor answer of 429, 529 or
+/// Wraps the forwarder with the provider's pipeline (<see cref="ProviderPipelines"/>): a vendor's 401 for a key that
+/// changed in the secret store is sent once more with the new key (<see cref="VendorKeyRecovery"/>); a vendor answer of 429, 529 or
 /// 5xx that the library held back, or a vendor that could not be reached, is tried again after an exponential backoff
 /// with jitter — never sooner than the vendor asked (Retry-After and its kin), and not at all when the vendor asks for
 /// more than the configured cap (its answer goes to the caller at once) — only while nothing has reached the caller and
@@ -19,7 +21,7 @@ namespace Gateway.Resilience;
 /// a call moves to its fallback (<see cref="ICallFallback"/>) or is answered 503 vendor_unavailable with the time left.
 /// </summary>
 internal sealed partial class VendorRetryMiddleware(RequestDelegate next, ProviderPipelines pipelines, ICallFallback fallback, ProblemWriter problems,
-    Gateway.Hosting.GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics, ILogger<VendorRetryMiddleware> logger)
+    VendorKeyRecovery keys, Gateway.Hosting.GatewaySettingsMonitor settings, TimeProvider time, ResilienceMetrics metrics, ILogger<VendorRetryMiddleware> logger)
 {
     public const string AttemptsHeader = "x-gateway-attempts";
     public const string ProviderHeader = "x-gateway-provider";
@@ -29,28 +31,24 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     private static readonly string[] Numbers = [.. Enumerable.Range(0, 16).Select(n => n.ToString(CultureInfo.InvariantCulture))];
 
     public Task InvokeAsync(HttpContext context)
-    {
-        var resilience = settings.Current.Resilience;
-        return resilience.Enabled && context.Features.Get<CallRecord>() is { } record
-            ? CallAsync(context, record, resilience.Deadline.FirstByte)
-            : next(context);
-    }
+        => context.Features.Get<CallRecord>() is { } record ? CallAsync(context, record, settings.Current.Resilience) : next(context);
 
-    // One state machine for the common call (one attempt, through the breaker): the retries, the fallback and the
-    // answers the gateway makes itself are the rare paths.
-    private async Task CallAsync(HttpContext context, CallRecord record, TimeSpan firstByte)
+    // One state machine for the common call (one attempt, through the breaker): the key recovery, the retries, the
+    // fallback and the answers the gateway makes itself are the rare paths.
+    private async Task CallAsync(HttpContext context, CallRecord record, ResilienceSettings resilience)
     {
         var attempt = new VendorAttemptFeature();
         context.Features.Set(attempt);
         var headers = Snapshot(context.Response.Headers);
         var replayable = Replayable(context.Request);
         var provider = record.Provider;
-        using var deadline = new CallDeadline(context, firstByte, time);
+        var firstByte = resilience.Deadline.FirstByte;
+        using var deadline = resilience.Enabled ? new CallDeadline(context, firstByte, time) : null;
         while (true)
         {
-            var pipeline = pipelines.For(provider);
+            var pipeline = resilience.Enabled ? pipelines.For(provider) : pipelines.Plain(provider);
             attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
-            var call = new Call(this, context, attempt, headers, replayable ? pipeline.Retry.MaxRetries : 0, provider, pipeline, deadline);
+            var call = new Call(this, context, attempt, headers, replayable, provider, pipeline, deadline);
             pipeline.Budget.Deposit();
             try
             {
@@ -69,12 +67,13 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
                 }
 
                 first.ThrowIfException();
-                if (first.Result.Retry)
+                var result = first.Result;
+                if (result.Retry || result.Refused is { KeyRejected: true })
                 {
                     // The retries' first execution hands back the first attempt's result, so its backoff and the
                     // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
-                    call.Pending = first.Result;
-                    await pipeline.Retries.ExecuteAsync(
+                    call.Pending = result;
+                    result = await pipeline.Retries.ExecuteAsync(
                         static async (call, token) =>
                         {
                             if (call.TakePending() is { } pending)
@@ -87,6 +86,13 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
                             return outcome.Result;
                         },
                         call, context.RequestAborted);
+                }
+
+                if (result.Refused is { } refused && !context.Response.HasStarted)
+                {
+                    Reset(context, headers);
+                    Decided(context, attempt.Number, provider);
+                    await keys.AnswerAsync(context, refused);
                 }
 
                 break;
@@ -110,14 +116,13 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
             }
         }
 
-        var expired = deadline.Expired;
-        deadline.Dispose();
+        var expired = deadline?.Expired == true;
+        deadline?.Dispose();
         // Answered with the caller's own lifetime back in place: the deadline's token is cancelled.
         if (expired && !context.Response.HasStarted)
         {
             Reset(context, headers);
-            context.Response.Headers[AttemptsHeader] = Number(attempt.Number);
-            context.Response.Headers[ProviderHeader] = context.Features.Get<CallRecord>()?.Provider ?? record.Provider;
+            Decided(context, attempt.Number, context.Features.Get<CallRecord>()?.Provider ?? record.Provider);
             Log.DeadlinePassed(logger, context.Features.Get<CallRecord>()?.Provider ?? record.Provider, firstByte);
             await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorTimeout,
                 $"No answer within the gateway's deadline for a first byte ({firstByte}, Gateway:Resilience:Deadline:FirstByte); the vendor call was cancelled."));
@@ -144,12 +149,19 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         var left = pipeline.RemainingBreak;
         Log.Broken(logger, provider, left);
         // Attempts made before the breaker opened (0 when it was open already), and whose breaker it is.
-        context.Response.Headers[AttemptsHeader] = Number(attempts);
-        context.Response.Headers[ProviderHeader] = provider;
+        Decided(context, attempts, provider);
 
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen,
             $"{provider} is failing: its circuit breaker is open for {Math.Ceiling(left.TotalSeconds)} s more, and this call has no fallback that can take it.");
+    }
+
+    // The decision headers: how many attempts the call took, and the provider that made the last.
+    private static void Decided(HttpContext context, int attempts, string provider)
+    {
+        var headers = context.Response.Headers;
+        headers[AttemptsHeader] = Number(attempts);
+        headers[ProviderHeader] = provider;
     }
 
     private static string Number(int number) => (uint)number < (uint)Numbers.Length ? Numbers[number] : number.ToString(CultureInfo.InvariantCulture);
@@ -170,10 +182,8 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         attempt.VendorStatus = 0;
         // A retry is taken from the provider's budget before the attempt, so a held answer always has its retry; it
         // is given back when the attempt needs none.
-        attempt.MayRetry = call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
-        var headers = context.Response.Headers;
-        headers[AttemptsHeader] = Number(attempt.Number);
-        headers[ProviderHeader] = provider;
+        attempt.MayRetry = call.Replayable && call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
+        Decided(context, attempt.Number, provider);
         await next(context);
 
         // A vendor failure for the breaker: 5xx and 529 (not 429: throttling is not an outage), unreachable, or silent
@@ -181,7 +191,18 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         var forwarding = context.Features.Get<IForwarderErrorFeature>()?.Error;
         var failure = attempt.VendorStatus is 500 or 502 or 503 or 504 or 529
             || forwarding is ForwarderError.Request or ForwarderError.RequestTimedOut
-            || (forwarding is ForwarderError.RequestCanceled && call.Deadline.Expired);
+            || (forwarding is ForwarderError.RequestCanceled && call.Deadline?.Expired == true);
+        if (!context.Response.HasStarted && context.Features.Get<VendorAuthFailureFeature>() is { } refused)
+        {
+            // The library held the vendor's 401 back: the key recovery decides (not a failure of the vendor).
+            if (attempt.MayRetry)
+            {
+                call.Budget.Refund();
+            }
+
+            return Outcome.FromResult(new AttemptResult(false, null, false, refused, call.Replayable));
+        }
+
         if (context.Response.HasStarted || !attempt.MayRetry)
         {
             if (attempt.MayRetry)
@@ -219,6 +240,7 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     // Back to the state before forwarding: the held answer's headers go, the gateway's own (request id, quota) stay.
     private static void Reset(HttpContext context, KeyValuePair<string, StringValues>[] headers)
     {
+        context.Features.Set<VendorAuthFailureFeature>(null);
         context.Features.Set<IForwarderErrorFeature>(null);
         context.Features.Set<IGatewayErrorFeature>(null);
         context.Response.Clear();
@@ -234,9 +256,13 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     }
 
     private sealed class Call(VendorRetryMiddleware self, HttpContext context, VendorAttemptFeature attempt, KeyValuePair<string, StringValues>[] headers,
-        int maxRetries, string provider, ProviderPipeline pipeline, CallDeadline deadline)
+        bool replayable, string provider, ProviderPipeline pipeline, CallDeadline? deadline)
     {
-        public CallDeadline Deadline { get; } = deadline;
+        /// <summary>The call's first-byte deadline; null while the resilience pipeline is off.</summary>
+        public CallDeadline? Deadline { get; } = deadline;
+
+        /// <summary>Whether the body can be sent again.</summary>
+        public bool Replayable { get; } = replayable;
 
         public RetryBudget Budget { get; } = pipeline.Budget;
 
@@ -250,7 +276,7 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
         public KeyValuePair<string, StringValues>[] Headers { get; } = headers;
 
-        public int MaxRetries { get; } = maxRetries;
+        public int MaxRetries { get; } = pipeline.Retry.MaxRetries;
 
         public string Provider { get; } = provider;
 

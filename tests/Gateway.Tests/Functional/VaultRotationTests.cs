@@ -52,11 +52,16 @@ public sealed class VaultRotationTests
         _vendors.Dispose();
     }
 
-    private async Task StartGatewayAsync()
+    private async Task StartGatewayAsync(bool resiliencePipeline = true)
     {
         _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
         {
             var gateway = o["Gateway"]!;
+            if (!resiliencePipeline)
+            {
+                gateway["Resilience"] = new JsonObject { ["Enabled"] = false };
+            }
+
             gateway["Providers"]!["openai"]!["ApiKey"] = "vault:secret/ai/openai#api_key";
             gateway["Vault"] = new JsonObject { ["Address"] = _vault.Address, ["Token"] = "env:" + _tokenVariable, ["Timeout"] = "00:00:00.500" };
             gateway["Secrets"] = new JsonObject { ["PollInterval"] = PollInterval.ToString("c"), ["Jitter"] = 0.1 };
@@ -229,12 +234,15 @@ public sealed class VaultRotationTests
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
-    [TestCase("/api/ai/openai/v1/chat/completions")]
-    [TestCase("/v1/ai/generate")]
-    public async Task Vendor401_KeyChangedInVault_OneReReadAndOneRetry(string path)
+    // The key recovery is the resilience pipeline's first strategy, and stays when the rest is turned off.
+    [TestCase("/api/ai/openai/v1/chat/completions", true)]
+    [TestCase("/v1/ai/generate", true)]
+    [TestCase("/api/ai/openai/v1/chat/completions", false)]
+    [TestCase("/v1/ai/generate", false)]
+    public async Task Vendor401_KeyChangedInVault_OneReReadAndOneRetry(string path, bool resiliencePipeline)
     {
         VendorAccepts(NewKey);
-        await StartGatewayAsync();
+        await StartGatewayAsync(resiliencePipeline);
         _vault.State("v2");
         var readsBefore = _vault.Calls("/v1/secret/data/ai/openai");
 
@@ -245,6 +253,7 @@ public sealed class VaultRotationTests
         var sent = _vendors.OpenAi.LogEntries.Select(e => e.RequestMessage!.Headers!["Authorization"].Single()).ToList();
         Assert.That(sent, Is.EqualTo(new[] { "Bearer " + OldKey, "Bearer " + NewKey }), "one retry, with the new key");
         Assert.That(_vendors.OpenAi.LogEntries.Select(e => e.RequestMessage!.Body).Distinct().Count(), Is.EqualTo(1), "the same body both times");
+        Assert.That(response.Headers.GetValues("x-gateway-attempts"), Is.EqualTo(new[] { "2" }));
     }
 
     [TestCase("/api/ai/openai/v1/chat/completions")]
