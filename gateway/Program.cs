@@ -6,5 +6,10 @@ if (KeysCommand.Matches(args))
     return KeysCommand.Run(args, Console.Out, Console.Error);
 }
 
+if (ValidateConfigCommand.Matches(args))
+{
+    return await ValidateConfigCommand.RunAsync(args, Console.Out, Console.Error);
+}
+
 await GatewayApp.Create(args).RunAsync();
 return 0;

@@ -34,7 +34,7 @@ internal static class ConfigFiles
         return set;
     }
 
-    private static string Locate(string? configured, string contentRoot)
+    internal static string Locate(string? configured, string contentRoot)
     {
         if (!string.IsNullOrWhiteSpace(configured))
         {

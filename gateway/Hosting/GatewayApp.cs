@@ -22,6 +22,14 @@ public static class GatewayApp
     /// <summary>Creates the app from command-line arguments; <paramref name="configure"/> lets tests add to the builder.</summary>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
+        var app = Build(args, configure);
+        app.UseGateway();
+        return app;
+    }
+
+    /// <summary>The app with its services and settings checked, before its pipeline and routes are mapped (which loads them).</summary>
+    internal static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
         var builder = WebApplication.CreateBuilder(args);
         var configFiles = builder.AddGatewayConfigFiles();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
@@ -38,7 +46,6 @@ public static class GatewayApp
         configFiles.ReportTo(app.Services.GetRequiredService<ConfigStatus>(), app.Services.GetRequiredService<ILogger<ConfigFileSet>>());
         // Fail start-up on invalid settings, with every error listed, rather than on the first request.
         app.Services.GetRequiredService<GatewaySettingsMonitor>();
-        app.UseGateway();
         return app;
     }
 

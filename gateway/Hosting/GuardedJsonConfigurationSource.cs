@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Hosting;
@@ -32,8 +33,6 @@ internal sealed class GuardedJsonConfigurationProvider : ConfigurationProvider, 
         _watch = ChangeToken.OnChange(() => set.Files.Watch(fileName), Reload);
     }
 
-    private string FullPath => Path.Combine(_set.Directory, _fileName);
-
     /// <summary>The first read: a file that cannot be used stops start-up.</summary>
     public override void Load() => Data = Read(out var error) ?? throw new InvalidDataException(error);
 
@@ -55,15 +54,19 @@ internal sealed class GuardedJsonConfigurationProvider : ConfigurationProvider, 
         OnReload();
     }
 
-    private IDictionary<string, string?>? Read(out string error)
+    private IDictionary<string, string?>? Read(out string error) => Read(_set.Files, _set.Directory, _fileName, out error);
+
+    /// <summary>One file of the config folder as configuration data; null, with the error, when it cannot be used.</summary>
+    internal static IDictionary<string, string?>? Read(IFileProvider files, string directory, string fileName, out string error)
     {
         error = "";
+        var fullPath = Path.Combine(directory, fileName);
         try
         {
-            var file = _set.Files.GetFileInfo(_fileName);
+            var file = files.GetFileInfo(fileName);
             if (!file.Exists)
             {
-                error = $"{FullPath} is missing; restore it (an emptied file must still hold a JSON object).";
+                error = $"{fullPath} is missing; restore it (an emptied file must still hold a JSON object).";
                 return null;
             }
 
@@ -73,15 +76,15 @@ internal sealed class GuardedJsonConfigurationProvider : ConfigurationProvider, 
         catch (Exception ex) when (ex is JsonException or FormatException { InnerException: JsonException })
         {
             var json = ex as JsonException ?? (JsonException)ex.InnerException!;
-            error = $"{FullPath} is not valid JSON at line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}: {FirstSentence(json.Message)}";
+            error = $"{fullPath} is not valid JSON at line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}: {FirstSentence(json.Message)}";
         }
         catch (FormatException ex)
         {
-            error = $"{FullPath} cannot be read as configuration: {ex.Message}";
+            error = $"{fullPath} cannot be read as configuration: {ex.Message}";
         }
         catch (IOException ex)
         {
-            error = $"{FullPath} could not be read: {ex.Message}";
+            error = $"{fullPath} could not be read: {ex.Message}";
         }
 
         return null;

@@ -5,9 +5,9 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Routing;
 
 /// <summary>
-/// Refuses a ReverseProxy change that leaves no route (an emptied file, a deleted section): the last configuration
-/// with routes keeps serving, the refusal is logged and shown by readiness. <c>Gateway:Forwarding:AllowNoRoutes</c>
-/// lets such a change through; at start-up a configuration without routes stops the process unless it is set.
+/// Refuses a ReverseProxy change that leaves no route (an emptied file, a deleted section) or has a route whose cluster
+/// is missing: the last good configuration keeps serving, the refusal is logged and shown by readiness.
+/// <c>Gateway:Forwarding:AllowNoRoutes</c> lets a change without routes through; at start-up either stops the process.
 /// </summary>
 internal sealed partial class RouteGuardConfigProvider(
     IProxyConfigProvider inner, GatewaySettingsMonitor settings, ConfigStatus status, ILogger<RouteGuardConfigProvider> logger) : IProxyConfigProvider
@@ -16,27 +16,63 @@ internal sealed partial class RouteGuardConfigProvider(
     private const string Refusal = "the change leaves no route under ReverseProxy:Routes, which would answer 404 to every call; "
         + "set Gateway:Forwarding:AllowNoRoutes to true to allow it.";
 
-    private IProxyConfig? _lastWithRoutes;
+    private IProxyConfig? _lastGood;
+
+    /// <summary>The configuration as read, before this guard's checks.</summary>
+    public IProxyConfigProvider Inner => inner;
 
     public IProxyConfig GetConfig()
     {
         var config = inner.GetConfig();
-        if (config.Routes.Count > 0 || settings.Current.AllowNoRoutes)
+        var problems = Problems(config, () => settings.Current.AllowNoRoutes);
+        if (problems.Count == 0)
         {
-            _lastWithRoutes = config;
+            _lastGood = config;
             status.Applied(Part);
             return config;
         }
 
-        if (_lastWithRoutes is null)
+        if (_lastGood is null)
         {
-            throw new InvalidOperationException("The ReverseProxy configuration is refused: " + Refusal);
+            throw new InvalidOperationException("The ReverseProxy configuration is refused: " + string.Join(" ", problems));
         }
 
-        Log.NoRoutes(logger, Refusal);
-        status.Rejected(Part, ["Refused: " + Refusal]);
+        foreach (var problem in problems)
+        {
+            Log.Refused(logger, problem);
+        }
+
+        status.Rejected(Part, [.. problems.Select(p => "Refused: " + p)]);
         // The last routes again, but watching the new configuration's token, so the next change is seen.
-        return new Snapshot(_lastWithRoutes.Routes, _lastWithRoutes.Clusters, config.ChangeToken);
+        return new Snapshot(_lastGood.Routes, _lastGood.Clusters, config.ChangeToken);
+    }
+
+    /// <summary>
+    /// What makes a ReverseProxy configuration unusable beyond YARP's own checks: no route at all (unless allowed), or a
+    /// route whose cluster is missing — YARP would keep it and answer 503 to every call on it.
+    /// </summary>
+    public static List<string> Problems(IProxyConfig config, Func<bool> allowNoRoutes)
+    {
+        var problems = new List<string>();
+        if (config.Routes.Count == 0 && !allowNoRoutes())
+        {
+            problems.Add(Refusal);
+        }
+
+        var clusters = config.Clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var route in config.Routes)
+        {
+            if (string.IsNullOrEmpty(route.ClusterId))
+            {
+                problems.Add($"ReverseProxy:Routes:{route.RouteId} has no ClusterId; every route names one of ReverseProxy:Clusters.");
+            }
+            else if (!clusters.Contains(route.ClusterId))
+            {
+                problems.Add($"ReverseProxy:Routes:{route.RouteId} names cluster '{route.ClusterId}', which is not under ReverseProxy:Clusters (known: {string.Join(", ", clusters.Order(StringComparer.Ordinal))}).");
+            }
+        }
+
+        return problems;
     }
 
     private sealed record Snapshot(IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters, IChangeToken ChangeToken) : IProxyConfig;
@@ -44,6 +80,6 @@ internal sealed partial class RouteGuardConfigProvider(
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Error, "ReverseProxy configuration change refused, the last good routes keep serving: {Error}")]
-        public static partial void NoRoutes(ILogger logger, string error);
+        public static partial void Refused(ILogger logger, string error);
     }
 }

@@ -212,6 +212,19 @@ public sealed class ConfigReloadTests
     }
 
     [Test]
+    public async Task RouteWhoseClusterIsMissing_IsRefused_AndRoutesKeepServing()
+    {
+        var path = Path.Combine(_gateway.ConfigDirectory, "reverseproxy.json");
+        var json = GatewayHost.ReadJson(path);
+        json["ReverseProxy"]!["Routes"]!["orphan"] = JsonNode.Parse("""{"ClusterId": "nowhere", "Match": {"Path": "/api/ai/orphan/{**rest}"}}""");
+        GatewayHost.WriteJson(path, json);
+
+        await GatewayHost.WaitUntilAsync(async () => (await ReadinessAsync()).Contains("orphan", StringComparison.Ordinal), "the change is refused");
+        Assert.That(await ReadinessAsync(), Does.Contain("orphan names cluster").And.Contain("nowhere"));
+        Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("original"));
+    }
+
+    [Test]
     public async Task ChangeThatLeavesNoRoute_IsApplied_WhenExplicitlyAllowed()
     {
         _gateway.EditConfig(GatewayHost.OverridesFile, c =>
