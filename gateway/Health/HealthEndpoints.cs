@@ -46,19 +46,33 @@ internal static class HealthEndpoints
     }
 
     /// <summary>
-    /// Unhealthy until every referenced secret has been read once (naming the references that fail, never a value);
-    /// Degraded while a secret cannot be read again but its last good value keeps serving.
+    /// Ready once at least one provider has a key: while some providers' keys are not resolved yet, Degraded naming them
+    /// (their calls answer vendor_key_missing; the others serve), Unhealthy only when no provider can serve — so one
+    /// missing key does not take every pod out of service for every provider. <c>Gateway:Secrets:StrictReadiness</c>
+    /// waits for every secret instead. Degraded too while a secret cannot be read again but its last good value keeps
+    /// serving. Names references and errors, never a value.
     /// </summary>
     private sealed class SecretsHealthCheck(Gateway.Secrets.SecretCache cache, GatewaySettingsMonitor settings) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var status = cache.Status(settings.Current.SecretReferences);
+            var current = settings.Current;
+            var status = cache.Status(current.SecretReferences);
             var unresolved = status.Where(s => !s.Resolved).ToList();
             if (unresolved.Count > 0)
             {
-                return Task.FromResult(HealthCheckResult.Unhealthy(
-                    "Not resolved yet: " + string.Join("; ", unresolved.Select(s => $"{s.Reference} ({s.Error})"))));
+                var pending = "Not resolved yet: " + string.Join("; ", unresolved.Select(s => $"{s.Reference} ({s.Error})"));
+                var resolved = status.Where(s => s.Resolved).Select(s => s.Reference).ToHashSet();
+                var serving = current.Providers.Where(p => p.Value.ApiKeys.Any(resolved.Contains)).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+                if (current.Secrets.StrictReadiness || serving.Count == 0)
+                {
+                    return Task.FromResult(HealthCheckResult.Unhealthy(
+                        (serving.Count == 0 ? "No provider has a key. " : "Every secret must be resolved (Gateway:Secrets:StrictReadiness). ") + pending));
+                }
+
+                var without = current.Providers.Keys.Except(serving, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+                return Task.FromResult(HealthCheckResult.Degraded(
+                    $"Serving {string.Join(", ", serving)}; without a key yet: {(without.Count == 0 ? "none" : string.Join(", ", without))}. " + pending));
             }
 
             var failing = status.Where(s => s.Error is not null).ToList();

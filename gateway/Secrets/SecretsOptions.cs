@@ -11,6 +11,12 @@ public sealed record SecretsOptions
 
     /// <summary>Least time between two forced re-reads of one secret (after a vendor 401). Default 5 s.</summary>
     public TimeSpan MinRefreshInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Readiness waits for every referenced secret (503 while any is unresolved). Default false: ready once at least one
+    /// provider has a key, Degraded naming the providers still without one.
+    /// </summary>
+    public bool StrictReadiness { get; init; }
 }
 
 /// <summary>HashiCorp Vault, reached through its HTTP API.</summary>

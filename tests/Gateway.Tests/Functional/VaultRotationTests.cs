@@ -52,7 +52,7 @@ public sealed class VaultRotationTests
         _vendors.Dispose();
     }
 
-    private async Task StartGatewayAsync(bool resiliencePipeline = true)
+    private async Task StartGatewayAsync(bool resiliencePipeline = true, bool strictReadiness = false)
     {
         _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
         {
@@ -64,7 +64,7 @@ public sealed class VaultRotationTests
 
             gateway["Providers"]!["openai"]!["ApiKey"] = "vault:secret/ai/openai#api_key";
             gateway["Vault"] = new JsonObject { ["Address"] = _vault.Address, ["Token"] = "env:" + _tokenVariable, ["Timeout"] = "00:00:00.500" };
-            gateway["Secrets"] = new JsonObject { ["PollInterval"] = PollInterval.ToString("c"), ["Jitter"] = 0.1 };
+            gateway["Secrets"] = new JsonObject { ["PollInterval"] = PollInterval.ToString("c"), ["Jitter"] = 0.1, ["StrictReadiness"] = strictReadiness };
         }, configure: b => b.Services.AddSingleton<TimeProvider>(_time));
         await WaitForPollAsync(0);
     }
@@ -215,11 +215,11 @@ public sealed class VaultRotationTests
     }
 
     [Test]
-    public async Task Readiness_FailsUntilEverySecretIsResolved_NamingTheReference()
+    public async Task StrictReadiness_FailsUntilEverySecretIsResolved_NamingTheReference()
     {
         _vault.State("sealed");
         VendorAccepts(OldKey);
-        await StartGatewayAsync();
+        await StartGatewayAsync(strictReadiness: true);
 
         using (var notReady = await _gateway.Client.GetAsync("/healthz/ready"))
         {
