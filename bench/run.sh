@@ -43,7 +43,7 @@ open_key="gwk_bench_open_$(date +%s%N)"
 limited_key="gwk_bench_limited_$(date +%s%N)"
 hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 start_gateway() { # port, redis connection string or empty, more settings (NAME=value); prints the pid
-  env "${@:3}" ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
+  env ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
     ConnectionStrings__Redis="$2" OPENAI_API_KEY=sk-bench-not-a-real-key \
     ReverseProxy__Clusters__openai__Destinations__primary__Address=http://127.0.0.1:$vendor/ \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
@@ -52,14 +52,21 @@ start_gateway() { # port, redis connection string or empty, more settings (NAME=
     Gateway__Clients__bench-limited__RateLimitPolicy=bench \
     Gateway__RateLimiting__Policies__bench__Requests=1000000000 \
     Gateway__RateLimiting__Policies__bench__Tokens=1000000000000 \
-    Gateway__RateLimiting__Policies__bench__Window=00:01:00 \
+    Gateway__RateLimiting__Policies__bench__Window=00:01:00 "${@:3}" \
     taskset -c $SERVER_CPU dotnet gateway/bin/Release/net10.0/Gateway.dll >"$work/gateway-$1.log" 2>&1 &
   echo $!
 }
 gw_redis_pid=$(start_gateway $gw_redis "127.0.0.1:$redis"); pids+=($gw_redis_pid)
 gw_local_pid=$(start_gateway $gw_local ""); pids+=($gw_local_pid)
-# The same gateway with its resilience pipeline off (retries, breaker, fallback, first-byte deadline), for what it costs.
-gw_plain_pid=$(start_gateway $gw_plain "" Gateway__Resilience__Enabled=false); pids+=($gw_plain_pid)
+# A gateway whose resilience pipeline (retries, breaker, fallback, first-byte deadline) is switched on and off in its own
+# copy of config/ — reloaded, no restart — so what the pipeline costs is measured in one process, warmed up once.
+mkdir -p "$work/config" && cp "$root"/config/*.json "$work/config/"
+pipeline_switch() { # true|false; waits until the reload has surely happened (the gateway settles a file for 100 ms)
+  printf '{"Gateway": {"Resilience": {"Enabled": %s}}}\n' "$1" >"$work/config/zz-bench-resilience.json"
+  sleep 2
+}
+pipeline_switch false
+gw_plain_pid=$(start_gateway $gw_plain "" Gateway__ConfigDirectory="$work/config"); pids+=($gw_plain_pid)
 
 for port in $vendor $bare $gw_redis $gw_local $gw_plain; do
   for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
@@ -112,8 +119,8 @@ run "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$pas
 run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
 run "gateway passthrough, client key, resilience pipeline off" "http://127.0.0.1:$gw_plain$passthrough" "$open_key" "$chat" $gw_plain_pid
 
-# What the resilience pipeline costs a call that needs none of it: the gateway with it on and with it off, measured in
-# back-to-back pairs after both warmed up above (ROUNDS pairs, 5 by default; the order flips every pair), so a slow spell
+# What the resilience pipeline costs a call that needs none of it: one gateway process with it on and with it off, in
+# back-to-back pairs after it warmed up above (ROUNDS pairs, 5 by default; the order flips every pair), so a slow spell
 # of this shared machine hits both sides of a pair; the median of the pairs' ratios is the result.
 pipeline="$work/pipeline.tsv"
 if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
@@ -121,7 +128,9 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
     order="off on"; [ $((round % 2)) -eq 0 ] && order="on off"
     declare -A pair_rps=() pair_cpu=()
     for side in $order; do
-      if [ $side = on ]; then port=$gw_local pid=$gw_local_pid; else port=$gw_plain pid=$gw_plain_pid; fi
+      if [ $side = on ]; then pipeline_switch true; else pipeline_switch false; fi
+      port=$gw_plain pid=$gw_plain_pid
+      wrk_round 3 "http://127.0.0.1:$port$passthrough" "$open_key" "$chat" >/dev/null
       before=$(cpu_ticks $pid)
       out=$(wrk_round "$DURATION" "http://127.0.0.1:$port$passthrough" "$open_key" "$chat")
       after=$(cpu_ticks $pid)
@@ -131,6 +140,7 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
     printf '%s\t%s\t%s\t%s\t%s\n' "$round" "${pair_rps[off]}" "${pair_rps[on]}" "${pair_cpu[off]}" "${pair_cpu[on]}" >>"$pipeline"
     echo "bench: resilience pipeline, pair $round ($order): off ${pair_rps[off]} req/s ${pair_cpu[off]} µs, on ${pair_rps[on]} req/s ${pair_cpu[on]} µs" >&2
   done
+  pipeline_switch false
 fi
 run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
 if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
@@ -196,8 +206,9 @@ mkdir -p bench/results
     }' "$results"
   if [ -s "$pipeline" ]; then
     echo
-    echo "Resilience pipeline on (shipped defaults) against off (\`Gateway:Resilience:Enabled=false\`), passthrough, client key, no"
-    echo "faults — back-to-back ${DURATION} s rounds in pairs, the order flipping every pair:"
+    echo "Resilience pipeline on (shipped defaults) against off (\`Gateway:Resilience:Enabled=false\`) in one gateway process (the"
+    echo "setting reloaded between rounds), passthrough, client key, no faults — back-to-back ${DURATION} s rounds in pairs, the"
+    echo "order flipping every pair:"
     echo
     echo "| pair | off req/s | on req/s | on ÷ off | off CPU µs/req | on CPU µs/req | Δ CPU |"
     echo "|---|---|---|---|---|---|---|"
