@@ -15,6 +15,9 @@ internal sealed partial class ConfigFileSet(PhysicalFileProvider files) : IDispo
     private ConfigStatus? _status;
     private ILogger? _logger;
 
+    /// <summary>The link a Kubernetes ConfigMap volume swaps to update every file at once.</summary>
+    public const string KubeletDataLink = "..data";
+
     public IFileProvider Files => files;
 
     /// <summary>The folder's full path.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration.EnvironmentVariables;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.FileProviders.Physical;
 
 namespace Gateway.Hosting;
 
@@ -25,7 +26,8 @@ internal static class ConfigFiles
             }
         }
 
-        var set = new ConfigFileSet(new PhysicalFileProvider(directory));
+        // No exclusions: the default leaves out dot-prefixed names, and a ConfigMap volume updates through "..data".
+        var set = new ConfigFileSet(new PhysicalFileProvider(directory, ExclusionFilters.None));
         foreach (var path in Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal))
         {
             sources.Insert(index++, new GuardedJsonConfigurationSource(set, Path.GetFileName(path)));

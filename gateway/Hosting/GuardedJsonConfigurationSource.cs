@@ -30,7 +30,9 @@ internal sealed class GuardedJsonConfigurationProvider : ConfigurationProvider, 
     {
         _set = set;
         _fileName = fileName;
-        _watch = ChangeToken.OnChange(() => set.Files.Watch(fileName), Reload);
+        // The file itself, and the folder's ..data link: a Kubernetes ConfigMap (or Secret) volume updates by swapping
+        // that link, so the file's own link never changes and raises no event of its own.
+        _watch = ChangeToken.OnChange(() => new CompositeChangeToken([set.Files.Watch(fileName), set.Files.Watch(ConfigFileSet.KubeletDataLink)]), Reload);
     }
 
     /// <summary>The first read: a file that cannot be used stops start-up.</summary>

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 using WireMock.RequestBuilders;
@@ -209,6 +211,54 @@ public sealed class ConfigReloadTests
         Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("original"));
         using var ready = await _gateway.Client.GetAsync("/healthz/ready");
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task KubeletConfigMapSwap_UnderSteadyLoad_ChangesRouting_WithNoFailedRequest_AndNoRestart()
+    {
+        await _gateway.DisposeAsync();
+        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, kubeletLayout: true);
+        var started = _gateway.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted;
+        Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("original"));
+
+        // Steady load from 4 callers while the ConfigMap changes under the gateway, with the machine loaded too ("no
+        // request fails" is a claim about concurrency).
+        using var burners = new CpuLoad();
+        using var stop = new CancellationTokenSource();
+        var failures = new List<string>();
+        var bodies = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var (status, body) = await CallAsync(VendorCase.OpenAi.GatewayPath);
+                bodies.Add(body);
+                if (status != HttpStatusCode.OK)
+                {
+                    lock (failures)
+                    {
+                        failures.Add($"{(int)status}: {body}");
+                    }
+                }
+            }
+        })).ToList();
+
+        KubeletFolder.Update(_gateway.ConfigDirectory, version =>
+        {
+            var path = Path.Combine(version, "reverseproxy.json");
+            var proxy = GatewayHost.ReadJson(path);
+            proxy["ReverseProxy"]!["Clusters"]!["openai"]!["Destinations"]!["primary"]!["Address"] = _movedOpenAi.Url + "/";
+            File.WriteAllText(path, proxy.ToJsonString());
+        });
+
+        await GatewayHost.WaitUntilAsync(() => Task.FromResult(bodies.Contains("moved")), "the swapped ConfigMap reroutes openai");
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.That(failures, Is.Empty);
+        Assert.That((await CallAsync(VendorCase.OpenAi.GatewayPath)).Body, Is.EqualTo("moved"));
+        Assert.That(_gateway.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted, Is.EqualTo(started), "the same app, not restarted");
+        Assert.That(await ReadinessAsync(), Does.Not.Contain("refused"));
     }
 
     [Test]
