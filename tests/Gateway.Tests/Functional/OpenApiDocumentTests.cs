@@ -75,7 +75,7 @@ public sealed class OpenApiDocumentTests : GatewayFixture
         var file = Path.Combine(folder, "v1.json");
         await File.WriteAllTextAsync(file, _text);
 
-        var (exit, output) = await RunAsync(RepoPaths.NpmTool(".bin/redocly"), folder, "lint", file);
+        var (exit, output) = await ToolProcess.RunAsync(RepoPaths.NpmTool(".bin/redocly"), folder, "lint", file);
 
         Assert.That(exit, Is.Zero, output);
         Assert.That(output, Does.Contain("Your API description is valid").And.Not.Match(@"You have \d+ warning"), output);
@@ -87,7 +87,7 @@ public sealed class OpenApiDocumentTests : GatewayFixture
         var folder = Directory.CreateTempSubdirectory("openapi-ts-").FullName;
         var file = Path.Combine(folder, "v1.json");
         await File.WriteAllTextAsync(file, _text);
-        var (generated, log) = await RunAsync(RepoPaths.NpmTool(".bin/openapi-typescript"), folder, file, "-o", Path.Combine(folder, "v1.ts"));
+        var (generated, log) = await ToolProcess.RunAsync(RepoPaths.NpmTool(".bin/openapi-typescript"), folder, file, "-o", Path.Combine(folder, "v1.ts"));
         Assert.That(generated, Is.Zero, log);
 
         // What a TypeScript caller writes: minimal requests, both kinds of output, every stream event, one narrowing.
@@ -109,25 +109,9 @@ public sealed class OpenApiDocumentTests : GatewayFixture
             const typo: S["GenerateRequest"] = { prompt: "Hi", promt: "typo" };
             export { minimal, summarize, text, json, summary, events, deltaText, typo };
             """);
-        var (compiled, errors) = await RunAsync(RepoPaths.NpmTool(".bin/tsc"), folder, "--noEmit", "--strict", "--target", "es2022", "--module", "es2022",
+        var (compiled, errors) = await ToolProcess.RunAsync(RepoPaths.NpmTool(".bin/tsc"), folder, "--noEmit", "--strict", "--target", "es2022", "--module", "es2022",
             "--moduleResolution", "bundler", Path.Combine(folder, "caller.ts"));
 
         Assert.That(compiled, Is.Zero, errors);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string folder, params string[] arguments)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo(program, arguments)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["NO_COLOR"] = "1", ["REDOCLY_TELEMETRY"] = "off", ["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true" },
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
     }
 }

@@ -51,10 +51,11 @@ public sealed class GatewayHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayHost> StartAsync(
-        IReadOnlyDictionary<string, string> vendorAddresses, Action<JsonObject>? editProxy = null, Action<JsonObject>? editOverrides = null, Action<WebApplicationBuilder>? configure = null)
+        IReadOnlyDictionary<string, string> vendorAddresses, Action<JsonObject>? editProxy = null, Action<JsonObject>? editOverrides = null, Action<WebApplicationBuilder>? configure = null,
+        string? configFrom = null, bool kubeletLayout = false)
     {
         var directory = Directory.CreateTempSubdirectory("gateway-test-").FullName;
-        foreach (var file in Directory.GetFiles(RepoPaths.Config, "*.json"))
+        foreach (var file in Directory.GetFiles(configFrom ?? RepoPaths.Config, "*.json"))
         {
             File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
         }
@@ -106,6 +107,10 @@ public sealed class GatewayHost : IAsyncDisposable
         """)!.AsObject();
         editOverrides?.Invoke(overrides);
         WriteJson(Path.Combine(directory, OverridesFile), overrides);
+        if (kubeletLayout)
+        {
+            KubeletFolder.Convert(directory);
+        }
 
         var logs = new CapturedLogs();
         var app = GatewayApp.Create(

