@@ -15,7 +15,8 @@ internal static class HealthEndpoints
     {
         services.AddHealthChecks()
             .AddCheck<ConfigurationHealthCheck>("configuration", tags: [ReadyTag])
-            .AddCheck<SecretsHealthCheck>("secrets", tags: [ReadyTag]);
+            .AddCheck<SecretsHealthCheck>("secrets", tags: [ReadyTag])
+            .AddCheck<ShutdownHealthCheck>("shutdown", tags: [ReadyTag]);
         return services;
     }
 
@@ -80,6 +81,15 @@ internal static class HealthEndpoints
                 ? HealthCheckResult.Degraded("Serving the last good value of: " + string.Join("; ", failing.Select(s => $"{s.Reference} ({s.Error})")))
                 : HealthCheckResult.Healthy($"{status.Count} secret(s) resolved."));
         }
+    }
+
+    /// <summary>Unhealthy from the moment the gateway is told to stop, so no new call is sent to it while it drains.</summary>
+    private sealed class ShutdownHealthCheck(GracefulShutdown shutdown) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+            => Task.FromResult(shutdown.Draining
+                ? HealthCheckResult.Unhealthy("Stopping: calls in flight are finishing; send new calls elsewhere.")
+                : HealthCheckResult.Healthy("Running."));
     }
 
     /// <summary>Healthy with routes loaded; Degraded (still serving) when the last configuration change was refused.</summary>

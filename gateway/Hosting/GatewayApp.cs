@@ -52,6 +52,22 @@ public static class GatewayApp
     private static IServiceCollection AddGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
+        // Graceful stop: read at start, since the host's shutdown timeout is fixed then.
+        ShutdownOptions shutdown;
+        try
+        {
+            shutdown = configuration.GetSection($"{GatewayOptions.Section}:Shutdown").Get<ShutdownOptions>() ?? new ShutdownOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            // A value of the wrong type: the settings check lists it with every other error and stops the start.
+            shutdown = new ShutdownOptions();
+        }
+
+        services.AddSingleton(shutdown);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = shutdown.Total);
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         // YARP's session affinity brings in Data Protection; the gateway uses no affinity, so keys need not persist.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<ConfigStatus>();

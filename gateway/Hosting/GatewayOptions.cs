@@ -51,4 +51,7 @@ public sealed record GatewayOptions
 
     /// <summary>Rate-limit policies and the limiter's behaviour.</summary>
     public RateLimitingOptions RateLimiting { get; init; } = new();
+
+    /// <summary>How the gateway stops on SIGTERM (read at start).</summary>
+    public ShutdownOptions Shutdown { get; init; } = new();
 }

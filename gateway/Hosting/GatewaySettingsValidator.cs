@@ -26,6 +26,7 @@ internal static class GatewaySettingsValidator
         var prompts = TaskSettingsValidator.Prompts(options.Prompts, options.Tasks, errors);
         ForwardingSettingsValidator.Validate(options.Limits, options.Forwarding, errors);
         var resilience = ResilienceSettingsValidator.Build(options.Resilience, options.Providers.Keys, errors);
+        ShutdownOptions.Check(options.Shutdown, errors);
         var vaultAuth = SecretsSettingsValidator.Validate(options.Secrets, options.Vault, errors);
 
         if (errors.Count > 0)

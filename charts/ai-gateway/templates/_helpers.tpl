@@ -66,6 +66,10 @@ config.featureManagement as the FeatureManagement section. Changing these is a r
 ASPNETCORE_URLS: {{ printf "http://+:%d" (int .Values.containerPort) | quote }}
 ASPNETCORE_ENVIRONMENT: {{ .Values.startup.environment | quote }}
 Gateway__ConfigDirectory: "/app/config"
+{{- with .Values.startup.shutdown }}
+Gateway__Shutdown__RefuseAfter: {{ include "ai-gateway.timespan" (int .refuseAfterSeconds) | quote }}
+Gateway__Shutdown__Drain: {{ include "ai-gateway.timespan" (int .drainSeconds) | quote }}
+{{- end }}
 {{- if .Values.startup.otlpEndpoint }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ .Values.startup.otlpEndpoint | quote }}
 {{- end }}
@@ -100,5 +104,18 @@ render — without printing it (a schema pattern would echo the value into CI lo
 {{- fail (printf "config.gateway.Vault.%s must be a reference (env:, file:), never the credential itself; the value given was not printed" $setting) }}
 {{- end }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds as a .NET TimeSpan (hh:mm:ss). */}}
+{{- define "ai-gateway.timespan" -}}
+{{- printf "%02d:%02d:%02d" (div . 3600) (div (mod . 3600) 60) (mod . 60) }}
+{{- end }}
+
+{{/* The pod's grace period covers the preStop pause and the gateway's own refuse-and-drain. */}}
+{{- define "ai-gateway.checkGracePeriod" -}}
+{{- $needed := add .Values.preStopSleepSeconds .Values.startup.shutdown.refuseAfterSeconds .Values.startup.shutdown.drainSeconds }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least preStopSleepSeconds + startup.shutdown.refuseAfterSeconds + startup.shutdown.drainSeconds (%d), or streams are killed mid-drain" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
 {{- end }}
 {{- end }}

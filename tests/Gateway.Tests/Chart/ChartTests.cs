@@ -138,6 +138,24 @@ public sealed partial class ChartTests
         Assert.That(startupChanged, Is.Not.EqualTo(baseline), "a start-only setting rolls the pods");
     }
 
+    [Test]
+    public async Task AGracePeriodShorterThanTheDrain_IsRefused()
+    {
+        var (exit, output) = await HelmAsync("template", "gw", ChartFolder, "--set", "terminationGracePeriodSeconds=60");
+
+        Assert.That(exit, Is.Not.Zero);
+        Assert.That(output, Does.Contain("terminationGracePeriodSeconds (60) must be at least").And.Contain("(315)"));
+    }
+
+    [Test]
+    public async Task ShutdownTimes_ReachTheGatewayAsTimeSpans()
+    {
+        var rendered = await RenderAsync(null, "--set", "startup.shutdown.refuseAfterSeconds=7", "--set", "startup.shutdown.drainSeconds=3725",
+            "--set", "terminationGracePeriodSeconds=3800");
+
+        Assert.That(rendered, Does.Contain("Gateway__Shutdown__RefuseAfter: \"00:00:07\"").And.Contain("Gateway__Shutdown__Drain: \"01:02:05\""));
+    }
+
     [GeneratedRegex(@"checksum/startup: (\w+)")]
     private static partial Regex ChecksumPattern();
 
@@ -189,8 +207,13 @@ public sealed partial class ChartTests
         var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(ChartFolder, "values.schema.json")))!;
         var settable = schema["properties"]!["config"]!["properties"]!["gateway"]!["properties"]!.AsObject().Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
 
+        // Read only at start, so set from `startup` (its checksum rolls the pods) rather than from the reloaded ConfigMap.
+        var startOnly = new Dictionary<string, string> { ["Shutdown"] = "shutdown" };
+        var startup = schema["properties"]!["startup"]!["properties"]!.AsObject().Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+
         Assert.That(sections, Is.Not.Empty);
-        Assert.That(settable, Is.SupersetOf(sections), "every Gateway:<section> of the README's settings table is a key of config.gateway");
+        Assert.That(settable, Is.SupersetOf(sections.Except(startOnly.Keys)), "every Gateway:<section> of the README's settings table is a key of config.gateway");
+        Assert.That(startup, Is.SupersetOf(startOnly.Where(s => sections.Contains(s.Key)).Select(s => s.Value)), "start-only sections are under startup");
         // The other sections the gateway reads: feature flags and logging as config, Redis by Secret reference.
         Assert.That(schema["properties"]!["config"]!["properties"]!.AsObject().Select(p => p.Key), Is.SupersetOf(new[] { "featureManagement", "logging", "reverseProxy" }));
         Assert.That(schema["properties"]!["redis"]!["properties"]!["existingSecret"], Is.Not.Null);

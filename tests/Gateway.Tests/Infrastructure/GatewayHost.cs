@@ -87,10 +87,13 @@ public sealed class GatewayHost : IAsyncDisposable
         File.WriteAllText(Path.Combine(directory, "anthropic.key"), vendorKeys["anthropic"] + "\n");
         File.WriteAllText(Path.Combine(directory, "cohere.key"), vendorKeys["cohere"]);
 
+        // Shutdown:RefuseAfter 0: hosts here stop hundreds of times, with no load balancer to wait for (the pause itself is
+        // tested on a real process, GracefulShutdownTests).
         var overrides = JsonNode.Parse($$"""
         {
           "Gateway": {
             "Environment": "testing",
+            "Shutdown": { "RefuseAfter": "00:00:00" },
             "Providers": {
               "openai": { "ApiKey": "env:{{envVariable}}" },
               "anthropic": { "ApiKey": "file:{{Path.Combine(directory, "anthropic.key")}}" },
