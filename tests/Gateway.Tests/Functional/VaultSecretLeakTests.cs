@@ -61,7 +61,12 @@ public sealed class VaultSecretLeakTests
         });
         await using (gateway)
         {
-            await GatewayHost.WaitUntilAsync(async () => (await gateway.Client.GetAsync("/healthz/ready")).StatusCode == HttpStatusCode.OK, "secrets resolved");
+            // Healthy, not just ready: readiness is 200 (Degraded) as soon as one provider has a key, and openai's must be read.
+            await GatewayHost.WaitUntilAsync(async () =>
+            {
+                using var ready = await gateway.Client.GetAsync("/healthz/ready");
+                return ready.StatusCode == HttpStatusCode.OK && System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString() == "Healthy";
+            }, "every secret resolved");
 
             vault.State("v2"); // rotated in Vault: the first call gets a 401 with v1, re-reads, retries with v2
             foreach (var path in new[] { VendorCase.OpenAi.GatewayPath, "/v1/ai/generate", VendorCase.OpenAi.GatewayPath })

@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -10,16 +7,13 @@ namespace Gateway.Tests.Infrastructure;
 /// until the other side closes the connection — which it reports, so a test sees the vendor call cancelled from the
 /// vendor's side rather than inferring it.
 /// </summary>
-public sealed class StallingVendor : IAsyncDisposable
+public sealed class StallingVendor : LoopbackVendor
 {
-    private readonly WebApplication _app;
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> _sent;
     private int _received;
 
-    private StallingVendor(WebApplication app) => _app = app;
-
-    /// <summary>The address to give the anthropic cluster.</summary>
-    public string Address { get; private set; } = "";
+    private StallingVendor(int events) => _sent = [.. VendorCase.Anthropic.StreamEvents().Take(events)];
 
     /// <summary>Calls that reached the vendor so far.</summary>
     public int Received => Volatile.Read(ref _received);
@@ -29,40 +23,29 @@ public sealed class StallingVendor : IAsyncDisposable
 
     public static async Task<StallingVendor> StartAsync(int events)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var vendor = new StallingVendor(app);
-        var sent = VendorCase.Anthropic.StreamEvents().Take(events).ToList();
-        app.MapPost("/{**path}", async context =>
-        {
-            Interlocked.Increment(ref vendor._received);
-            await context.Request.Body.CopyToAsync(Stream.Null);
-            context.Response.ContentType = "text/event-stream";
-            foreach (var sseEvent in sent)
-            {
-                await context.Response.WriteAsync(sseEvent);
-            }
-
-            await context.Response.Body.FlushAsync();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, context.RequestAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                vendor._aborted.TrySetResult();
-            }
-        });
-        await app.StartAsync();
-        vendor.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/";
+        var vendor = new StallingVendor(events);
+        await vendor.ListenAsync();
         return vendor;
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async Task AnswerAsync(HttpContext context)
     {
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await _app.StopAsync(stop.Token);
-        await _app.DisposeAsync();
+        Interlocked.Increment(ref _received);
+        await context.Request.Body.CopyToAsync(Stream.Null);
+        context.Response.ContentType = "text/event-stream";
+        foreach (var sseEvent in _sent)
+        {
+            await context.Response.WriteAsync(sseEvent);
+        }
+
+        await context.Response.Body.FlushAsync();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            _aborted.TrySetResult();
+        }
     }
 }
