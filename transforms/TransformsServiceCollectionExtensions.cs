@@ -1,3 +1,4 @@
+using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Passthrough;
 using Gateway.Transforms.Tasks;
@@ -25,6 +26,7 @@ public static class TransformsServiceCollectionExtensions
 
         builder.Services.TryAddSingleton<VendorCatalog>();
         builder.Services.TryAddSingleton<CallerHeaderPolicy>();
+        builder.Services.TryAddSingleton<IGatewayDrain, NoGatewayDrain>();
         builder.Services.AddSingleton<ITransformProvider, VendorHeadersTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, TaskTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, PassthroughTransformProvider>();

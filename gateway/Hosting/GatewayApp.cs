@@ -67,6 +67,7 @@ public static class GatewayApp
         services.AddSingleton(shutdown);
         services.Configure<HostOptions>(host => host.ShutdownTimeout = shutdown.Total);
         services.AddSingleton<GracefulShutdown>();
+        services.AddSingleton<IGatewayDrain>(sp => sp.GetRequiredService<GracefulShutdown>());
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         // YARP's session affinity brings in Data Protection; the gateway uses no affinity, so keys need not persist.
         services.AddDataProtection().UseEphemeralDataProtectionProvider();

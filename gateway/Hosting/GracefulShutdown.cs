@@ -12,8 +12,11 @@ public sealed record ShutdownOptions
     /// <summary>How long calls and streams in flight may still run once new connections are refused. Default 5 minutes.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The host's shutdown timeout: both phases.</summary>
-    public TimeSpan Total => RefuseAfter + Drain;
+    /// <summary>
+    /// The host's shutdown timeout: both phases, and a moment for streams that outlived the drain to send their last
+    /// event before the server closes what is left.
+    /// </summary>
+    public TimeSpan Total => RefuseAfter + Drain + TimeSpan.FromSeconds(2);
 
     public static void Check(ShutdownOptions options, List<string> errors)
     {
@@ -30,9 +33,14 @@ public sealed record ShutdownOptions
 /// connections and lets the calls and streams in flight finish within <see cref="ShutdownOptions.Drain"/> before the
 /// process exits 0. It runs before the web server is stopped: lifecycle services stop first.
 /// </summary>
-internal sealed partial class GracefulShutdown(ShutdownOptions options, TimeProvider time, ILogger<GracefulShutdown> logger) : IHostedLifecycleService
+internal sealed partial class GracefulShutdown(ShutdownOptions options, TimeProvider time, ILogger<GracefulShutdown> logger)
+    : IHostedLifecycleService, Gateway.Transforms.Contracts.IGatewayDrain, IDisposable
 {
+    private readonly CancellationTokenSource _drained = new(Timeout.InfiniteTimeSpan, time);
     private volatile bool _draining;
+
+    /// <summary>Cancelled when the drain time is over: normalized streams still open end with a gateway_stopping event.</summary>
+    public CancellationToken Deadline => _drained.Token;
 
     /// <summary>The gateway is stopping: not ready for new calls.</summary>
     public bool Draining => _draining;
@@ -49,7 +57,11 @@ internal sealed partial class GracefulShutdown(ShutdownOptions options, TimeProv
         {
             // The host's own timeout: stop at once.
         }
+
+        _drained.CancelAfter(options.Drain);
     }
+
+    public void Dispose() => _drained.Dispose();
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -39,6 +39,9 @@ public static class ErrorCodes
     public static readonly ErrorCode VendorTimeout = new("vendor_timeout", 504, "Vendor timed out");
     public static readonly ErrorCode Internal = new("internal_error", 500, "Internal gateway error");
 
+    /// <summary>The gateway is stopping and a stream outlived its drain time: send the call again (another replica takes it).</summary>
+    public static readonly ErrorCode GatewayStopping = new("gateway_stopping", 503, "The gateway is stopping");
+
     /// <summary>The code for a vendor's non-2xx status: what a normalized route answers with, the error type in metrics.</summary>
     public static ErrorCode ForVendorStatus(int status) => status switch
     {

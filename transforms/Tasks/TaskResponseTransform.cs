@@ -16,7 +16,7 @@ namespace Gateway.Transforms.Tasks;
 /// translated as the vendor's events arrive. Vendor errors, malformed answers, empty output and output that breaks the
 /// requested format become problems (or an <c>error</c> event once a stream has started); nothing throws to YARP.
 /// </summary>
-internal sealed partial class TaskResponseTransform(IProblemResponder problems, TimeProvider time, ILogger<TaskResponseTransform> logger) : ResponseTransform
+internal sealed partial class TaskResponseTransform(IProblemResponder problems, TimeProvider time, IGatewayDrain drain, ILogger<TaskResponseTransform> logger) : ResponseTransform
 {
     /// <summary>Largest vendor body read for a non-streamed answer.</summary>
     public const int MaxVendorBodyBytes = 16 * 1024 * 1024;
@@ -35,7 +35,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         context.SuppressResponseBody = true;
         var idleTimeout = http.GetReverseProxyFeature().Cluster?.Config.HttpRequest?.ActivityTimeout ?? TimeSpan.FromMinutes(10);
         using var idle = new CancellationTokenSource(idleTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, idle.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, idle.Token, drain.Deadline);
         var output = new TaskOutput(http, call, problems);
         try
         {
@@ -75,6 +75,12 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         {
             // The caller went away: leaving here disposes the vendor response, which cancels the vendor call.
             Log.CallerDisconnected(logger, call.Provider);
+        }
+        catch (OperationCanceledException) when (drain.Deadline.IsCancellationRequested)
+        {
+            // The gateway is stopping and this call outlived the drain: end it in words rather than cut it.
+            await output.FailAsync(new GatewayError(ErrorCodes.GatewayStopping,
+                "The gateway is stopping and this call outlived its drain time (Gateway:Shutdown:Drain); send it again — another replica takes it."));
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested)
         {

@@ -8,7 +8,7 @@ namespace Gateway.Transforms.Tasks;
 /// vendor's chat endpoint and translates the answer into the internal schema. Caller headers are not copied to the
 /// vendor, and vendor headers are not copied back: a normalized route speaks only the internal schema.
 /// </summary>
-internal sealed class TaskTransformProvider(IProblemResponder problems, TimeProvider time, ILogger<TaskResponseTransform> logger) : ITransformProvider
+internal sealed class TaskTransformProvider(IProblemResponder problems, TimeProvider time, IGatewayDrain drain, ILogger<TaskResponseTransform> logger) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -35,6 +35,6 @@ internal sealed class TaskTransformProvider(IProblemResponder problems, TimeProv
         context.CopyResponseHeaders = false;
         context.CopyResponseTrailers = false;
         context.RequestTransforms.Add(new TaskRequestTransform());
-        context.ResponseTransforms.Add(new TaskResponseTransform(problems, time, logger));
+        context.ResponseTransforms.Add(new TaskResponseTransform(problems, time, drain, logger));
     }
 }

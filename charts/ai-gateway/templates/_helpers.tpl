@@ -114,8 +114,8 @@ render — without printing it (a schema pattern would echo the value into CI lo
 
 {{/* The pod's grace period covers the preStop pause and the gateway's own refuse-and-drain. */}}
 {{- define "ai-gateway.checkGracePeriod" -}}
-{{- $needed := add .Values.preStopSleepSeconds .Values.startup.shutdown.refuseAfterSeconds .Values.startup.shutdown.drainSeconds }}
+{{- $needed := add .Values.preStopSleepSeconds .Values.startup.shutdown.refuseAfterSeconds .Values.startup.shutdown.drainSeconds 2 }}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least preStopSleepSeconds + startup.shutdown.refuseAfterSeconds + startup.shutdown.drainSeconds (%d), or streams are killed mid-drain" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least preStopSleepSeconds + startup.shutdown.refuseAfterSeconds + startup.shutdown.drainSeconds + 2 s for the last events (%d), or streams are killed mid-drain" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
 {{- end }}
 {{- end }}

@@ -144,7 +144,7 @@ public sealed partial class ChartTests
         var (exit, output) = await HelmAsync("template", "gw", ChartFolder, "--set", "terminationGracePeriodSeconds=60");
 
         Assert.That(exit, Is.Not.Zero);
-        Assert.That(output, Does.Contain("terminationGracePeriodSeconds (60) must be at least").And.Contain("(315)"));
+        Assert.That(output, Does.Contain("terminationGracePeriodSeconds (60) must be at least").And.Contain("(317)"));
     }
 
     [Test]

@@ -9,8 +9,9 @@ namespace Gateway.Tests.Hosting;
 
 /// <summary>
 /// SIGTERM on the real gateway process (as Kubernetes stops a pod): readiness is 503 from the first moment, new
-/// connections are still accepted for Gateway:Shutdown:RefuseAfter and refused after it, the streams in flight all
-/// finish, and the process exits 0.
+/// connections are still accepted for Gateway:Shutdown:RefuseAfter and refused after it, the streams in flight finish —
+/// or, when they outlive Gateway:Shutdown:Drain, normalized ones end with a gateway_stopping event — and the process
+/// exits 0. A short RefuseAfter (2 s instead of the shipped 5 s) only keeps the test short.
 /// </summary>
 public sealed class GracefulShutdownTests
 {
@@ -20,114 +21,169 @@ public sealed class GracefulShutdownTests
     public async Task Sigterm_During20Streams_ReadinessIs503AtOnce_NewConnectionsRefusedAfterTheDelay_AllStreamsComplete_Exit0()
     {
         await using var vendor = await HeldStreamVendor.StartAsync();
-        var folder = Directory.CreateTempSubdirectory("gateway-sigterm-").FullName;
-        foreach (var file in Directory.GetFiles(RepoPaths.Config, "*.json"))
+        await using var gateway = await GatewayProcess.StartAsync(vendor.Address, drain: "00:01:00");
+
+        // 20 streams in flight, each mid-way (its first events received).
+        var streams = Enumerable.Range(0, Streams).Select(_ => gateway.PostAsync(VendorCase.OpenAi.GatewayPath,
+            """{"model":"gpt-6-luna","stream":true,"messages":[{"role":"user","content":"Hi"}]}""")).ToList();
+        await GatewayHost.WaitUntilAsync(() => Task.FromResult(vendor.Streaming == Streams), "20 streams are in flight");
+
+        var signalled = gateway.Terminate();
+
+        // Readiness is 503 from the first moment, while new connections are still accepted.
+        await GatewayHost.WaitUntilAsync(async () => await gateway.TryStatusAsync("/healthz/ready") == HttpStatusCode.ServiceUnavailable,
+            "readiness turns 503", TimeSpan.FromSeconds(1));
+        Assert.That(signalled.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "503 before new connections are refused");
+
+        // After the delay, a new connection is refused.
+        await GatewayHost.WaitUntilAsync(async () => await gateway.TryStatusAsync("/healthz/live") is null, "new connections are refused", TimeSpan.FromSeconds(10));
+        Assert.That(signalled.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1.9)), "not before RefuseAfter");
+
+        // The streams in flight finish.
+        vendor.Release();
+        var finished = await Task.WhenAll(streams);
+        Assert.That(finished.Select(f => f.Status), Has.All.EqualTo(HttpStatusCode.OK));
+        Assert.That(finished.Select(f => f.Body), Has.All.Contain("data: [DONE]"));
+
+        Assert.That(await gateway.ExitCodeAsync(), Is.Zero, gateway.Errors);
+    }
+
+    [Test]
+    public async Task Sigterm_ANormalizedStreamThatOutlivesTheDrain_EndsWithAGatewayStoppingEvent_Exit0()
+    {
+        await using var vendor = await HeldStreamVendor.StartAsync();
+        await using var gateway = await GatewayProcess.StartAsync(vendor.Address, drain: "00:00:02");
+        var stream = gateway.PostAsync("/v1/ai/generate", """{"prompt":"Hi","stream":true}""");
+        await GatewayHost.WaitUntilAsync(() => Task.FromResult(vendor.Streaming == 1), "the stream is in flight");
+
+        gateway.Terminate();
+        var (status, body) = await stream.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Never released by the vendor: it ends at the drain deadline, in words.
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(body, Does.Contain("event: delta"));
+        Assert.That(body, Does.Contain("event: error").And.Contain("gateway_stopping"));
+        Assert.That(body, Does.Not.Contain("event: done"));
+        Assert.That(await gateway.ExitCodeAsync(), Is.Zero, gateway.Errors);
+    }
+
+    /// <summary>The gateway as its own process (dotnet Gateway.dll), on a copy of config/ pointing openai at the vendor.</summary>
+    private sealed class GatewayProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly Task<string> _output;
+        private readonly Task<string> _errors;
+        private readonly Uri _address;
+        private readonly string _key;
+        private readonly HttpClient _client;
+
+        private GatewayProcess(Process process, Uri address, string key)
         {
-            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            (_process, _address, _key) = (process, address, key);
+            _output = process.StandardOutput.ReadToEndAsync();
+            _errors = process.StandardError.ReadToEndAsync();
+            _client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
         }
 
-        var key = ClientKeyHasher.NewKey();
-        File.WriteAllText(Path.Combine(folder, "zz-test.json"), new JsonObject
-        {
-            ["Gateway"] = new JsonObject
-            {
-                ["Clients"] = new JsonObject { ["team-a"] = new JsonObject { ["KeySha256"] = ClientKeyHasher.HashHex(key) } },
-                // A short pause before refusing (the shipped 5 s would only make the test slower), a long drain.
-                ["Shutdown"] = new JsonObject { ["RefuseAfter"] = "00:00:02", ["Drain"] = "00:01:00" },
-            },
-            ["ReverseProxy"] = new JsonObject { ["Clusters"] = new JsonObject { ["openai"] = new JsonObject { ["Destinations"] = new JsonObject { ["primary"] = new JsonObject { ["Address"] = vendor.Address } } } } },
-        }.ToJsonString());
+        public string Errors => _errors.IsCompleted ? _errors.Result : "";
 
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gateway.dll")])
+        public static async Task<GatewayProcess> StartAsync(string vendorAddress, string drain)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
+            var folder = Directory.CreateTempSubdirectory("gateway-sigterm-").FullName;
+            foreach (var file in Directory.GetFiles(RepoPaths.Config, "*.json"))
             {
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-                ["Gateway__ConfigDirectory"] = folder,
-                ["OPENAI_API_KEY"] = "sk-proj-" + Guid.NewGuid().ToString("N"),
-                ["Logging__Console__FormatterName"] = "simple",
-            },
-        };
-        using var gateway = Process.Start(start)!;
-        var output = gateway.StandardOutput.ReadToEndAsync();
-        var errors = gateway.StandardError.ReadToEndAsync();
-        try
-        {
-            var baseAddress = new Uri($"http://127.0.0.1:{port}");
-            using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
-            await GatewayHost.WaitUntilAsync(async () => (await TryStatusAsync(baseAddress, "/healthz/live")) == HttpStatusCode.OK, "the gateway answers");
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
 
-            // 20 streams in flight, each mid-way (its first events received).
-            var streams = Enumerable.Range(0, Streams).Select(async _ =>
+            var key = ClientKeyHasher.NewKey();
+            File.WriteAllText(Path.Combine(folder, "zz-test.json"), new JsonObject
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, VendorCase.OpenAi.GatewayPath)
+                ["Gateway"] = new JsonObject
                 {
-                    Content = new StringContent("""{"model":"gpt-6-luna","stream":true,"messages":[{"role":"user","content":"Hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
-                };
-                request.Headers.Authorization = new("Bearer", key);
-                using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
-            }).ToList();
-            await GatewayHost.WaitUntilAsync(() => Task.FromResult(vendor.Streaming == Streams), "20 streams are in flight");
+                    ["Clients"] = new JsonObject { ["team-a"] = new JsonObject { ["KeySha256"] = ClientKeyHasher.HashHex(key) } },
+                    ["Shutdown"] = new JsonObject { ["RefuseAfter"] = "00:00:02", ["Drain"] = drain },
+                },
+                ["ReverseProxy"] = new JsonObject
+                {
+                    ["Clusters"] = new JsonObject { ["openai"] = new JsonObject { ["Destinations"] = new JsonObject { ["primary"] = new JsonObject { ["Address"] = vendorAddress } } } },
+                },
+            }.ToJsonString());
 
-            var signalled = Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", ["-TERM", gateway.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            var port = FreePort();
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gateway.dll")])
             {
-                await kill.WaitForExitAsync();
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                Environment =
+                {
+                    ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+                    ["Gateway__ConfigDirectory"] = folder,
+                    ["OPENAI_API_KEY"] = "sk-proj-" + Guid.NewGuid().ToString("N"),
+                    ["Logging__Console__FormatterName"] = "simple",
+                },
+            };
+            var gateway = new GatewayProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"), key);
+            await GatewayHost.WaitUntilAsync(async () => await gateway.TryStatusAsync("/healthz/live") == HttpStatusCode.OK, "the gateway answers");
+            return gateway;
+        }
+
+        public async Task<(HttpStatusCode Status, string Body)> PostAsync(string path, string json)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new("Bearer", _key);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        /// <summary>SIGTERM, as the kubelet sends it; the time since.</summary>
+        public Stopwatch Terminate()
+        {
+            var since = Stopwatch.StartNew();
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            kill.WaitForExit();
+            return since;
+        }
+
+        public async Task<int> ExitCodeAsync()
+        {
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await _errors;
+            return _process.ExitCode;
+        }
+
+        // A status on a new connection each time; null when the connection is refused.
+        public async Task<HttpStatusCode?> TryStatusAsync(string path)
+        {
+            using var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero };
+            using var client = new HttpClient(handler) { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(5) };
+            try
+            {
+                using var response = await client.GetAsync(path);
+                return response.StatusCode;
+            }
+            catch (HttpRequestException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return null;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
             }
 
-            // Readiness is 503 from the first moment, while new connections are still accepted.
-            await GatewayHost.WaitUntilAsync(async () => (await TryStatusAsync(baseAddress, "/healthz/ready")) == HttpStatusCode.ServiceUnavailable,
-                "readiness turns 503", TimeSpan.FromSeconds(1));
-            Assert.That(signalled.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "503 before new connections are refused");
-
-            // After the delay, a new connection is refused.
-            await GatewayHost.WaitUntilAsync(async () => await TryStatusAsync(baseAddress, "/healthz/live") is null, "new connections are refused", TimeSpan.FromSeconds(10));
-            Assert.That(signalled.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1.9)), "not before RefuseAfter");
-
-            // The streams in flight finish.
-            vendor.Release();
-            var finished = await Task.WhenAll(streams);
-            Assert.That(finished.Select(f => f.StatusCode), Has.All.EqualTo(HttpStatusCode.OK));
-            Assert.That(finished.Select(f => f.Body), Has.All.Contain("data: [DONE]"));
-
-            await gateway.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.That(gateway.ExitCode, Is.Zero, await errors);
+            TestContext.Out.WriteLine(await _output);
+            _client.Dispose();
+            _process.Dispose();
         }
-        finally
-        {
-            if (!gateway.HasExited)
-            {
-                gateway.Kill(entireProcessTree: true);
-            }
 
-            TestContext.Out.WriteLine(await output);
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    // A status on a new connection each time; null when the connection is refused.
-    private static async Task<HttpStatusCode?> TryStatusAsync(Uri baseAddress, string path)
-    {
-        using var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero };
-        using var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        try
+        private static int FreePort()
         {
-            using var response = await client.GetAsync(path);
-            return response.StatusCode;
-        }
-        catch (HttpRequestException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-        {
-            return null;
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }
