@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Gateway.Hosting;
@@ -168,6 +169,12 @@ public sealed partial class ChartTests
     [TestCase("monitoring.serviceMonitor.intervall=10s", "intervall")]
     [TestCase("replicaCount=three", "replicaCount")]
     [TestCase("service.type=Loadbalancer", "service")]
+    [TestCase("config.gateway.Resilience.Retry.MaxRetrys=3", "MaxRetrys")]
+    [TestCase("config.gateway.Models.default.Fallback=command", "Fallback")]
+    [TestCase("config.gateway.RateLimiting.Policies.standard.Request=10", "Request")]
+    [TestCase("config.gateway.Resilience.Deadline.FirstByte=ten minutes", "FirstByte")]
+    [TestCase("config.reverseProxy.Routes.extra.Mach.Path=/x", "Mach")]
+    [TestCase("config.reverseProxy.Clusters.openai.HttpRequest.ActivityTimout=00:01:00", "ActivityTimout")]
     public async Task MisspelledOrWrongTypedValues_AreRefusedByTheSchema(string setting, string named)
     {
         var (exit, output) = await HelmAsync("template", "gw", ChartFolder, "--set", setting);
@@ -217,6 +224,49 @@ public sealed partial class ChartTests
         // The other sections the gateway reads: feature flags and logging as config, Redis by Secret reference.
         Assert.That(schema["properties"]!["config"]!["properties"]!.AsObject().Select(p => p.Key), Is.SupersetOf(new[] { "featureManagement", "logging", "reverseProxy" }));
         Assert.That(schema["properties"]!["redis"]!["properties"]!["existingSecret"], Is.Not.Null);
+    }
+
+    /// <summary>
+    /// config.gateway and config.reverseProxy in values.schema.json are the shapes the gateway binds (its options types, and
+    /// YARP's for ReverseProxy), so a misspelled key is refused at any depth. UPDATE_CHART_SCHEMA=1 writes them afresh.
+    /// </summary>
+    [Test]
+    public void TheSchemasConfigSections_AreTheShapesTheGatewayBinds()
+    {
+        var path = Path.Combine(ChartFolder, "values.schema.json");
+        var schema = JsonNode.Parse(File.ReadAllText(path))!;
+        var config = schema["properties"]!["config"]!["properties"]!;
+
+        var gateway = ValuesSchema.For(typeof(GatewayOptions));
+        var sections = gateway["properties"]!.AsObject();
+        // Set by the chart itself (the ConfigMap's mount point) or read only at start (startup.shutdown).
+        sections.Remove(nameof(GatewayOptions.ConfigDirectory));
+        sections.Remove(nameof(GatewayOptions.Shutdown));
+        gateway["description"] = "Merged over the Gateway section shipped in the chart (the repository's config/gateway.json).";
+        var client = sections["Clients"]!["additionalProperties"]!["properties"]!;
+        client["KeySha256"]!["pattern"] = "^[0-9a-fA-F]{64}$";
+        var proxy = new JsonObject
+        {
+            ["type"] = "object",
+            ["additionalProperties"] = false,
+            ["description"] = "Merged over the ReverseProxy section shipped in the chart.",
+            ["properties"] = new JsonObject
+            {
+                ["Routes"] = ValuesSchema.MapOf(typeof(Yarp.ReverseProxy.Configuration.RouteConfig)),
+                ["Clusters"] = ValuesSchema.MapOf(typeof(Yarp.ReverseProxy.Configuration.ClusterConfig)),
+            },
+        };
+
+        if (Environment.GetEnvironmentVariable("UPDATE_CHART_SCHEMA") == "1")
+        {
+            config["gateway"] = gateway;
+            config["reverseProxy"] = proxy;
+            File.WriteAllText(path, schema.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Assert.Pass("values.schema.json written");
+        }
+
+        Assert.That(config["gateway"]!.ToJsonString(), Is.EqualTo(gateway.ToJsonString()), "run this test with UPDATE_CHART_SCHEMA=1 after changing the options");
+        Assert.That(config["reverseProxy"]!.ToJsonString(), Is.EqualTo(proxy.ToJsonString()), "run this test with UPDATE_CHART_SCHEMA=1 after a YARP update");
     }
 
     [GeneratedRegex(@"^\| `Gateway:([A-Za-z]+)", RegexOptions.Multiline)]
