@@ -126,6 +126,29 @@ public sealed partial class ChartTests
     }
 
     [Test]
+    public async Task TheAlertRules_PassPromtool()
+    {
+        var rule = Objects(await RenderAsync("monitoring-values.yaml")).Single(o => Kind(o) == "PrometheusRule");
+        var folder = Directory.CreateTempSubdirectory("chart-rules-").FullName;
+        var file = Path.Combine(folder, "rules.yaml");
+        using (var writer = new StreamWriter(file))
+        {
+            new YamlStream(new YamlDocument(At(rule, "spec"))).Save(writer, assignAnchors: false);
+        }
+
+        var promtool = ExecutableOnPath.Find("promtool");
+        if (promtool is null)
+        {
+            Assert.Fail("promtool is not on the PATH: run tests/run.sh (it installs it) or apt-get install prometheus.");
+        }
+
+        var (exit, output) = await ToolProcess.RunAsync(promtool!, folder, "check", "rules", file);
+
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("SUCCESS: 2 rules found"));
+    }
+
+    [Test]
     public async Task ChangingOnlyConfig_DoesNotRollThePods_ButAStartupSettingDoes()
     {
         static string Checksum(string rendered) => ChecksumPattern().Match(rendered).Groups[1].Value;
