@@ -28,8 +28,9 @@ public sealed record ResilienceOptions
 /// <summary>
 /// A call's deadline over all its attempts, backoffs and fallbacks: no first byte for the caller within
 /// <see cref="FirstByte"/> is 504 vendor_timeout, and the vendor call is cancelled. Each attempt also has its
-/// cluster's own silence timeout (<c>HttpRequest:ActivityTimeout</c>). A normalized answer that is not streamed is
-/// written whole, so its first byte is its last.
+/// cluster's own silence timeout (<c>HttpRequest:ActivityTimeout</c>), which bounds a first attempt by itself when it is
+/// no longer than the deadline: the deadline is then armed only for a further attempt, with the time left. A normalized
+/// answer that is not streamed is written whole, so its first byte is its last (the deadline is armed at once for it).
 /// </summary>
 public sealed record DeadlineOptions
 {

@@ -43,18 +43,84 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         var replayable = Replayable(context.Request);
         var provider = record.Provider;
         var firstByte = resilience.Deadline.FirstByte;
-        using var deadline = resilience.Enabled ? new CallDeadline(context, firstByte, time) : null;
-        while (true)
+        var started = time.GetTimestamp();
+        // The first-byte deadline is armed at once only when something else does not already bound the first attempt:
+        // the cluster's silence timeout does when it is no longer than the deadline (bodies are buffered, so the vendor
+        // is silent from the moment the request is sent) — unless the caller's answer waits for the vendor's whole
+        // answer. Before any further attempt (retry, key recovery, fallback) it is armed with the time left.
+        var deadline = resilience.Enabled && (record.AnsweredWhole || firstByte < SilenceTimeout(context))
+            ? new CallDeadline(context, firstByte, time)
+            : null;
+        var expired = false;
+        try
         {
-            var pipeline = resilience.Enabled ? pipelines.For(provider) : pipelines.Plain(provider);
-            attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
-            var call = new Call(this, context, attempt, headers, replayable, provider, pipeline, deadline);
-            pipeline.Budget.Deposit();
-            try
+            while (true)
             {
-                var first = await call.ThroughBreakerAsync(context.RequestAborted);
-                if (first.Exception is BrokenCircuitException && !context.Response.HasStarted)
+                var pipeline = resilience.Enabled ? pipelines.For(provider) : pipelines.Plain(provider);
+                attempt.MaxRetryAfter = pipeline.Retry.MaxRetryAfter;
+                var call = new Call(this, context, attempt, headers, replayable, provider, pipeline) { Deadline = deadline };
+                pipeline.Budget.Deposit();
+                try
                 {
+                    var first = await call.ThroughBreakerAsync(context.RequestAborted);
+                    if (first.Exception is BrokenCircuitException && !context.Response.HasStarted)
+                    {
+                        if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
+                        {
+                            await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
+                            break;
+                        }
+
+                        headers = FellBack(context, headers, provider, next);
+                        provider = next;
+                        if (resilience.Enabled)
+                        {
+                            deadline ??= Arm(context, firstByte, started);
+                        }
+
+                        continue;
+                    }
+
+                    first.ThrowIfException();
+                    var result = first.Result;
+                    if (result.Retry || result.Refused is { KeyRejected: true })
+                    {
+                        // The retries' first execution hands back the first attempt's result, so its backoff and the
+                        // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
+                        call.Pending = result;
+                        if (resilience.Enabled)
+                        {
+                            // From here the call's lifetime token is the deadline's, so backoffs stop when it passes too.
+                            call.Deadline = deadline ??= Arm(context, firstByte, started);
+                        }
+
+                        result = await pipeline.Retries.ExecuteAsync(
+                            static async (call, token) =>
+                            {
+                                if (call.TakePending() is { } pending)
+                                {
+                                    return pending;
+                                }
+
+                                var outcome = await call.ThroughBreakerAsync(token);
+                                outcome.ThrowIfException();
+                                return outcome.Result;
+                            },
+                            call, context.RequestAborted);
+                    }
+
+                    if (result.Refused is { } refused && !context.Response.HasStarted)
+                    {
+                        Reset(context, headers);
+                        Decided(context, attempt.Number, provider);
+                        await keys.AnswerAsync(context, refused);
+                    }
+
+                    break;
+                }
+                catch (BrokenCircuitException) when (!context.Response.HasStarted)
+                {
+                    // The breaker opened while the retries were waiting.
                     if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
                     {
                         await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
@@ -63,61 +129,21 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
                     headers = FellBack(context, headers, provider, next);
                     provider = next;
-                    continue;
+                    deadline ??= Arm(context, firstByte, started);
                 }
-
-                first.ThrowIfException();
-                var result = first.Result;
-                if (result.Retry || result.Refused is { KeyRejected: true })
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
                 {
-                    // The retries' first execution hands back the first attempt's result, so its backoff and the
-                    // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
-                    call.Pending = result;
-                    result = await pipeline.Retries.ExecuteAsync(
-                        static async (call, token) =>
-                        {
-                            if (call.TakePending() is { } pending)
-                            {
-                                return pending;
-                            }
-
-                            var outcome = await call.ThroughBreakerAsync(token);
-                            outcome.ThrowIfException();
-                            return outcome.Result;
-                        },
-                        call, context.RequestAborted);
-                }
-
-                if (result.Refused is { } refused && !context.Response.HasStarted)
-                {
-                    Reset(context, headers);
-                    Decided(context, attempt.Number, provider);
-                    await keys.AnswerAsync(context, refused);
-                }
-
-                break;
-            }
-            catch (BrokenCircuitException) when (!context.Response.HasStarted)
-            {
-                // The breaker opened while the retries were waiting.
-                if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
-                {
-                    await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
+                    // The caller left, or the deadline passed, while the next attempt was waiting (the caller decides which).
                     break;
                 }
-
-                headers = FellBack(context, headers, provider, next);
-                provider = next;
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
-                // The caller left, or the deadline passed, while the next attempt was waiting (the caller decides which).
-                break;
             }
         }
+        finally
+        {
+            expired = deadline?.Expired == true;
+            deadline?.Dispose();
+        }
 
-        var expired = deadline?.Expired == true;
-        deadline?.Dispose();
         // Answered with the caller's own lifetime back in place: the deadline's token is cancelled.
         if (expired && !context.Response.HasStarted)
         {
@@ -154,6 +180,17 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(left.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         return problems.WriteAsync(context, ErrorCodes.VendorCircuitOpen,
             $"{provider} is failing: its circuit breaker is open for {Math.Ceiling(left.TotalSeconds)} s more, and this call has no fallback that can take it.");
+    }
+
+    // The forwarder's silence timeout of the call's cluster (every cluster has one: ClusterDefaultsFilter).
+    private TimeSpan SilenceTimeout(HttpContext context)
+        => context.GetReverseProxyFeature().Cluster?.Config.HttpRequest?.ActivityTimeout ?? settings.Current.DefaultActivityTimeout;
+
+    // The deadline armed for a further attempt, with the time the call has left.
+    private CallDeadline Arm(HttpContext context, TimeSpan firstByte, long started)
+    {
+        var left = firstByte - time.GetElapsedTime(started);
+        return new CallDeadline(context, left > TimeSpan.Zero ? left : TimeSpan.Zero, time);
     }
 
     // The decision headers: how many attempts the call took, and the provider that made the last.
@@ -256,10 +293,10 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     }
 
     private sealed class Call(VendorRetryMiddleware self, HttpContext context, VendorAttemptFeature attempt, KeyValuePair<string, StringValues>[] headers,
-        bool replayable, string provider, ProviderPipeline pipeline, CallDeadline? deadline)
+        bool replayable, string provider, ProviderPipeline pipeline)
     {
-        /// <summary>The call's first-byte deadline; null while the resilience pipeline is off.</summary>
-        public CallDeadline? Deadline { get; } = deadline;
+        /// <summary>The call's first-byte deadline once armed; null before (and while the resilience pipeline is off).</summary>
+        public CallDeadline? Deadline { get; set; }
 
         /// <summary>Whether the body can be sent again.</summary>
         public bool Replayable { get; } = replayable;

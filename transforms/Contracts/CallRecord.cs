@@ -40,6 +40,12 @@ public sealed class CallRecord
     /// <summary>Whether the caller asked for a streamed answer (known for normalized calls).</summary>
     public bool Stream { get; init; }
 
+    /// <summary>
+    /// Whether the caller's answer starts only once the vendor's is complete (a normalized call that is not streamed),
+    /// so its first byte is its last; otherwise the vendor's first bytes reach the caller as they come.
+    /// </summary>
+    public bool AnsweredWhole { get; init; }
+
     /// <summary>The end user the request's body names, if any.</summary>
     public string? User { get; init; }
 

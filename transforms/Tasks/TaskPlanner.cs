@@ -37,6 +37,7 @@ public static class TaskPlanner
             EstimatedInputTokens = vendorBody.Length / CallRecord.CharsPerToken,
             MaxOutputTokens = vendorRequest.MaxTokens,
             Stream = vendorRequest.Stream,
+            AnsweredWhole = !vendorRequest.Stream,
             User = request.User,
             Price = target.Price,
         };

@@ -9,6 +9,7 @@ namespace Gateway.Tests.Infrastructure;
 public sealed class GatedVendor : LoopbackVendor
 {
     private static readonly string Body = VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.ResponseFixture);
+    private static readonly string Failed = VendorCase.OpenAi.ReadFixture("openai/golden/error-500.json");
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _received;
@@ -19,9 +20,12 @@ public sealed class GatedVendor : LoopbackVendor
     /// <summary>Completes when the gateway has closed a held call's connection.</summary>
     public Task Aborted => _aborted.Task;
 
-    public static async Task<GatedVendor> StartAsync()
+    private int _failFirst;
+
+    /// <summary>A gated vendor whose first <paramref name="failFirst"/> calls answer 503 at once (the later ones are held).</summary>
+    public static async Task<GatedVendor> StartAsync(int failFirst = 0)
     {
-        var vendor = new GatedVendor();
+        var vendor = new GatedVendor { _failFirst = failFirst };
         await vendor.ListenAsync();
         return vendor;
     }
@@ -32,8 +36,16 @@ public sealed class GatedVendor : LoopbackVendor
 
     protected override async Task AnswerAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _received);
+        var number = Interlocked.Increment(ref _received);
         await context.Request.Body.CopyToAsync(Stream.Null);
+        if (number <= _failFirst)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(Failed);
+            return;
+        }
+
         try
         {
             await _gate.Task.WaitAsync(context.RequestAborted);

@@ -36,4 +36,33 @@ public sealed class DeadlineTests
         await vendor.Aborted.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.That(vendor.Received, Is.EqualTo(1), "a cancelled call is not tried again");
     }
+
+    // With the shipped deadline (10 min, the clusters' silence timeout too) a first attempt is bounded by that timeout,
+    // so the deadline is armed only for a further attempt — with the time the call has left, backoff included.
+    [Test]
+    public async Task ShippedDeadline_StillBoundsARetry_WithTheTimeLeft()
+    {
+        await using var vendor = await GatedVendor.StartAsync(failFirst: 1);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string> { ["openai"] = vendor.Address },
+            configure: b => b.Services.AddSingleton<TimeProvider>(time));
+
+        var call = gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody));
+        // The 503 is held for a retry; the backoff passes on the fake clock; the second attempt is held by the vendor.
+        await GatewayHost.WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return Task.FromResult(vendor.Received == 2);
+        }, "the retry reaches the vendor");
+        time.Advance(TimeSpan.FromMinutes(9.9));
+        Assert.That(call.IsCompleted, Is.False, "before the deadline the retry waits");
+
+        time.Advance(TimeSpan.FromMinutes(0.2));
+        using var response = await call;
+        // (Not ProblemAssert: the problem's timestamp is on the gateway's clock, 10 fake minutes ahead.)
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.GatewayTimeout));
+        Assert.That(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["code"]!.GetValue<string>(), Is.EqualTo("vendor_timeout"));
+        Assert.That(response.Headers.GetValues("x-gateway-attempts"), Is.EqualTo(new[] { "2" }));
+        await vendor.Aborted.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
