@@ -63,79 +63,66 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
                 try
                 {
                     var first = await call.ThroughBreakerAsync(context.RequestAborted);
-                    if (first.Exception is BrokenCircuitException && !context.Response.HasStarted)
+                    if (first.Exception is not BrokenCircuitException || context.Response.HasStarted)
                     {
-                        if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
+                        first.ThrowIfException();
+                        var result = first.Result;
+                        if (result.Retry || result.Refused is { KeyRejected: true })
                         {
-                            await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
-                            break;
-                        }
-
-                        headers = FellBack(context, headers, provider, next);
-                        provider = next;
-                        if (resilience.Enabled)
-                        {
-                            deadline ??= Arm(context, firstByte, started);
-                        }
-
-                        continue;
-                    }
-
-                    first.ThrowIfException();
-                    var result = first.Result;
-                    if (result.Retry || result.Refused is { KeyRejected: true })
-                    {
-                        // The retries' first execution hands back the first attempt's result, so its backoff and the
-                        // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
-                        call.Pending = result;
-                        if (resilience.Enabled)
-                        {
-                            // From here the call's lifetime token is the deadline's, so backoffs stop when it passes too.
-                            call.Deadline = deadline ??= Arm(context, firstByte, started);
-                        }
-
-                        result = await pipeline.Retries.ExecuteAsync(
-                            static async (call, token) =>
+                            // The retries' first execution hands back the first attempt's result, so its backoff and the
+                            // vendor's wait apply before the second attempt, and the breaker counts that attempt once.
+                            call.Pending = result;
+                            if (resilience.Enabled)
                             {
-                                if (call.TakePending() is { } pending)
+                                // From here the call's lifetime token is the deadline's, so backoffs stop when it passes too.
+                                call.Deadline = deadline ??= Arm(context, firstByte, started);
+                            }
+
+                            result = await pipeline.Retries.ExecuteAsync(
+                                static async (call, token) =>
                                 {
-                                    return pending;
-                                }
+                                    if (call.TakePending() is { } pending)
+                                    {
+                                        return pending;
+                                    }
 
-                                var outcome = await call.ThroughBreakerAsync(token);
-                                outcome.ThrowIfException();
-                                return outcome.Result;
-                            },
-                            call, context.RequestAborted);
+                                    var outcome = await call.ThroughBreakerAsync(token);
+                                    outcome.ThrowIfException();
+                                    return outcome.Result;
+                                },
+                                call, context.RequestAborted);
+                        }
+
+                        if (result.Refused is { } refused && !context.Response.HasStarted)
+                        {
+                            Reset(context, headers);
+                            Decided(context, attempt.Number, provider);
+                            await keys.AnswerAsync(context, refused);
+                        }
+
+                        break;
                     }
-
-                    if (result.Refused is { } refused && !context.Response.HasStarted)
-                    {
-                        Reset(context, headers);
-                        Decided(context, attempt.Number, provider);
-                        await keys.AnswerAsync(context, refused);
-                    }
-
-                    break;
                 }
                 catch (BrokenCircuitException) when (!context.Response.HasStarted)
                 {
                     // The breaker opened while the retries were waiting.
-                    if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
-                    {
-                        await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
-                        break;
-                    }
-
-                    headers = FellBack(context, headers, provider, next);
-                    provider = next;
-                    deadline ??= Arm(context, firstByte, started);
                 }
                 catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
                 {
                     // The caller left, or the deadline passed, while the next attempt was waiting (the caller decides which).
                     break;
                 }
+
+                // The provider's breaker is open (only a pipeline that is on has one): its next fallback, or 503.
+                if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
+                {
+                    await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
+                    break;
+                }
+
+                headers = FellBack(context, headers, provider, next);
+                provider = next;
+                deadline ??= Arm(context, firstByte, started);
             }
         }
         finally
@@ -148,8 +135,10 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         if (expired && !context.Response.HasStarted)
         {
             Reset(context, headers);
-            Decided(context, attempt.Number, context.Features.Get<CallRecord>()?.Provider ?? record.Provider);
-            Log.DeadlinePassed(logger, context.Features.Get<CallRecord>()?.Provider ?? record.Provider, firstByte);
+            // The record of the call last made (a fallback's, when it fell back).
+            var last = context.Features.Get<CallRecord>()?.Provider ?? record.Provider;
+            Decided(context, attempt.Number, last);
+            Log.DeadlinePassed(logger, last, firstByte);
             await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorTimeout,
                 $"No answer within the gateway's deadline for a first byte ({firstByte}, Gateway:Resilience:Deadline:FirstByte); the vendor call was cancelled."));
         }
