@@ -1,20 +1,25 @@
 -- A batch of one client's limiter operations, run in order, atomically: admission decisions ('a'), settlements ('s')
 -- and releases ('r'). Each decision sees every operation before it, so a batch decides exactly as the same operations
 -- one script call each would; what the batch writes is written once per key at the end.
--- Per scope, three keys: a sorted set of reservations "id:tokens" scored by admission time (ms); the running token
--- total of the window; and a sorted set of settlement corrections "id:delta", scored by the admission time of the
--- reservation they correct, so a correction leaves the window with its reservation. Per budget, a hash of spent
--- micro-USD by UTC day. The client's registry of open reservations (id -> day) lets a reservation be settled once or
+-- Per scope, three keys:
+--   log: a sorted set of the batches' admissions, one member per batch, "firstId:requests:tokens", scored by the
+--     admission time (ms);
+--   totals: a hash {r = requests, t = tokens} in the window, corrections included;
+--   corrections: a sorted set of settlements' and releases' changes, "firstId:requests:tokens", scored by the admission
+--     time of the reservations they change (one member per admission time and batch), so a change leaves the window
+--     with what it changes.
+-- Per budget, a hash of spent micro-USD by UTC day. The client's registry of open reservations (id -> "admittedAtMs:
+-- scopeMask", the mask's bit k set when the reservation is in scope k's log) lets a reservation be settled once or
 -- released. Time is Redis server time (TIME) unless ARGV[1] gives it.
--- No operation walks a window: expiry is amortized O(1) per reservation, a refusal reads at most 8 entries.
--- KEYS: registry, then per scope: log, total, corrections; then the budgets
+-- No operation walks a window: expiry is amortized O(1) per batch, a refusal reads at most 8 entries.
+-- KEYS: registry, then per scope: log, totals, corrections; then the budgets
 -- ARGV: now|'', scope count S, budget count B, id count K, then
 --   K ids (of the settlements and releases, looked up in the registry at once),
 --   S × (windowMs, requestLimit|-1, tokenLimit|-1), B × cap,
---   then the operations, each: kind, id, a, b, [costDelta, day, admittedAtMs,] n, n × scope, m, m × budget
---   'a': a = tokens, b = cost; 's': a = reserved tokens, b = used tokens, then costDelta, day, admittedAtMs;
---   'r': a = tokens, b = cost.   (scope: 1..S, budget: 1..B)
--- Returns one entry per operation: an admission {1, day, admittedAtMs, requestsLeft1, tokensLeft1, resetMs1, …}, a
+--   then the operations, each: kind, id, a, b, [costDelta,] n, n × scope, m, m × budget
+--   'a': a = tokens, b = cost; 's': a = reserved tokens, b = used tokens, then costDelta; 'r': a = tokens, b = cost.
+--   (scope: 1..S, budget: 1..B; a settlement's or release's admission time and day are the registry's)
+-- Returns one entry per operation: an admission {1, day, requestsLeft1, tokensLeft1, resetMs1, …}, a
 -- refusal {0, reason (1 requests, 2 tokens, 3 budget), index within the operation, retryMs (-1: never)}, or 1 / 0
 -- for a settlement or release that found (or did not find) its reservation.
 local now
@@ -41,16 +46,10 @@ do
   end
 end
 
-local function amount(entry)
-  return tonumber(string.match(entry, ':(%-?%d+)$')) or 0
-end
-
-local function sum(entries)
-  local total = 0
-  for _, entry in ipairs(entries) do
-    total = total + amount(entry)
-  end
-  return total
+-- A member's requests and tokens.
+local function amounts(entry)
+  local r, t = string.match(entry, ':(%-?%d+):(%-?%d+)$')
+  return tonumber(r) or 0, tonumber(t) or 0
 end
 
 local function keysOf(s)
@@ -61,38 +60,58 @@ local function budgetKey(b)
   return KEYS[1 + 3 * scopeCount + b]
 end
 
--- The scopes touched by the batch, loaded once (expired, then counted): {count, used, oldest, adds, added, corrections}.
+-- What leaves the window (members scored up to the cutoff), removed: their requests and tokens.
+local function expire(key, cutoff)
+  local entries = redis.call('ZRANGEBYSCORE', key, '-inf', cutoff)
+  local r, t = 0, 0
+  if #entries > 0 then
+    for _, entry in ipairs(entries) do
+      local er, et = amounts(entry)
+      r, t = r + er, t + et
+    end
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+  end
+  return r, t
+end
+
+-- The scopes touched by the batch, loaded once (expired, then counted): {count, used, oldest, batch admissions
+-- (first id, requests, tokens), changes of the totals, corrections by admission time}.
 local scopes = {}
 local function load(s)
   local state = scopes[s]
   if state then
     return state
   end
-  local log, total, corrections = keysOf(s)
+  local log, totals, corrections = keysOf(s)
   local cutoff = now - windows[s]
-  local freed = 0
-  local expired = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
-  if #expired > 0 then
-    freed = sum(expired)
-    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
-  end
-  local corrected = redis.call('ZRANGEBYSCORE', corrections, '-inf', cutoff)
-  if #corrected > 0 then
-    freed = freed + sum(corrected)
-    redis.call('ZREMRANGEBYSCORE', corrections, '-inf', cutoff)
-  end
-  if freed ~= 0 then
-    redis.call('DECRBY', total, freed)
-  end
+  local lr, lt = expire(log, cutoff)
+  local cr, ct = expire(corrections, cutoff)
+  local counted = redis.call('HMGET', totals, 'r', 't')
   local first = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
   state = {
-    count = redis.call('ZCARD', log),
-    used = tonumber(redis.call('GET', total) or '0'),
+    count = (tonumber(counted[1]) or 0) - lr - cr,
+    used = (tonumber(counted[2]) or 0) - lt - ct,
     oldest = first[2] and tonumber(first[2]) or nil,
-    adds = {}, added = 0, corrections = {},
+    firstId = nil, requests = 0, tokens = 0,
+    dr = -lr - cr, dt = -lt - ct,
+    corrections = {}, correctedAt = {},
   }
   scopes[s] = state
   return state
+end
+
+-- A change to reservations admitted at `at` (still in the window), grouped with the batch's other changes to the
+-- reservations of that moment.
+local function correct(state, at, id, r, t)
+  local group = state.correctedAt[at]
+  if not group then
+    group = {id, 0, 0}
+    state.correctedAt[at] = group
+    state.corrections[#state.corrections + 1] = at
+  end
+  group[2], group[3] = group[2] + r, group[3] + t
+  state.count, state.used = state.count + r, state.used + t
+  state.dr, state.dt = state.dr + r, state.dt + t
 end
 
 -- The budgets touched by admissions in the batch, today's spend loaded once: {spent, added, admitted}.
@@ -117,25 +136,26 @@ local function adjustBudgets(budgetBase, m, reservedDay, delta)
     local key = budgetKey(b)
     if redis.call('HEXISTS', key, reservedDay) == 1 then
       redis.call('HINCRBY', key, reservedDay, delta)
-      if budgets[b] and tonumber(reservedDay) == day then
+      if budgets[b] and reservedDay == day then
         budgets[b].spent = budgets[b].spent + delta
       end
     end
   end
 end
 
--- When enough tokens leave the window: from its oldest 8 reservations at most (then the batch's own, admitted now).
+-- When enough tokens leave the window: from its oldest 8 entries at most (then the batch's own, admitted now).
 local function tokensFreedAt(s, state, need)
   local entries = redis.call('ZRANGE', KEYS[3 * s - 1], 0, 7, 'WITHSCORES')
   local freed, at = 0, now
   for j = 1, #entries, 2 do
-    freed = freed + amount(entries[j])
+    local _, t = amounts(entries[j])
+    freed = freed + t
     at = tonumber(entries[j + 1])
     if freed >= need then
       return at
     end
   end
-  if #entries < 16 and #state.adds > 0 then
+  if #entries < 16 and state.requests > 0 then
     return now
   end
   return at
@@ -148,23 +168,25 @@ if idCount > 0 then
   for j = 1, idCount do
     ids[j] = ARGV[4 + j]
   end
-  local days = redis.call('HMGET', registry, unpack(ids))
+  local entries = redis.call('HMGET', registry, unpack(ids))
   for j = 1, idCount do
-    if days[j] then
-      open[ids[j]] = days[j]
+    if entries[j] then
+      open[ids[j]] = entries[j]
     end
   end
 end
 
 local registered, ttl, dropped = {}, 60000, {}
+-- Registry values, "admittedAtMs:mask", made without formatting a number per admission (Lua formats numbers slowly).
+local admittedNow, maskTexts = now .. ':', {[0] = '0', [1] = '1', [3] = '3', [7] = '7'}
 local results = {}
 local i = 5 + idCount + 3 * scopeCount + budgetCount
 while i <= #ARGV do
   local kind, id, a, b = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  local costDelta, reservedDay, admittedAt
+  local costDelta
   if kind == 's' then
-    costDelta, reservedDay, admittedAt = tonumber(ARGV[i + 4]), ARGV[i + 5], tonumber(ARGV[i + 6])
-    i = i + 7
+    costDelta = tonumber(ARGV[i + 4])
+    i = i + 5
   else
     i = i + 4
   end
@@ -205,8 +227,8 @@ while i <= #ARGV do
     if refusal then
       results[#results + 1] = refusal
     else
-      local result = {1, day, now}
-      local member = id .. ':' .. tokens
+      local result = {1, day}
+      local mask = 0
       for k = 1, n do
         local s = tonumber(ARGV[scopeBase + k - 1])
         local state, window, requestLimit, tokenLimit = scopes[s], windows[s], requestLimits[s], tokenLimits[s]
@@ -216,12 +238,11 @@ while i <= #ARGV do
         -- A reservation of no tokens in a tokens-only scope changes nothing there: not logged, so the log stays
         -- bounded by the limit.
         if requestLimit >= 0 or tokens ~= 0 then
-          local adds = state.adds
-          adds[#adds + 1] = now
-          adds[#adds + 1] = member
-          state.added = state.added + tokens
-          state.count = state.count + 1
-          state.used = state.used + tokens
+          mask = mask + 2 ^ (k - 1)
+          state.firstId = state.firstId or id
+          state.requests, state.tokens = state.requests + 1, state.tokens + tokens
+          state.count, state.used = state.count + 1, state.used + tokens
+          state.dr, state.dt = state.dr + 1, state.dt + tokens
           state.oldest = state.oldest or now
         end
         if window + 60000 > ttl then
@@ -238,70 +259,78 @@ while i <= #ARGV do
         ttl = 172800000
       end
       registered[#registered + 1] = id
-      registered[#registered + 1] = day
+      registered[#registered + 1] = admittedNow .. (maskTexts[mask] or mask)
       results[#results + 1] = result
     end
   elseif not open[id] then
     -- Already settled or released, or never admitted.
     results[#results + 1] = 0
-  elseif kind == 's' then
+  else
+    local admittedAt, mask = string.match(open[id], '^(%d+):(%d+)$')
+    admittedAt, mask = tonumber(admittedAt), tonumber(mask)
+    local reservedDay = math.floor(admittedAt / 86400000)
     open[id] = nil
     dropped[#dropped + 1] = id
-    local delta = b - a
-    if delta ~= 0 then
+    if kind == 's' then
+      -- Tokens used instead of reserved, in every scope: a correction is counted (and leaves the window) with what it
+      -- corrects even where the reservation itself was not logged.
+      local delta = b - a
+      if delta ~= 0 then
+        for k = 1, n do
+          local s = tonumber(ARGV[scopeBase + k - 1])
+          -- Still in the window (no expiry has reached it: time only moves on): corrected until it leaves. Else it has
+          -- left, or leaves at the next expiry, with what it reserved: nothing to correct.
+          if admittedAt > now - windows[s] then
+            correct(load(s), admittedAt, id, 0, delta)
+          end
+        end
+      end
+      adjustBudgets(budgetBase, m, reservedDay, costDelta)
+    else
+      -- Released: the reservation no longer counts where it was logged.
       for k = 1, n do
         local s = tonumber(ARGV[scopeBase + k - 1])
-        -- Still in the window (no expiry has reached it: time only moves on): corrected until it leaves. Else it has
-        -- left, or leaves at the next expiry, with what it reserved: nothing to correct.
-        if admittedAt > now - windows[s] then
-          local state = load(s)
-          local corrections = state.corrections
-          corrections[#corrections + 1] = admittedAt
-          corrections[#corrections + 1] = id .. ':' .. delta
-          state.added = state.added + delta
-          state.used = state.used + delta
+        if math.floor(mask / 2 ^ (k - 1)) % 2 == 1 and admittedAt > now - windows[s] then
+          correct(load(s), admittedAt, id, -1, -a)
         end
       end
+      adjustBudgets(budgetBase, m, reservedDay, -b)
     end
-    adjustBudgets(budgetBase, m, reservedDay, costDelta)
-    results[#results + 1] = 1
-  else
-    local tokens, cost, reservedDay = a, b, open[id]
-    open[id] = nil
-    dropped[#dropped + 1] = id
-    local member = id .. ':' .. tokens
-    for k = 1, n do
-      local s = tonumber(ARGV[scopeBase + k - 1])
-      local log, total = keysOf(s)
-      if redis.call('ZREM', log, member) == 1 then
-        if tokens ~= 0 then
-          redis.call('DECRBY', total, tokens)
-        end
-        if scopes[s] then
-          scopes[s].count = scopes[s].count - 1
-          scopes[s].used = scopes[s].used - tokens
-        end
-      end
-    end
-    adjustBudgets(budgetBase, m, reservedDay, -cost)
     results[#results + 1] = 1
   end
 end
 
--- What the batch adds, once per key; the total first (INCRBY may create it) and every key's TTL after it is written.
+-- What the batch adds, once per key. Every key of a scope gets the same TTL whenever the scope is written, so none
+-- outlives the others (a total without the entries it counts, or entries without their total).
 for s, state in pairs(scopes) do
-  local log, total, corrections = keysOf(s)
-  local keep = windows[s] + 60000
-  if state.added ~= 0 then
-    redis.call('INCRBY', total, state.added)
-  end
-  if #state.adds > 0 then
-    redis.call('ZADD', log, unpack(state.adds))
-    redis.call('PEXPIRE', log, keep)
-    redis.call('PEXPIRE', total, keep)
+  local log, totals, corrections = keysOf(s)
+  local written = false
+  if state.requests > 0 then
+    redis.call('ZADD', log, now, state.firstId .. ':' .. state.requests .. ':' .. state.tokens)
+    written = true
   end
   if #state.corrections > 0 then
-    redis.call('ZADD', corrections, unpack(state.corrections))
+    local members = {}
+    for _, at in ipairs(state.corrections) do
+      local group = state.correctedAt[at]
+      members[#members + 1] = at
+      members[#members + 1] = group[1] .. ':' .. group[2] .. ':' .. group[3]
+    end
+    redis.call('ZADD', corrections, unpack(members))
+    written = true
+  end
+  if state.dr ~= 0 then
+    redis.call('HINCRBY', totals, 'r', state.dr)
+    written = true
+  end
+  if state.dt ~= 0 then
+    redis.call('HINCRBY', totals, 't', state.dt)
+    written = true
+  end
+  if written then
+    local keep = windows[s] + 60000
+    redis.call('PEXPIRE', log, keep)
+    redis.call('PEXPIRE', totals, keep)
     redis.call('PEXPIRE', corrections, keep)
   end
 end

@@ -49,11 +49,7 @@ public sealed record AdmissionRequest(string ClientId, IReadOnlyList<LimitScope>
 }
 
 /// <summary>What was reserved for an admitted request, to settle when it ends.</summary>
-public sealed record Lease(AdmissionRequest Request, long Day, ILimiterStore Store)
-{
-    /// <summary>When the store admitted it (Unix ms, the store's clock): a settlement corrects the window it entered.</summary>
-    public long AdmittedAtMs { get; init; }
-}
+public sealed record Lease(AdmissionRequest Request, long Day, ILimiterStore Store);
 
 /// <summary>Why a request was refused.</summary>
 public enum LimitReason

@@ -20,6 +20,12 @@ public sealed class RedisLimiterStore : ILimiterStore
     /// <summary>The most operations one script call carries.</summary>
     internal const int MaxBatch = 128;
 
+    /// <summary>
+    /// The version of the keys' layout (Batch.lua), in the name of every key but the budgets': replicas of another
+    /// layout, as during a rolling upgrade, count apart until the window moves on (budgets are shared throughout).
+    /// </summary>
+    internal const string Layout = "v2:";
+
     private static readonly Script Batch = Script.Load("Batch.lua");
 
     private readonly IConnectionMultiplexer _redis;
@@ -49,7 +55,7 @@ public sealed class RedisLimiterStore : ILimiterStore
 
     /// <summary>Ends when the settlement has run in Redis, which may be up to the settle linger later than the others.</summary>
     public ValueTask SettleAsync(Lease lease, long tokens, long costMicros, CancellationToken cancellationToken)
-        => new(Submit(new Operation(OperationKind.Settle, lease.Request) { Lease = lease, Used = tokens, CostDelta = costMicros - lease.Request.CostMicros }, cancellationToken));
+        => new(Submit(new Operation(OperationKind.Settle, lease.Request) { Used = tokens, CostDelta = costMicros - lease.Request.CostMicros }, cancellationToken));
 
     public ValueTask ReleaseAsync(AdmissionRequest request, CancellationToken cancellationToken)
         => new(Submit(new Operation(OperationKind.Release, request), cancellationToken));
@@ -90,9 +96,6 @@ public sealed class RedisLimiterStore : ILimiterStore
         public OperationKind Kind { get; } = kind;
 
         public AdmissionRequest Request { get; } = request;
-
-        /// <summary>Settle: the lease settled.</summary>
-        public Lease? Lease { get; init; }
 
         /// <summary>Settle: the tokens used.</summary>
         public long Used { get; init; }
@@ -245,17 +248,17 @@ public sealed class RedisLimiterStore : ILimiterStore
             var quotas = new ScopeQuota[scopes.Count];
             for (var i = 0; i < scopes.Count; i++)
             {
-                var requestsLeft = (long)result[3 + 3 * i];
-                var tokensLeft = (long)result[4 + 3 * i];
+                var requestsLeft = (long)result[2 + 3 * i];
+                var tokensLeft = (long)result[3 + 3 * i];
                 quotas[i] = new ScopeQuota(scopes[i], requestsLeft < 0 ? null : requestsLeft, tokensLeft < 0 ? null : tokensLeft,
-                    TimeSpan.FromMilliseconds((long)result[5 + 3 * i]));
+                    TimeSpan.FromMilliseconds((long)result[4 + 3 * i]));
             }
 
-            var lease = new Lease(request, (long)result[1], store) { AdmittedAtMs = (long)result[2] };
+            var lease = new Lease(request, (long)result[1], store);
             return new LimitDecision(lease, null, null, TimeSpan.Zero, quotas);
         }
 
-        // KEYS: registry, per distinct scope its log, total and corrections, then the distinct budgets. ARGV: see Batch.lua
+        // KEYS: registry, per distinct scope its log, totals and corrections, then the distinct budgets. ARGV: see Batch.lua
         // (a scope's policy and a budget's cap are sent once, as the batch's first operation on it has them).
         private (RedisKey[] Keys, RedisValue[] Args) Build(List<Operation> batch)
         {
@@ -281,13 +284,13 @@ public sealed class RedisLimiterStore : ILimiterStore
                     ids++;
                 }
 
-                argCount += (operation.Kind == OperationKind.Settle ? 9 : 6) + request.Scopes.Count + request.Budgets.Count;
+                argCount += (operation.Kind == OperationKind.Settle ? 7 : 6) + request.Scopes.Count + request.Budgets.Count;
             }
 
             argCount += ids + 3 * _scopes.Count + _budgets.Count;
             var keys = new RedisKey[1 + 3 * _scopes.Count + _budgets.Count];
             var args = new RedisValue[argCount];
-            keys[0] = Key("reservations");
+            keys[0] = Key(Layout + "reservations");
             args[0] = store._clock is null ? RedisValue.EmptyString : store._clock.GetUtcNow().ToUnixTimeMilliseconds();
             args[1] = _scopes.Count;
             args[2] = _budgets.Count;
@@ -304,7 +307,7 @@ public sealed class RedisLimiterStore : ILimiterStore
             foreach (var (scope, (index, policy)) in _scopes)
             {
                 keys[3 * index - 2] = Key(scope, ":log");
-                keys[3 * index - 1] = Key(scope, ":total");
+                keys[3 * index - 1] = Key(scope, ":totals");
                 keys[3 * index] = Key(scope, ":corrections");
                 var slot = at + 3 * (index - 1);
                 args[slot] = (long)policy.Window.TotalMilliseconds;
@@ -330,8 +333,6 @@ public sealed class RedisLimiterStore : ILimiterStore
                 {
                     args[at++] = operation.Used;
                     args[at++] = operation.CostDelta;
-                    args[at++] = operation.Lease!.Day;
-                    args[at++] = operation.Lease.AdmittedAtMs;
                 }
                 else
                 {
@@ -360,7 +361,7 @@ public sealed class RedisLimiterStore : ILimiterStore
             var cache = part switch
             {
                 ":log" => _logKeys,
-                ":total" => _totalKeys,
+                ":totals" => _totalKeys,
                 ":corrections" => _correctionKeys,
                 _ => _keys,
             };
@@ -369,7 +370,8 @@ public sealed class RedisLimiterStore : ILimiterStore
                 return key;
             }
 
-            key = string.Concat(_tag, name, part);
+            // A scope's keys (and the registry) carry the layout version; a budget's keep their name across versions.
+            key = part.Length == 0 ? string.Concat(_tag, name) : string.Concat(_tag, Layout, name, part);
             if (cache.Count < MaxCachedKeys)
             {
                 cache[name] = key;

@@ -108,7 +108,7 @@ public sealed class LimiterUnderLoadTests
                 Assert.That(statuses.Count(s => s == HttpStatusCode.OK), Is.EqualTo(limit), $"run {run}: exactly the limit, never more, never fewer");
                 Assert.That(statuses.Count(s => s == HttpStatusCode.TooManyRequests), Is.EqualTo(statuses.Count - limit), $"run {run}: the rest refused");
                 using var redis = _redis.Connect();
-                Assert.That((long)await redis.GetDatabase().SortedSetLengthAsync($"{{{prefix}:team-a}}:client:log"), Is.EqualTo(limit), $"run {run}: Redis counts each admitted request once");
+                Assert.That((await RedisLimiterState.CountedAsync(redis.GetDatabase(), prefix, "team-a")).Requests, Is.EqualTo(limit), $"run {run}: Redis counts each admitted request once");
             }
             finally
             {
@@ -144,9 +144,9 @@ public sealed class LimiterUnderLoadTests
             Assert.That(admitted, Is.GreaterThanOrEqualTo((int)(limit / 1100)), $"run {run}: at least as many as fit at their full reservation");
             using var redis = _redis.Connect();
             var database = redis.GetDatabase();
-            await GatewayHost.WaitUntilAsync(async () => (long)await database.StringGetAsync($"{{{prefix}:team-a}}:client:total") == 37L * admitted,
+            await GatewayHost.WaitUntilAsync(async () => (await RedisLimiterState.CountedAsync(database, prefix, "team-a")).Tokens == 37L * admitted,
                 $"run {run}: every admitted call settled to its 37 tokens, and nothing else counted");
-            Assert.That((long)await database.SortedSetLengthAsync($"{{{prefix}:team-a}}:client:log"), Is.EqualTo(admitted));
+            Assert.That((await RedisLimiterState.CountedAsync(database, prefix, "team-a")).Requests, Is.EqualTo(admitted));
             Assert.That(37L * admitted, Is.LessThanOrEqualTo(limit));
         }
         finally
@@ -187,10 +187,10 @@ public sealed class LimiterUnderLoadTests
         Assert.That(closed, Has.All.EqualTo(HttpStatusCode.ServiceUnavailable), "fail closed: 503");
 
         // Redis resumed and ran every paused script: what it holds is reconciled with what callers got.
-        var log = (RedisKey)$"{{{prefix}:team-a}}:client:log";
-        await GatewayHost.WaitUntilAsync(async () => await database.SortedSetLengthAsync(log) == 1 + 7 && await database.SortedSetLengthAsync($"{{{prefix}:team-b}}:client:log") == 1,
+        await GatewayHost.WaitUntilAsync(async () => (await RedisLimiterState.CountedAsync(database, prefix, "team-a")).Requests == 1 + 7
+                && (await RedisLimiterState.CountedAsync(database, prefix, "team-b")).Requests == 1,
             "Redis holds the warm-up call and the 7 admitted of team-a, and only the warm-up call of team-b", TimeSpan.FromSeconds(15));
-        Assert.That(await database.HashLengthAsync($"{{{prefix}:team-b}}:reservations"), Is.Zero, "refused requests reserve nothing");
+        Assert.That(await database.HashLengthAsync(RedisLimiterState.Registry(prefix, "team-b")), Is.Zero, "refused requests reserve nothing");
 
         // Once the breaker closes again, team-a gets exactly the rest of its 20.
         var limiter = gateway.Services.GetRequiredService<RateLimiter>();
@@ -310,7 +310,7 @@ public sealed class LimiterUnderLoadTests
         Assert.That(perRefusal, Is.LessThan(50), "a refusal costs Redis tens of microseconds, with 10,000 reservations in the window");
         Assert.That(slow, Has.Count.LessThanOrEqualTo(5), "at most 5 of 1,000 refusals over 0.2 ms");
 
-        var total = (long)await admin.GetDatabase().StringGetAsync($"{{{prefix}:team-a}}:client:total");
+        var total = (await RedisLimiterState.CountedAsync(admin.GetDatabase(), prefix, "team-a")).Tokens;
         Assert.That(total, Is.LessThanOrEqualTo(limit));
     }
 

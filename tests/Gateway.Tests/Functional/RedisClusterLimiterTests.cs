@@ -71,7 +71,7 @@ public sealed class RedisClusterLimiterTests
             Assert.That(statuses.Count(s => s == HttpStatusCode.OK), Is.EqualTo(limit));
             Assert.That(statuses.Count(s => s == HttpStatusCode.TooManyRequests), Is.EqualTo(240 - limit));
             using var connection = _cluster.Connect();
-            Assert.That((long)await connection.GetDatabase().SortedSetLengthAsync($"{{{prefix}:team-a}}:client:log"), Is.EqualTo(limit));
+            Assert.That((await RedisLimiterState.CountedAsync(connection.GetDatabase(), prefix, "team-a")).Requests, Is.EqualTo(limit));
         }
         finally
         {
@@ -89,7 +89,7 @@ public sealed class RedisClusterLimiterTests
         var prefix = "gw" + Guid.NewGuid().ToString("N")[..8];
         var gateways = new List<GatewayHost>();
         using var connection = _cluster.Connect();
-        var key = (RedisKey)$"{{{prefix}:team-a}}:client:log";
+        var key = RedisLimiterState.Log(prefix, "team-a");
         try
         {
             for (var i = 0; i < 3; i++)
@@ -140,7 +140,7 @@ public sealed class RedisClusterLimiterTests
             Assert.That(unavailable, Has.All.GreaterThanOrEqualTo(failoverAt), "fail mode only once the failover started");
             Assert.That(unavailable.Count == 0 ? TimeSpan.Zero : unavailable[^1] - unavailable[0], Is.LessThan(TimeSpan.FromSeconds(2)), "fail mode only while no master owned the slot");
             Assert.That(all.All(s => s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable), Is.True);
-            Assert.That((long)await connection.GetDatabase().SortedSetLengthAsync(key), Is.EqualTo(limit), "the new master holds every admission once");
+            Assert.That((await RedisLimiterState.CountedAsync(connection.GetDatabase(), prefix, "team-a")).Requests, Is.EqualTo(limit), "the new master holds every admission once");
             Assert.That(replica.Execute("ROLE")[0].ToString(), Is.EqualTo("master"));
         }
         finally

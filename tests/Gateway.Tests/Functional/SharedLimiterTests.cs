@@ -103,7 +103,6 @@ public sealed class SharedLimiterTests
         await using var gateway = await StartGatewayAsync(prefix, """{"tokens": {"Tokens": 100000, "Window": "00:00:02"}}""",
             c => c["team-a"]!["RateLimitPolicy"] = "tokens", clock: time);
         using var connection = _redis.Connect();
-        var total = (RedisKey)$"{{{prefix}:team-a}}:client:total";
 
         // A whole normalized stream settles to the usage it reported (Anthropic: 25 in, 12 out).
         using (var stream = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
@@ -117,7 +116,7 @@ public sealed class SharedLimiterTests
         async Task<bool> SettledTo(long tokens)
         {
             time.Advance(TimeSpan.FromMilliseconds(5));
-            return (long)await connection.GetDatabase().StringGetAsync(total) == tokens;
+            return (await RedisLimiterState.CountedAsync(connection.GetDatabase(), prefix, "team-a")).Tokens == tokens;
         }
 
         await GatewayHost.WaitUntilAsync(() => SettledTo(37), "the stream is settled to 37 tokens");
@@ -154,13 +153,13 @@ public sealed class SharedLimiterTests
             """{"prompt":"Hi","model":"anthropic/claude-sonnet-5-5","stream":true,"max_tokens":5000}"""), HttpCompletionOption.ResponseHeadersRead);
         var reader = new InternalEvents(await response.Content.ReadAsStreamAsync());
         Assert.That((await reader.NextAsync())?.Name, Is.EqualTo("delta"));
-        var reserved = (long)await connection.GetDatabase().StringGetAsync($"{{{prefix}:team-a}}:client:total");
+        var reserved = (await RedisLimiterState.CountedAsync(connection.GetDatabase(), prefix, "team-a")).Tokens;
         Assert.That(reserved, Is.GreaterThan(5000), "max_tokens and the input are reserved while the call runs");
 
         response.Dispose();
 
         // message_start reported 25 input tokens and 1 output token before the caller left.
-        await GatewayHost.WaitUntilAsync(async () => (long)await connection.GetDatabase().StringGetAsync($"{{{prefix}:team-a}}:client:total") == 26,
+        await GatewayHost.WaitUntilAsync(async () => (await RedisLimiterState.CountedAsync(connection.GetDatabase(), prefix, "team-a")).Tokens == 26,
             "the reservation is settled to the usage reported before the disconnect");
     }
 
@@ -271,7 +270,7 @@ public sealed class SharedLimiterTests
             using var response = await PassthroughAsync(gateway, "team-b");
             return response.StatusCode == HttpStatusCode.OK;
         }, "the gateway decides on Redis again", TimeSpan.FromSeconds(20));
-        Assert.That(await connection.GetDatabase().KeyExistsAsync($"{{{prefix}:team-b}}:client:log"), Is.True);
+        Assert.That(await connection.GetDatabase().KeyExistsAsync(RedisLimiterState.Log(prefix, "team-b")), Is.True);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 35; i++)

@@ -289,7 +289,7 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
 
         var server = _connection.GetServer(_connection.GetEndPoints().Single());
         var keys = server.Keys(pattern: "{gwtest:tagged}*").ToList();
-        Assert.That(keys, Has.Count.EqualTo(3 * 3 + 1 + 1), "a log, a total and corrections per scope, the budget, the reservation registry");
+        Assert.That(keys, Has.Count.EqualTo(3 * 3 + 1 + 1), "a log, totals and corrections per scope, the budget, the reservation registry");
         Assert.That(keys.Select(k => _connection.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one cluster slot");
         foreach (var key in keys)
         {
@@ -337,6 +337,56 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
         await alone.WaitAsync(TimeSpan.FromSeconds(10));
         var after = await store.AcquireAsync(new AdmissionRequest("linger", [scope], 0, 0, []), default);
         Assert.That(after.Quotas.Single().TokensLeft, Is.EqualTo(1000 - 100 - 50), "with no decision to ride on, it went out after the linger");
+    }
+
+    [Test]
+    public async Task Log_HoldsOneEntryPerScriptCall_NotPerRequest()
+    {
+        var server = _connection.GetServer(_connection.GetEndPoints().Single());
+        var scope = new LimitScope("client", new LimitPolicy("p", 1000, 10_000_000, Window, true));
+        var before = ScriptCalls(server);
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 500).Select(_ =>
+            Task.Run(async () => await Store.AcquireAsync(new AdmissionRequest("aggregated", [scope], 100, 0, []), default))));
+        var calls = ScriptCalls(server) - before;
+
+        var database = _connection.GetDatabase();
+        var entries = await database.SortedSetLengthAsync(RedisLimiterState.Log("gwtest", "aggregated"));
+        TestContext.Out.WriteLine($"500 admissions in {calls} script calls, {entries} log entries");
+        Assert.That(decisions.Count(d => d.Admitted), Is.EqualTo(500));
+        Assert.That(entries, Is.LessThanOrEqualTo(calls).And.LessThan(500), "one entry per call that admitted, not one per request");
+        Assert.That(await RedisLimiterState.CountedAsync(database, "gwtest", "aggregated"), Is.EqualTo((500L, 50_000L)));
+
+        // Half released, half settled: the counts follow, and once the window has moved on nothing is left.
+        await Task.WhenAll(decisions.Select((d, i) => i % 2 == 0 ? Store.ReleaseAsync(d.Lease!.Request, default).AsTask() : Store.SettleAsync(d.Lease!, 30, 0, default).AsTask()));
+        Assert.That(await RedisLimiterState.CountedAsync(database, "gwtest", "aggregated"), Is.EqualTo((250L, 250L * 30)));
+        Time.Advance(Window);
+        var fresh = await Store.AcquireAsync(new AdmissionRequest("aggregated", [scope], 7, 0, []), default);
+        Assert.That(fresh.Quotas.Single().RequestsLeft, Is.EqualTo(1000 - 1));
+        Assert.That(await RedisLimiterState.CountedAsync(database, "gwtest", "aggregated"), Is.EqualTo((1L, 7L)));
+        Assert.That(await database.SortedSetLengthAsync(RedisLimiterState.Log("gwtest", "aggregated")), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ScopeKeys_ExpireTogether_WhicheverOfThemAWriteTouches()
+    {
+        // A settlement written long after the admission touches only the corrections; were the log and totals to keep
+        // their older TTL, they would expire first and leave corrections to be subtracted from a total that is gone.
+        var scope = new LimitScope("client", new LimitPolicy("t", null, 10_000, Window, true));
+        var lease = (await Store.AcquireAsync(new AdmissionRequest("ttl", [scope], 1000, 0, []), default)).Lease!;
+        var database = _connection.GetDatabase();
+        StackExchange.Redis.RedisKey[] keys = [RedisLimiterState.Log("gwtest", "ttl"), RedisLimiterState.Key("gwtest", "ttl", "client:totals")];
+        foreach (var key in keys)
+        {
+            await database.KeyExpireAsync(key, TimeSpan.FromSeconds(5)); // as if admitted long ago
+        }
+
+        await Store.SettleAsync(lease, 400, 0, default);
+        foreach (var key in keys.Append(RedisLimiterState.Key("gwtest", "ttl", "client:corrections")))
+        {
+            Assert.That(await database.KeyTimeToLiveAsync(key), Is.GreaterThan(Window), key.ToString());
+        }
+
+        Assert.That(await RedisLimiterState.CountedAsync(database, "gwtest", "ttl"), Is.EqualTo((1L, 400L)));
     }
 
     private static long ScriptCalls(StackExchange.Redis.IServer server)
