@@ -119,35 +119,55 @@ run "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$pas
 run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
 run "gateway passthrough, client key, resilience pipeline off" "http://127.0.0.1:$gw_plain$passthrough" "$open_key" "$chat" $gw_plain_pid
 
-# What the resilience pipeline costs a call that needs none of it: one gateway process with it on and with it off, in
-# back-to-back pairs after it warmed up above (ROUNDS pairs, 5 by default; the order flips every pair), so a slow spell
-# of this shared machine hits both sides of a pair; the median of the pairs' ratios is the result.
-pipeline="$work/pipeline.tsv"
-if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
+# Paired measurement: one gateway process, two sides (A, B) measured in back-to-back rounds, ROUNDS pairs (5 by default),
+# the order flipping every pair, so a slow spell of this shared machine hits both sides of a pair; the median of the
+# pairs is the result. Each side warms up before it is measured: after a switch the first seconds run slower (the order
+# effect seen with a single short warm-up), so until two 3 s rounds agree within 5 % (at most 5).
+pairs() { # file url switch-command key-A key-B pids...   (switch-command is called with A or B before each side)
+  local file=$1 url=$2 switch=$3 key_a=$4 key_b=$5; shift 5
+  local round order side key previous current before after out extra_before extra_after requests
   for round in $(seq 1 "${ROUNDS:-5}"); do
-    order="off on"; [ $((round % 2)) -eq 0 ] && order="on off"
-    declare -A pair_rps=() pair_cpu=()
+    order="A B"; [ $((round % 2)) -eq 0 ] && order="B A"
+    declare -A pair_rps=() pair_cpu=() pair_extra=()
     for side in $order; do
-      if [ $side = on ]; then pipeline_switch true; else pipeline_switch false; fi
-      port=$gw_plain pid=$gw_plain_pid
-      # After a switch the first seconds run slower (the order effect seen with a single short warm-up): warm up until
-      # two 3 s rounds agree within 5 % (at most 5), as each scenario does before it is measured.
+      $switch $side
+      key=$key_a; [ $side = B ] && key=$key_b
       previous=0
       for _ in 1 2 3 4 5; do
-        current=$(rps_of "$(wrk_round 3 "http://127.0.0.1:$port$passthrough" "$open_key" "$chat")")
+        current=$(rps_of "$(wrk_round 3 "$url" "$key" "$chat")")
         awk -v a="$previous" -v b="$current" 'BEGIN { exit !(a > 0 && (a - b) / a < 0.05 && (b - a) / a < 0.05) }' && break
         previous=$current
       done
-      before=$(cpu_ticks $pid)
-      out=$(wrk_round "$DURATION" "http://127.0.0.1:$port$passthrough" "$open_key" "$chat")
-      after=$(cpu_ticks $pid)
+      before=$(cpu_ticks "$@") extra_before=$(cpu_ticks "${@:2}")
+      out=$(wrk_round "$DURATION" "$url" "$key" "$chat")
+      after=$(cpu_ticks "$@") extra_after=$(cpu_ticks "${@:2}")
+      requests=$(awk '/requests in/ {print $1}' <<<"$out")
       pair_rps[$side]=$(rps_of "$out")
-      pair_cpu[$side]=$(awk -v t=$((after - before)) -v hz="$tick" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+      pair_cpu[$side]=$(awk -v t=$((after - before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+      pair_extra[$side]=$(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
     done
-    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "${pair_rps[off]}" "${pair_rps[on]}" "${pair_cpu[off]}" "${pair_cpu[on]}" >>"$pipeline"
-    echo "bench: resilience pipeline, pair $round ($order): off ${pair_rps[off]} req/s ${pair_cpu[off]} µs, on ${pair_rps[on]} req/s ${pair_cpu[on]} µs" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "${pair_rps[A]}" "${pair_rps[B]}" "${pair_cpu[A]}" "${pair_cpu[B]}" "${pair_extra[A]}" "${pair_extra[B]}" >>"$file"
+    echo "bench: $(basename "$file" .tsv), pair $round ($order): A ${pair_rps[A]} req/s ${pair_cpu[A]} µs, B ${pair_rps[B]} req/s ${pair_cpu[B]} µs (of which other processes: ${pair_extra[A]}, ${pair_extra[B]})" >&2
   done
+}
+no_switch() { :; }
+pipeline_side() { if [ "$1" = B ]; then pipeline_switch true; else pipeline_switch false; fi; }
+
+# What the resilience pipeline costs a call that needs none of it: A off, B on, in the gateway that reloads the setting.
+pipeline="$work/pipeline.tsv"
+if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
+  pairs "$pipeline" "http://127.0.0.1:$gw_plain$passthrough" pipeline_side "$open_key" "$open_key" $gw_plain_pid
   pipeline_switch false
+fi
+
+# What each limiter costs a request: in one gateway process, A the client with no policy, B the client with one (redis-
+# server's CPU counted on both sides for the Redis store: it serves only the limiter).
+limiter_local="$work/limiter-local.tsv" limiter_redis="$work/limiter-redis.tsv"
+if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"in-process limiter pairs"; then
+  pairs "$limiter_local" "http://127.0.0.1:$gw_local$passthrough" no_switch "$open_key" "$limited_key" $gw_local_pid
+fi
+if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter pairs"; then
+  pairs "$limiter_redis" "http://127.0.0.1:$gw_redis$passthrough" no_switch "$open_key" "$limited_key" $gw_redis_pid $redis_pid
 fi
 run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
 if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
@@ -211,21 +231,42 @@ mkdir -p bench/results
         printf "| %s | %s | %.2f× | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], delta, f[4], f[5], f[6], f[7]
       }
     }' "$results"
+  median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  pair_table() { # file label-A label-B [label of the other processes, when they were measured]
+    if [ -n "${4:-}" ]; then
+      echo "| pair | $2 req/s | $3 req/s | $3 ÷ $2 | $2 CPU µs/req | $3 CPU µs/req | Δ CPU | of which $4 ($2 → $3) |"
+      echo "|---|---|---|---|---|---|---|---|"
+      awk -F'\t' '{ printf "| %s | %s | %s | %.3f× | %s | %s | %+.1f | %s → %s |\n", $1, $2, $3, $3 / $2, $4, $5, $5 - $4, $6, $7 }' "$1"
+    else
+      echo "| pair | $2 req/s | $3 req/s | $3 ÷ $2 | $2 CPU µs/req | $3 CPU µs/req | Δ CPU |"
+      echo "|---|---|---|---|---|---|---|"
+      awk -F'\t' '{ printf "| %s | %s | %s | %.3f× | %s | %s | %+.1f |\n", $1, $2, $3, $3 / $2, $4, $5, $5 - $4 }' "$1"
+    fi
+    echo
+  }
   if [ -s "$pipeline" ]; then
     echo
     echo "Resilience pipeline on (shipped defaults) against off (\`Gateway:Resilience:Enabled=false\`) in one gateway process (the"
     echo "setting reloaded between rounds), passthrough, client key, no faults — back-to-back ${DURATION} s rounds in pairs, the"
     echo "order flipping every pair:"
     echo
-    echo "| pair | off req/s | on req/s | on ÷ off | off CPU µs/req | on CPU µs/req | Δ CPU |"
-    echo "|---|---|---|---|---|---|---|"
-    awk -F'\t' '{ printf "| %s | %s | %s | %.3f× | %s | %s | %+.1f |\n", $1, $2, $3, $3 / $2, $4, $5, $5 - $4 }' "$pipeline"
-    echo
-    median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    pair_table "$pipeline" off on
     ratio=$(awk -F'\t' '{ print $3 / $2 }' "$pipeline" | median)
     delta=$(awk -F'\t' '{ print $5 - $4 }' "$pipeline" | median)
     awk -v r="$ratio" -v d="$delta" 'BEGIN { printf "Median of the pairs: on ÷ off = %.3f× the throughput (target ≥ 0.95×: %s), %+.1f CPU µs/request.\n", r, (r >= 0.95 ? "met" : "NOT met"), d }'
   fi
+  for store in local redis; do
+    file=$limiter_local label="in-process limiter" target=10 extra=""
+    [ $store = redis ] && file=$limiter_redis label="Redis limiter" target=40 extra=" (redis-server's CPU included on both sides)"
+    [ -s "$file" ] || continue
+    echo
+    echo "$label: the client with no policy against the client with one, in one gateway process$extra, passthrough —"
+    echo "back-to-back ${DURATION} s rounds in pairs, the order flipping every pair:"
+    echo
+    pair_table "$file" "no policy" "policy" "$([ $store = redis ] && echo redis-server)"
+    delta=$(awk -F'\t' '{ print $5 - $4 }' "$file" | median)
+    awk -v d="$delta" -v t="$target" -v l="$label" 'BEGIN { printf "Median of the pairs: the %s adds %+.1f CPU µs/request (target ≤ %d: %s).\n", l, d, t, (d <= t ? "met" : "NOT met") }'
+  done
   if [ -s "$fixed" ]; then
     echo
     echo "At a fixed rate of $RATE requests/s (h2load --h1 -c 30 --rps $((RATE / 30)), ${DURATION} s after 5 s at the same rate):"
