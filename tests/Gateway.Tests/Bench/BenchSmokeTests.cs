@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Bench;
+
+/// <summary>
+/// One short round of <c>bench/run.sh</c> (SMOKE=1): the benchmark still builds, starts every process, drives every
+/// scenario and writes its report. The figures of a 1 s round mean nothing and are not checked; that every call was
+/// answered 200 is.
+/// </summary>
+[NonParallelizable]
+public sealed class BenchSmokeTests
+{
+    private static readonly string[] Scenarios =
+    [
+        "bare YARP (baseline)",
+        "gateway passthrough, client key, no limits",
+        "gateway passthrough, in-process limiter",
+        "gateway passthrough, client key, resilience pipeline off",
+        "gateway passthrough, Redis limiter (+ redis-server CPU)",
+        "gateway normalized /v1/ai/generate, in-process limiter",
+        "gateway normalized /v1/ai/generate streamed, in-process limiter",
+    ];
+
+    private static readonly string[] Streamed =
+    [
+        "bare YARP, streamed (baseline)",
+        "gateway passthrough streamed, in-process limiter",
+        "gateway normalized streamed, in-process limiter",
+    ];
+
+    [Test]
+    public async Task SmokeRound_DrivesEveryScenario_AndReports()
+    {
+        if (Environment.ProcessorCount < 2)
+        {
+            Assert.Ignore("bench/run.sh pins the load and the servers to two different CPUs; this machine has one.");
+        }
+
+        var report = Path.Combine(Path.GetTempPath(), $"bench-smoke-{Guid.NewGuid():N}.md");
+        var start = new ProcessStartInfo("bash", ["bench/run.sh"])
+        {
+            WorkingDirectory = RepoPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            Environment = { ["SMOKE"] = "1", ["REPORT"] = report },
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        var log = await output + await error;
+        Assert.That(process.ExitCode, Is.Zero, log);
+
+        var rows = File.ReadAllLines(report).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        File.Delete(report);
+        foreach (var scenario in Scenarios)
+        {
+            var row = rows.SingleOrDefault(r => r[1] == scenario);
+            Assert.That(row, Is.Not.Null, $"a row for {scenario}\n{log}");
+            Assert.That(double.Parse(row![2], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0), $"{scenario}: requests answered");
+            Assert.That(row[^2], Is.EqualTo("0"), $"{scenario}: every answer a 2xx");
+        }
+
+        foreach (var scenario in Streamed)
+        {
+            var row = rows.SingleOrDefault(r => r[1] == scenario);
+            Assert.That(row, Is.Not.Null, $"a time-to-first-byte row for {scenario}\n{log}");
+            Assert.That(row![^2], Is.EqualTo("0"), $"{scenario}: every streamed call answered 200");
+        }
+    }
+}
