@@ -139,7 +139,7 @@ ttfb_run() { # name url key body
   for _ in $(seq 1 20); do "${call[@]}" >/dev/null; done
   local out
   out=$(for _ in $(seq 1 "$STREAMS"); do "${call[@]}"; done)
-  printf '%s\t%s\t%s\n' "$name" "$(awk '{ printf "%.3f\n", $2 * 1000 }' <<<"$out" | median)" "$(awk '$1 != 200' <<<"$out" | wc -l)" | tee -a "$ttfb"
+  printf '%s\t%s\t%s\n' "$name" "$(awk '{ printf "%.3f\n", $2 * 1000 }' <<<"$out" | median | awk '{ printf "%.3f", $1 }')" "$(awk '$1 != 200' <<<"$out" | wc -l)" | tee -a "$ttfb"
 }
 
 passthrough=/api/ai/openai/v1/chat/completions
