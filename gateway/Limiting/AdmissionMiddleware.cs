@@ -175,8 +175,9 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         headers["RateLimit-Policy"] = prepared.Describes(quotas) ? prepared.PolicyHeader : PolicyHeader(quotas.Select(q => q.Scope));
         Span<char> buffer = stackalloc char[256];
         var written = 0;
-        foreach (var quota in quotas)
+        for (var i = 0; i < quotas.Count; i++)
         {
+            var quota = quotas[i];
             var reset = Seconds(quota.Reset);
             if (quota.Scope.Policy.Requests is not null
                 && !Append(ref buffer, ref written, Item(quota.Scope, requests: true), quota.RequestsLeft ?? 0, reset))

@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Transforms.Http;
 
 /// <summary>
-/// The one way the gateway reads a caller's body: up to a bound, into a pooled buffer (returned on dispose), saying
-/// whether that was all of it, and rewound afterwards when the body is buffered, so the forwarder still sends it whole.
+/// The one way the gateway reads a caller's body: up to a bound, saying whether that was all of it, and rewound
+/// afterwards when the body is buffered, so the forwarder still sends it whole. A body already held in memory
+/// (<see cref="PooledRequestBody"/>) is read in place; any other is copied into a pooled buffer (returned on dispose).
 /// The body's size limit itself is enforced once, before anything reads it (the host's body-limit step).
 /// </summary>
 public sealed class BufferedBody : IDisposable
@@ -13,11 +14,19 @@ public sealed class BufferedBody : IDisposable
     private const int UnknownLengthStart = 16 * 1024;
 
     private byte[]? _buffer;
+    private ReadOnlyMemory<byte> _memory;
+    private bool _disposed;
 
     private BufferedBody(byte[] buffer, int length, bool whole)
+        : this(buffer.AsMemory(0, length), whole)
     {
         _buffer = buffer;
-        Length = length;
+    }
+
+    private BufferedBody(ReadOnlyMemory<byte> memory, bool whole)
+    {
+        _memory = memory;
+        Length = memory.Length;
         Whole = whole;
     }
 
@@ -27,7 +36,7 @@ public sealed class BufferedBody : IDisposable
     /// <summary>Whether the bytes read are the whole body (false: it goes on past the bound).</summary>
     public bool Whole { get; }
 
-    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(BufferedBody))).AsMemory(0, Length);
+    public ReadOnlyMemory<byte> Memory => _disposed ? throw new ObjectDisposedException(nameof(BufferedBody)) : _memory;
 
     public ReadOnlySpan<byte> Span => Memory.Span;
 
@@ -36,6 +45,12 @@ public sealed class BufferedBody : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         var body = request.Body;
+        if (body is PooledRequestBody { CanRead: true } held)
+        {
+            var all = held.Memory;
+            return all.Length <= maxBytes ? new BufferedBody(all, whole: true) : new BufferedBody(all[..maxBytes], whole: false);
+        }
+
         if (body.CanSeek)
         {
             body.Position = 0;
@@ -93,6 +108,8 @@ public sealed class BufferedBody : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
+        _memory = default;
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
         {
             ArrayPool<byte>.Shared.Return(buffer);

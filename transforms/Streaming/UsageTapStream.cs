@@ -14,7 +14,9 @@ namespace Gateway.Transforms.Streaming;
 public sealed class UsageTapStream : Stream
 {
     private const int MaxJsonBytes = 1024 * 1024;
-    private ArrayBufferWriter<byte>? _json;
+    private const int JsonStart = 4096;
+    private byte[]? _json;
+    private int _jsonLength;
     private SseEventParser? _sse;
     private IVendorStreamReader? _reader;
     private bool _decided;
@@ -47,12 +49,21 @@ public sealed class UsageTapStream : Stream
     /// <summary>Reads the usage of a JSON body once the response has ended.</summary>
     private void Complete()
     {
-        if (_json is null || _off)
+        if (_json is not { } json)
         {
             return;
         }
 
-        var answer = _vendor.ReadUsage(_json.WrittenSpan);
+        PassthroughUsage answer;
+        try
+        {
+            answer = _vendor.ReadUsage(json.AsSpan(0, _jsonLength));
+        }
+        finally
+        {
+            ReleaseJson();
+        }
+
         Model = answer.Model;
         if (answer.Usage is { } usage)
         {
@@ -60,7 +71,6 @@ public sealed class UsageTapStream : Stream
         }
 
         NothingMetered = Usage is null;
-        _json = null;
         _outcome.Usage = Usage;
         _outcome.ResponseModel = Model;
         _outcome.NothingMetered = NothingMetered;
@@ -102,7 +112,9 @@ public sealed class UsageTapStream : Stream
             }
             else if (type.Contains("json", StringComparison.OrdinalIgnoreCase))
             {
-                _json = new ArrayBufferWriter<byte>(4096);
+                // Pooled, sized to the declared length when there is one (given back once the usage is read).
+                var declared = _response.ContentLength is > 0 and <= MaxJsonBytes and var length ? (int)length : JsonStart;
+                _json = ArrayPool<byte>.Shared.Rent(declared);
             }
             else
             {
@@ -115,20 +127,40 @@ public sealed class UsageTapStream : Stream
             return;
         }
 
-        if (_json is not null)
+        if (_json is { } json)
         {
-            if (_json.WrittenCount + bytes.Length > MaxJsonBytes)
+            var length = _jsonLength + bytes.Length;
+            if (length > MaxJsonBytes)
             {
                 _off = true;
-                _json = null;
+                ReleaseJson();
                 return;
             }
 
-            _json.Write(bytes);
+            if (length > json.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(length, json.Length * 2), MaxJsonBytes));
+                json.AsSpan(0, _jsonLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(json);
+                _json = json = larger;
+            }
+
+            bytes.CopyTo(json.AsSpan(_jsonLength));
+            _jsonLength = length;
         }
         else
         {
             _sse!.Feed(bytes, OnEvent);
+        }
+    }
+
+    private void ReleaseJson()
+    {
+        if (_json is { } json)
+        {
+            _json = null;
+            _jsonLength = 0;
+            ArrayPool<byte>.Shared.Return(json);
         }
     }
 

@@ -163,19 +163,92 @@ internal static class VendorJson
         return input is null && output is null ? null : new TokenUsage(input ?? 0, output ?? 0);
     }
 
-    /// <summary>A passthrough answer's top-level <c>model</c> and the counts of its <c>usage</c> object.</summary>
+    /// <summary>
+    /// A passthrough answer's top-level <c>model</c> and the counts of its <c>usage</c> object (see <see cref="Counts"/>),
+    /// read in one pass without building a document (it runs on every metered answer); nothing when the body is not a
+    /// valid JSON object.
+    /// </summary>
     public static PassthroughUsage TopLevelUsage(ReadOnlySpan<byte> body)
     {
+        var reader = new Utf8JsonReader(body);
         try
         {
-            using var document = Parse(body);
-            var root = document.RootElement;
-            return new PassthroughUsage(Counts(root.Child("usage")), root.String("model"));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return default;
+            }
+
+            TokenUsage? usage = null;
+            string? model = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                var isModel = !isUsage && reader.ValueTextEquals("model"u8);
+                reader.Read();
+                if (isUsage)
+                {
+                    usage = reader.TokenType == JsonTokenType.StartObject ? ReadCounts(ref reader) : null;
+                }
+                else if (isModel)
+                {
+                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                // The rest of this value (all of it, for any other property; nothing left for one read above).
+                reader.Skip();
+            }
+
+            // The whole object read, as a document parse would insist.
+            return reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0
+                ? new PassthroughUsage(usage, model)
+                : default;
         }
-        catch (VendorFormatException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return default;
         }
+    }
+
+    // The counts of the usage object the reader stands at the start of, as Counts reads them; leaves it at its end.
+    private static TokenUsage? ReadCounts(ref Utf8JsonReader reader)
+    {
+        int? input = null, prompt = null, output = null, completion = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            ref var slot = ref input;
+            var known = true;
+            if (reader.ValueTextEquals("input_tokens"u8))
+            {
+            }
+            else if (reader.ValueTextEquals("prompt_tokens"u8))
+            {
+                slot = ref prompt;
+            }
+            else if (reader.ValueTextEquals("output_tokens"u8))
+            {
+                slot = ref output;
+            }
+            else if (reader.ValueTextEquals("completion_tokens"u8))
+            {
+                slot = ref completion;
+            }
+            else
+            {
+                known = false;
+            }
+
+            reader.Read();
+            if (known)
+            {
+                slot = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : null;
+            }
+
+            reader.Skip();
+        }
+
+        input ??= prompt;
+        output ??= completion;
+        return input is null && output is null ? null : new TokenUsage(input ?? 0, output ?? 0);
     }
 
     /// <summary>

@@ -45,6 +45,26 @@ public abstract class PassthroughUsageCase
         });
     }
 
+    // The tap holds a JSON answer in a pooled buffer sized to the declared length: exact, understated (it grows), or absent.
+    [TestCase(0)]
+    [TestCase(10)]
+    [TestCase(-1)]
+    public async Task WholeAnswer_WhateverLengthItDeclares_IsMeteredTheSame(int declared)
+    {
+        var (context, outcome, forwarded) = Tapped(StatusCodes.Status200OK);
+        var body = FixtureBytes();
+        context.Response.ContentLength = declared switch { 0 => body.Length, -1 => null, _ => declared };
+        await WriteInPiecesAsync(context.Response.Body, body, seed: 3);
+        outcome.Complete(context);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(forwarded.ToArray(), Is.EqualTo(body), "the caller's bytes");
+            Assert.That(outcome.Usage, Is.EqualTo(ExpectedUsage));
+            Assert.That(outcome.ResponseModel, Is.EqualTo(ExpectedModel));
+        });
+    }
+
     [Test]
     public async Task VendorErrorStatus_MetersNothing_AndFailsWithTheMappedCode()
     {
