@@ -15,6 +15,14 @@ internal static class TracingServiceCollectionExtensions
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string MetricsPath = "/metrics";
 
+    /// <summary>Framework instruments not exported: each is recorded once or more on every call.</summary>
+    public static readonly string[] PerCallInstrumentsDropped =
+    [
+        "http.server.active_requests", "http.client.active_requests", "http.client.request.time_in_queue",
+        "aspnetcore.routing.match_attempts", "aspnetcore.memory_pool.rented", "aspnetcore.memory_pool.allocated",
+        "aspnetcore.memory_pool.evicted", "aspnetcore.memory_pool.pooled",
+    ];
+
     public static IServiceCollection AddGatewayTracing(this IServiceCollection services, IConfiguration configuration)
     {
         var export = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
@@ -41,7 +49,15 @@ internal static class TracingServiceCollectionExtensions
                     // Prometheus reserves a _count suffix for histograms and summaries (promtool flags these three gauges).
                     .AddView("dotnet.assembly.count", "dotnet.assemblies.loaded")
                     .AddView("dotnet.process.cpu.count", "dotnet.process.cpus")
-                    .AddView("dotnet.timer.count", "dotnet.timers.active")
+                    .AddView("dotnet.timer.count", "dotnet.timers.active");
+                // Instruments recorded several times per call whose answer the ones kept already give (request counts
+                // and durations by route and status, open connections): each recording costs a tag lookup on the hot path.
+                foreach (var dropped in PerCallInstrumentsDropped)
+                {
+                    metrics.AddView(dropped, MetricStreamConfiguration.Drop);
+                }
+
+                metrics
                     .AddPrometheusExporter();
                 if (export)
                 {
