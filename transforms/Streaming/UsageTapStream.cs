@@ -1,4 +1,4 @@
-using System.Buffers;
+using Gateway.Transforms.Http;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Vendors;
 using Microsoft.AspNetCore.Http;
@@ -15,8 +15,7 @@ public sealed class UsageTapStream : Stream
 {
     private const int MaxJsonBytes = 1024 * 1024;
     private const int JsonStart = 4096;
-    private byte[]? _json;
-    private int _jsonLength;
+    private PooledBuffer? _json;
     private SseEventParser? _sse;
     private IVendorStreamReader? _reader;
     private bool _decided;
@@ -57,7 +56,7 @@ public sealed class UsageTapStream : Stream
         PassthroughUsage answer;
         try
         {
-            answer = _vendor.ReadUsage(json.AsSpan(0, _jsonLength));
+            answer = _vendor.ReadUsage(json.WrittenSpan);
         }
         finally
         {
@@ -114,7 +113,7 @@ public sealed class UsageTapStream : Stream
             {
                 // Pooled, sized to the declared length when there is one (given back once the usage is read).
                 var declared = _response.ContentLength is > 0 and <= MaxJsonBytes and var length ? (int)length : JsonStart;
-                _json = ArrayPool<byte>.Shared.Rent(declared);
+                _json = new PooledBuffer(declared);
             }
             else
             {
@@ -129,24 +128,14 @@ public sealed class UsageTapStream : Stream
 
         if (_json is { } json)
         {
-            var length = _jsonLength + bytes.Length;
-            if (length > MaxJsonBytes)
+            if (json.Length + bytes.Length > MaxJsonBytes)
             {
                 _off = true;
                 ReleaseJson();
                 return;
             }
 
-            if (length > json.Length)
-            {
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(length, json.Length * 2), MaxJsonBytes));
-                json.AsSpan(0, _jsonLength).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(json);
-                _json = json = larger;
-            }
-
-            bytes.CopyTo(json.AsSpan(_jsonLength));
-            _jsonLength = length;
+            json.Write(bytes);
         }
         else
         {
@@ -159,8 +148,7 @@ public sealed class UsageTapStream : Stream
         if (_json is { } json)
         {
             _json = null;
-            _jsonLength = 0;
-            ArrayPool<byte>.Shared.Return(json);
+            json.Dispose();
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Gateway.Transforms.Formatting;
+using Gateway.Transforms.Http;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Vendors;
@@ -42,8 +43,12 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             await using var body = await vendorResponse.Content.ReadAsStreamAsync(linked.Token);
             if (!vendorResponse.IsSuccessStatusCode)
             {
-                var errorBody = await ReadBoundedAsync(body, MaxErrorBodyBytes, idle, idleTimeout, linked.Token, truncate: true);
-                var error = VendorErrors.FromStatus(vendorResponse.StatusCode, call.Provider, call.Vendor.ReadErrorMessage(errorBody.Span));
+                GatewayError error;
+                using (var errorBody = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxErrorBodyBytes, idle, idleTimeout, linked.Token, truncate: true))
+                {
+                    error = VendorErrors.FromStatus(vendorResponse.StatusCode, call.Provider, call.Vendor.ReadErrorMessage(errorBody.WrittenSpan));
+                }
+
                 if (vendorResponse.Headers.RetryAfter is { } retryAfter && error.Code == ErrorCodes.RateLimited)
                 {
                     http.Response.Headers.RetryAfter = retryAfter.ToString();
@@ -67,8 +72,13 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             }
             else
             {
-                var bytes = await ReadBoundedAsync(body, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false);
-                await output.CompleteAsync(call.Vendor.ReadResponse(bytes.Span));
+                VendorResponse result;
+                using (var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false))
+                {
+                    result = call.Vendor.ReadResponse(bytes.WrittenSpan);
+                }
+
+                await output.CompleteAsync(result);
             }
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -136,25 +146,40 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"{call.Provider}'s stream ended before the answer was complete."), state.Usage);
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(
-        Stream body, int limit, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken, bool truncate)
+    // The vendor's whole answer, into a pooled buffer sized to its declared length (the caller disposes it).
+    private static async Task<PooledBuffer> ReadBoundedAsync(
+        Stream body, long? declared, int limit, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken, bool truncate)
     {
-        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
-        while (true)
+        // One byte past the declared length, so the read that finds the end needs no larger buffer.
+        var buffer = new PooledBuffer(declared is >= 0 and var length && length < limit ? (int)length + 1 : 16 * 1024);
+        try
         {
-            var memory = buffer.GetMemory(16 * 1024);
-            var read = await body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
+            while (true)
             {
-                return buffer.WrittenMemory;
-            }
+                var read = await body.ReadAsync(buffer.GetMemory(), cancellationToken);
+                if (read == 0)
+                {
+                    return buffer;
+                }
 
-            idle.CancelAfter(idleTimeout);
-            buffer.Advance(read);
-            if (buffer.WrittenCount > limit)
-            {
-                return truncate ? buffer.WrittenMemory[..limit] : throw new VendorFormatException($"the answer is larger than {limit} bytes");
+                idle.CancelAfter(idleTimeout);
+                buffer.Advance(read);
+                if (buffer.Length > limit)
+                {
+                    if (!truncate)
+                    {
+                        throw new VendorFormatException($"the answer is larger than {limit} bytes");
+                    }
+
+                    buffer.Truncate(limit);
+                    return buffer;
+                }
             }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
         }
     }
 
