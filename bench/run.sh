@@ -246,6 +246,7 @@ ttfb_run "gateway normalized streamed, in-process limiter" "http://127.0.0.1:$gw
 # SOAK=1: many slow streams open at once (target: the gateway's resident memory under 300 MB and flat over 2 minutes), and
 # a noisy neighbour on the Redis limiter (target: another client's p99 up by at most 10 %). h2load drives both.
 soak="$work/soak.tsv" neighbour="$work/neighbour.tsv"
+default_seconds=$SECONDS
 if [ -n "${SOAK:-}" ]; then
   command -v h2load >/dev/null || { echo "bench: SOAK=1 needs h2load (apt-get install nghttp2-client)" >&2; exit 1; }
   STREAMS_OPEN=${STREAMS_OPEN:-1000} SOAK_SECONDS=${SOAK_SECONDS:-120}
@@ -484,5 +485,7 @@ mkdir -p "$(dirname "$report")"
         }
       }' "$fixed"
   fi
+  echo
+  echo "Run time: $((default_seconds / 60)) min $((default_seconds % 60)) s to the end of the streamed calls (build included)$([ -n "${SOAK:-}" ] && echo ", $(((SECONDS - default_seconds) / 60)) min $(((SECONDS - default_seconds) % 60)) s more for SOAK")."
 } >"$report"
 cat "$report"
