@@ -17,20 +17,19 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
     // Bodies up to this size are held in memory; larger ones spill to disk past it.
     private const int InMemoryBytes = 64 * 1024;
 
-    public async Task InvokeAsync(HttpContext context)
+    // Not async on the usual path (a declared body already in Kestrel's buffers): no frame of its own around the rest.
+    public Task InvokeAsync(HttpContext context)
     {
         var limit = settings.Current.MaxRequestBodyBytes;
         var request = context.Request;
         if (request.ContentLength > limit)
         {
-            await problems.WriteAsync(context, RequestBodyErrors.TooLarge(limit));
-            return;
+            return problems.WriteAsync(context, RequestBodyErrors.TooLarge(limit));
         }
 
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -40,44 +39,80 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
             size.MaxRequestBodySize = request.ContentLength is null ? null : limit;
         }
 
-        GatewayError? error;
+        if (request.ContentLength is not { } declared || declared > InMemoryBytes)
+        {
+            return BufferThenNextAsync(context, limit);
+        }
+
+        // The usual call: a declared body of modest size, read whole into a pooled array that stands in for the body
+        // stream (seekable, so it can be read for the model and sent again after a vendor 401).
+        var read = PooledRequestBody.ReadAsync(request.Body, (int)declared, context.RequestAborted);
+        if (!read.IsCompletedSuccessfully)
+        {
+            return HoldThenNextAsync(context, limit, read);
+        }
+
+        Hold(context, read.Result);
+        return next(context);
+    }
+
+    private static void Hold(HttpContext context, PooledRequestBody held)
+    {
+        context.Response.RegisterForDispose(held);
+        context.Request.Body = held;
+    }
+
+    private async Task HoldThenNextAsync(HttpContext context, long limit, ValueTask<PooledRequestBody> read)
+    {
+        GatewayError? error = null;
         try
         {
-            if (request.ContentLength is { } declared && declared <= InMemoryBytes)
-            {
-                // The usual call: a declared body of modest size, read whole into a pooled array that stands in for the
-                // body stream (seekable, so it can be read for the model and sent again after a vendor 401).
-                var held = await PooledRequestBody.ReadAsync(request.Body, (int)declared, context.RequestAborted);
-                context.Response.RegisterForDispose(held);
-                request.Body = held;
-                error = null;
-            }
-            else
-            {
-                // Larger or chunked: buffered (in memory up to 64 KiB, then on disk) so the body can be sent again after a
-                // vendor 401 and a key rotation; a chunked one is read in first, counting its payload against the limit.
-                request.EnableBuffering(bufferThreshold: InMemoryBytes);
-                error = request.ContentLength is not null || await DrainAsync(request.Body, limit, context.RequestAborted) ? null : RequestBodyErrors.TooLarge(limit);
-                request.Body.Position = 0;
-            }
+            Hold(context, await read);
         }
-        catch (BadHttpRequestException ex)
+        catch (Exception ex) when (Refused(context, ex))
         {
+            if (ex is not BadHttpRequestException)
+            {
+                return; // the caller went away mid-body: nobody to answer
+            }
+
             error = RequestBodyErrors.From(ex, limit);
         }
-        catch (Exception ex) when ((ex is IOException or OperationCanceledException) && context.RequestAborted.IsCancellationRequested)
-        {
-            return; // the caller went away mid-body: nobody to answer
-        }
 
-        if (error is not null)
-        {
-            await problems.WriteAsync(context, error);
-            return;
-        }
-
-        await next(context);
+        await AnswerOrNextAsync(context, error);
     }
+
+    // Larger or chunked: buffered (in memory up to 64 KiB, then on disk) so the body can be sent again after a vendor 401
+    // and a key rotation; a chunked one is read in first, counting its payload against the limit.
+    private async Task BufferThenNextAsync(HttpContext context, long limit)
+    {
+        var request = context.Request;
+        GatewayError? error = null;
+        try
+        {
+            request.EnableBuffering(bufferThreshold: InMemoryBytes);
+            error = request.ContentLength is not null || await DrainAsync(request.Body, limit, context.RequestAborted) ? null : RequestBodyErrors.TooLarge(limit);
+            request.Body.Position = 0;
+        }
+        catch (Exception ex) when (Refused(context, ex))
+        {
+            if (ex is not BadHttpRequestException)
+            {
+                return; // the caller went away mid-body: nobody to answer
+            }
+
+            error = RequestBodyErrors.From(ex, limit);
+        }
+
+        await AnswerOrNextAsync(context, error);
+    }
+
+    // A body Kestrel refused (answered with its error), or a caller gone mid-body.
+    private static bool Refused(HttpContext context, Exception ex)
+        => ex is BadHttpRequestException || ((ex is IOException or OperationCanceledException) && context.RequestAborted.IsCancellationRequested);
+
+    private Task AnswerOrNextAsync(HttpContext context, GatewayError? error)
+        => error is not null ? problems.WriteAsync(context, error) : next(context);
 
     // Reads the whole body into the buffering stream; false as soon as the payload passes the limit.
     private static async Task<bool> DrainAsync(Stream body, long limit, CancellationToken cancellationToken)

@@ -18,19 +18,36 @@ namespace Gateway.Routing;
 /// </summary>
 internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, IProxyStateLookup proxy, ProviderSwitches switches, ProblemWriter problems)
 {
-    public async Task InvokeAsync(HttpContext context)
+    // Not async for a passthrough call whose body is held in memory (read at once): no frame of its own around the rest.
+    public Task InvokeAsync(HttpContext context)
     {
-        if (!TaskRoutes.TryGetTask(context.GetReverseProxyFeature().Route.Config.Metadata, out var task))
+        if (TaskRoutes.TryGetTask(context.GetReverseProxyFeature().Route.Config.Metadata, out var task))
         {
-            if (context.Features.Get<CallRecord>() is { Operation: not null } passthrough)
-            {
-                passthrough.Model = await RequestModel.ReadAsync(context.Request, context.RequestAborted);
-            }
-
-            await next(context);
-            return;
+            return TaskAsync(context, task);
         }
 
+        if (context.Features.Get<CallRecord>() is { Operation: not null } passthrough)
+        {
+            var model = RequestModel.ReadAsync(context.Request, context.RequestAborted);
+            if (!model.IsCompletedSuccessfully)
+            {
+                return ModelThenNextAsync(context, passthrough, model);
+            }
+
+            passthrough.Model = model.Result;
+        }
+
+        return next(context);
+    }
+
+    private async Task ModelThenNextAsync(HttpContext context, CallRecord passthrough, ValueTask<string?> model)
+    {
+        passthrough.Model = await model;
+        await next(context);
+    }
+
+    private async Task TaskAsync(HttpContext context, TaskKind task)
+    {
         var current = settings.Current;
         if (!context.Request.HasJsonContentType())
         {
