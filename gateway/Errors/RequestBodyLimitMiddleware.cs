@@ -41,7 +41,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
 
         if (request.ContentLength is not { } declared || declared > InMemoryBytes)
         {
-            return BufferThenNextAsync(context, limit);
+            return ReadThenNextAsync(context, limit, pending: null);
         }
 
         // The usual call: a declared body of modest size, read whole into a pooled array that stands in for the body
@@ -49,7 +49,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
         var read = PooledRequestBody.ReadAsync(request.Body, (int)declared, context.RequestAborted);
         if (!read.IsCompletedSuccessfully)
         {
-            return HoldThenNextAsync(context, limit, read);
+            return ReadThenNextAsync(context, limit, read);
         }
 
         Hold(context, read.Result);
@@ -62,37 +62,25 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
         context.Request.Body = held;
     }
 
-    private async Task HoldThenNextAsync(HttpContext context, long limit, ValueTask<PooledRequestBody> read)
-    {
-        GatewayError? error = null;
-        try
-        {
-            Hold(context, await read);
-        }
-        catch (Exception ex) when (Refused(context, ex))
-        {
-            if (ex is not BadHttpRequestException)
-            {
-                return; // the caller went away mid-body: nobody to answer
-            }
-
-            error = RequestBodyErrors.From(ex, limit);
-        }
-
-        await AnswerOrNextAsync(context, error);
-    }
-
-    // Larger or chunked: buffered (in memory up to 64 KiB, then on disk) so the body can be sent again after a vendor 401
-    // and a key rotation; a chunked one is read in first, counting its payload against the limit.
-    private async Task BufferThenNextAsync(HttpContext context, long limit)
+    // The body still to come (a pending read into a pooled array), or larger or chunked (no read given): buffered then —
+    // in memory up to 64 KiB, then on disk — so it can be sent again after a vendor 401 and a key rotation; a chunked one
+    // is read in first, counting its payload against the limit.
+    private async Task ReadThenNextAsync(HttpContext context, long limit, ValueTask<PooledRequestBody>? pending)
     {
         var request = context.Request;
         GatewayError? error = null;
         try
         {
-            request.EnableBuffering(bufferThreshold: InMemoryBytes);
-            error = request.ContentLength is not null || await DrainAsync(request.Body, limit, context.RequestAborted) ? null : RequestBodyErrors.TooLarge(limit);
-            request.Body.Position = 0;
+            if (pending is { } read)
+            {
+                Hold(context, await read);
+            }
+            else
+            {
+                request.EnableBuffering(bufferThreshold: InMemoryBytes);
+                error = request.ContentLength is not null || await DrainAsync(request.Body, limit, context.RequestAborted) ? null : RequestBodyErrors.TooLarge(limit);
+                request.Body.Position = 0;
+            }
         }
         catch (Exception ex) when (Refused(context, ex))
         {
@@ -104,15 +92,12 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, GatewaySe
             error = RequestBodyErrors.From(ex, limit);
         }
 
-        await AnswerOrNextAsync(context, error);
+        await (error is not null ? problems.WriteAsync(context, error) : next(context));
     }
 
     // A body Kestrel refused (answered with its error), or a caller gone mid-body.
     private static bool Refused(HttpContext context, Exception ex)
         => ex is BadHttpRequestException || ((ex is IOException or OperationCanceledException) && context.RequestAborted.IsCancellationRequested);
-
-    private Task AnswerOrNextAsync(HttpContext context, GatewayError? error)
-        => error is not null ? problems.WriteAsync(context, error) : next(context);
 
     // Reads the whole body into the buffering stream; false as soon as the payload passes the limit.
     private static async Task<bool> DrainAsync(Stream body, long limit, CancellationToken cancellationToken)
