@@ -102,7 +102,7 @@ run() { # name url key body pids...
   local previous=0 current rounds=0
   wrk_round "$WARMUP" "$url" "$key" "$body" >/dev/null
   while [ "$MEASURED" -gt 1 ]; do
-    current=$(rps_of "$(wrk_round 5 "$url" "$key" "$body")")
+    current=$(rps_of "$(wrk_round 3 "$url" "$key" "$body")")
     rounds=$((rounds + 1))
     if awk -v a="$previous" -v b="$current" 'BEGIN { exit !(a > 0 && (a - b) / a < 0.05 && (b - a) / a < 0.05) }' || [ $rounds -ge 8 ]; then break; fi
     previous=$current
@@ -131,12 +131,14 @@ run() { # name url key body pids...
     ratios=$(paste "$rows" "$bare_rows" | awk -F'\t' '{ print $1 / $7 "\t" $2 / $8 "\t" $4 / $10 }' >"$work/ratios.tsv"
       printf '%s\t%s\t%s' "$(cut -f1 "$work/ratios.tsv" | median)" "$(cut -f2 "$work/ratios.tsv" | median)" "$(cut -f3 "$work/ratios.tsv" | median)")
   fi
-  # One connection, one request at a time: the latency a lone caller sees.
+  # One connection, one request at a time: the latency a lone caller sees (bare YARP's measured just before, alongside).
+  local bare_single=""
+  [ -n "$BASE_URL" ] && bare_single=$(KEY="" BODY="${BASE_BODY:-$chat}" taskset -c $LOAD_CPU wrk -t1 -c1 -d"$SINGLE"s --latency -s bench/post.lua "$BASE_URL" | awk '$1=="50%" {print $2}' | to_ms)
   single=$(KEY="$key" BODY="$body" taskset -c $LOAD_CPU wrk -t1 -c1 -d"$SINGLE"s --latency -s bench/post.lua "$url" | awk '$1=="50%" {print $2}' | to_ms)
   if [ $# -gt 1 ]; then
     echo "bench: $name — of which the other processes (redis-server): $extra µs/request" >&2
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" "$ratios" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" "$ratios" "${bare_single:-$single}" | tee -a "$results"
 }
 # One measured round: wrk for DURATION seconds, the CPU of the given processes read around it; appends
 # req/s, CPU µs/request, p50, p99, non-2xx, CPU µs/request of the processes after the first.
@@ -157,15 +159,18 @@ measure_round() { # url key body rows-file pids...
 # Time to first byte of streamed calls, one after another on fresh connections (curl's time_starttransfer): the
 # median over STREAMS calls, after 20 unmeasured.
 ttfb="$work/ttfb.tsv"
-ttfb_run() { # name url key body
+ttfb_run() { # name url key body   (after the baseline, each call alternates with a bare YARP streamed call)
   local name=$1 url=$2 key=$3 body=$4 auth=()
   if [ -n "${ONLY:-}" ] && ! grep -Eq "bare|$ONLY" <<<"$name"; then return; fi
   [ -n "$key" ] && auth=(-H "Authorization: Bearer $key")
   local call=(taskset -c $LOAD_CPU curl -s -o /dev/null -w '%{http_code} %{time_starttransfer}\n' -H "Content-Type: application/json" "${auth[@]}" -d "$body" "$url")
+  local base=(taskset -c $LOAD_CPU curl -s -o /dev/null -w '%{http_code} %{time_starttransfer}\n' -H "Content-Type: application/json" -d "$chat_stream" "${BASE_TTFB_URL:-}")
   for _ in $(seq 1 20); do "${call[@]}" >/dev/null; done
-  local out
-  out=$(for _ in $(seq 1 "$STREAMS"); do "${call[@]}"; done)
-  printf '%s\t%s\t%s\n' "$name" "$(awk '{ printf "%.3f\n", $2 * 1000 }' <<<"$out" | median | awk '{ printf "%.3f", $1 }')" "$(awk '$1 != 200' <<<"$out" | wc -l)" | tee -a "$ttfb"
+  local out paired=""
+  : >"$work/ttfb-base.txt"
+  out=$(for _ in $(seq 1 "$STREAMS"); do [ -n "${BASE_TTFB_URL:-}" ] && "${base[@]}" >>"$work/ttfb-base.txt"; "${call[@]}"; done)
+  [ -s "$work/ttfb-base.txt" ] && paired=$(awk '{ printf "%.3f\n", $2 * 1000 }' "$work/ttfb-base.txt" | median | awk '{ printf "%.3f", $1 }')
+  printf '%s\t%s\t%s\t%s\n' "$name" "$(awk '{ printf "%.3f\n", $2 * 1000 }' <<<"$out" | median | awk '{ printf "%.3f", $1 }')" "$(awk '$1 != 200' <<<"$out" | wc -l)" "$paired" | tee -a "$ttfb"
 }
 
 passthrough=/api/ai/openai/v1/chat/completions
@@ -240,6 +245,7 @@ BASE_BODY=$chat_stream run "gateway normalized /v1/ai/generate streamed, in-proc
 
 echo "bench: streamed calls' time to first byte, $STREAMS one after another"
 ttfb_run "bare YARP, streamed (baseline)" "http://127.0.0.1:$bare$passthrough" "" "$chat_stream"
+BASE_TTFB_URL="http://127.0.0.1:$bare$passthrough"
 ttfb_run "gateway passthrough streamed, in-process limiter" "http://127.0.0.1:$gw_local$passthrough" "$limited_key" "$chat_stream"
 ttfb_run "gateway normalized streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream"
 
@@ -352,25 +358,27 @@ targets() {
   norm=$(row_of "gateway normalized /v1/ai/generate, in-process limiter") bare_single=$(row_of "bare YARP (baseline)" | cut -f8)
   verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "**NOT met**") }'; }
   if [ -n "$lim" ]; then
-    IFS=$'\t' read -r _ _ _ _ _ _ _ single rps_r cpu_r p99_r <<<"$lim"
+    IFS=$'\t' read -r _ _ _ _ _ _ _ single rps_r cpu_r p99_r bare_single <<<"$lim"
     rps_r=$(printf '%.2f' "$rps_r") cpu_r=$(printf '%.2f' "$cpu_r") p99_r=$(printf '%.2f' "$p99_r")
     echo "1. Passthrough, in-process limiter: $rps_r× req/s (≥ 0.85: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.85) }')")), CPU $cpu_r× (≤ 1.2: $(verdict "$(awk -v v="$cpu_r" 'BEGIN { print (v <= 1.2) }')")), p99 $p99_r× (≤ 1.2: $(verdict "$(awk -v v="$p99_r" 'BEGIN { print (v <= 1.2) }')")), 1-connection p50 $single ms against $bare_single (≤ +0.05 ms: $(verdict "$(awk -v a="$single" -v b="$bare_single" 'BEGIN { print (a <= b + 0.05) }')"))."
   fi
   if [ -n "$redis" ]; then
-    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ <<<"$redis"
+    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ _ <<<"$redis"
     rps_r=$(printf '%.2f' "$rps_r")
     echo "2. Passthrough, Redis limiter: $rps_r× req/s (≥ 0.70: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.70) }')"))."
   fi
   local bare_ttfb pass_ttfb norm_ttfb
+  local pass_base norm_base
   bare_ttfb=$(awk -F'\t' 'NR == 1 { print $2 }' "$ttfb" 2>/dev/null) pass_ttfb=$(awk -F'\t' '$1 ~ /passthrough streamed/ { print $2 }' "$ttfb" 2>/dev/null)
   norm_ttfb=$(awk -F'\t' '$1 ~ /normalized streamed/ { print $2 }' "$ttfb" 2>/dev/null)
+  pass_base=$(awk -F'\t' '$1 ~ /passthrough streamed/ { print $4 }' "$ttfb" 2>/dev/null) norm_base=$(awk -F'\t' '$1 ~ /normalized streamed/ { print $4 }' "$ttfb" 2>/dev/null)
   if [ -n "$norm" ] && [ -n "$norm_ttfb" ]; then
-    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ <<<"$norm"
+    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ _ <<<"$norm"
     rps_r=$(printf '%.2f' "$rps_r")
-    echo "3. Normalized: $rps_r× req/s (≥ 0.60: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.60) }')")); streamed TTFB $(awk -v a="$norm_ttfb" -v b="$bare_ttfb" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.5: $(verdict "$(awk -v a="$norm_ttfb" -v b="$bare_ttfb" 'BEGIN { print (a - b <= 0.5) }')"))."
+    echo "3. Normalized: $rps_r× req/s (≥ 0.60: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.60) }')")); streamed TTFB $(awk -v a="$norm_ttfb" -v b="${norm_base:-$bare_ttfb}" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.5: $(verdict "$(awk -v a="$norm_ttfb" -v b="${norm_base:-$bare_ttfb}" 'BEGIN { print (a - b <= 0.5) }')"))."
   fi
   if [ -n "$pass_ttfb" ]; then
-    echo "4. Passthrough streamed TTFB $(awk -v a="$pass_ttfb" -v b="$bare_ttfb" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.3: $(verdict "$(awk -v a="$pass_ttfb" -v b="$bare_ttfb" 'BEGIN { print (a - b <= 0.3) }')"))."
+    echo "4. Passthrough streamed TTFB $(awk -v a="$pass_ttfb" -v b="${pass_base:-$bare_ttfb}" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.3: $(verdict "$(awk -v a="$pass_ttfb" -v b="${pass_base:-$bare_ttfb}" 'BEGIN { print (a - b <= 0.3) }')"))."
   fi
   if [ -s "$soak" ]; then
     IFS=$'\t' read -r open still samples <"$soak"
@@ -393,29 +401,30 @@ mkdir -p "$(dirname "$report")"
   echo "# Gateway benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "wrk -t1 -c$CONNECTIONS pinned to CPU $LOAD_CPU; fake vendor, proxy and redis-server pinned to CPU $SERVER_CPU; $(nproc) CPUs."
-  echo "Each scenario warms up until two 5 s rounds agree within 5 %, then $MEASURED rounds of ${DURATION} s: the median of each figure."
+  echo "Each scenario warms up until two 3 s rounds agree within 5 %, then $MEASURED rounds of ${DURATION} s: the median of each figure."
   echo "Each gateway round is paired with a bare YARP round just before or after it (the order flipping every round); the"
   echo "columns against bare YARP are the medians of the rounds' ratios to their paired bare round."
   echo "CPU µs/request: the proxy process's utime + stime over a round ÷ its requests (redis-server's added in the Redis"
   echo "scenario). 1-conn p50: one connection, one request at a time (wrk -c1, ${SINGLE} s). Latencies in ms."
   echo
-  echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits | p50 | p99 | p99 vs bare | 1-conn p50 | non-2xx |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits | p50 | p99 | p99 vs bare | 1-conn p50 | bare YARP 1-conn p50 alongside | non-2xx |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' '$1 ~ /no limits/ { open_cpu = $3 }
     { rows[NR] = $0 } END {
       for (i = 1; i <= NR; i++) {
         split(rows[i], f, "\t")
         delta = (f[1] ~ /passthrough, .*(limiter|pipeline off)/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
-        printf "| %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %.2f× | %s | %s |\n", f[1], f[2], f[9], f[3], f[10], delta, f[4], f[5], f[11], f[8], f[6]
+        printf "| %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %.2f× | %s | %s | %s |\n", f[1], f[2], f[9], f[3], f[10], delta, f[4], f[5], f[11], f[8], f[12], f[6]
       }
     }' "$results"
   if [ -s "$ttfb" ]; then
     echo
-    echo "Streamed calls, time to first byte (ms): median of $STREAMS calls one after another, each on a new connection (curl):"
+    echo "Streamed calls, time to first byte (ms): median of $STREAMS calls one after another, each on a new connection (curl);"
+    echo "each gateway call alternates with a bare YARP streamed call, whose median is the scenario's baseline:"
     echo
-    echo "| scenario | TTFB p50 | vs bare YARP | not 200 |"
-    echo "|---|---|---|---|"
-    awk -F'\t' 'NR == 1 { base = $2 } { printf "| %s | %s | %+.3f ms | %s |\n", $1, $2, $2 - base, $3 }' "$ttfb"
+    echo "| scenario | TTFB p50 | bare YARP alongside | vs bare YARP | not 200 |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' '{ base = ($4 != "") ? $4 : $2; printf "| %s | %s | %s | %+.3f ms | %s |\n", $1, $2, base, $2 - base, $3 }' "$ttfb"
   fi
   echo
   echo "Peak resident memory (VmHWM) at the end of the run: $(for p in "bare YARP:$bare_pid" "gateway, in-process:$gw_local_pid" "gateway, Redis:$gw_redis_pid"; do
