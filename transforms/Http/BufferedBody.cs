@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.Http;
@@ -13,14 +12,14 @@ public sealed class BufferedBody : IDisposable
 {
     private const int UnknownLengthStart = 16 * 1024;
 
-    private byte[]? _buffer;
+    private PooledBuffer? _owned;
     private ReadOnlyMemory<byte> _memory;
     private bool _disposed;
 
-    private BufferedBody(byte[] buffer, int length, bool whole)
-        : this(buffer.AsMemory(0, length), whole)
+    private BufferedBody(PooledBuffer owned, bool whole)
+        : this(owned.WrittenMemory, whole)
     {
-        _buffer = buffer;
+        _owned = owned;
     }
 
     private BufferedBody(ReadOnlyMemory<byte> memory, bool whole)
@@ -57,44 +56,29 @@ public sealed class BufferedBody : IDisposable
         }
 
         var expected = request.ContentLength ?? (body.CanSeek ? body.Length : UnknownLengthStart);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(expected, 1, Math.Max(maxBytes, 1)));
-        var read = 0;
+        var buffer = new PooledBuffer((int)Math.Clamp(expected, 1, Math.Max(maxBytes, 1)));
         try
         {
-            while (true)
+            while (buffer.Length < maxBytes)
             {
-                var room = Math.Min(buffer.Length, maxBytes) - read;
-                if (room == 0)
-                {
-                    if (buffer.Length >= maxBytes)
-                    {
-                        break;
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
-                    buffer.AsSpan(0, read).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                    continue;
-                }
-
-                var chunk = await body.ReadAsync(buffer.AsMemory(read, room), cancellationToken);
+                var room = buffer.GetMemory();
+                var chunk = await body.ReadAsync(room[..Math.Min(room.Length, maxBytes - buffer.Length)], cancellationToken);
                 if (chunk == 0)
                 {
-                    return new BufferedBody(buffer, read, whole: true);
+                    return new BufferedBody(buffer, whole: true);
                 }
 
-                read += chunk;
+                buffer.Advance(chunk);
             }
 
             // Filled to the bound: whole only if nothing follows.
             var probe = new byte[1];
-            var whole = request.ContentLength == read || await body.ReadAsync(probe, cancellationToken) == 0;
-            return new BufferedBody(buffer, read, whole);
+            var whole = request.ContentLength == buffer.Length || await body.ReadAsync(probe, cancellationToken) == 0;
+            return new BufferedBody(buffer, whole);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffer.Dispose();
             throw;
         }
         finally
@@ -110,9 +94,6 @@ public sealed class BufferedBody : IDisposable
     {
         _disposed = true;
         _memory = default;
-        if (Interlocked.Exchange(ref _buffer, null) is { } buffer)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        Interlocked.Exchange(ref _owned, null)?.Dispose();
     }
 }

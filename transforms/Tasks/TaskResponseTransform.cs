@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Gateway.Transforms.Formatting;
 using Gateway.Transforms.Http;
