@@ -119,6 +119,8 @@ public static class GatewayApp
     {
         // First: the request id (= trace id) exists before anything can fail, so every answer and log line carries it.
         app.UseMiddleware<CorrelationMiddleware>();
+        // Then the access log, around everything else: one line for every answer, a 500 and a refusal included.
+        app.UseMiddleware<AccessLogMiddleware>();
         // Next: whatever throws below is answered as a problem with that request id, never a bare 500.
         app.UseMiddleware<UnhandledErrorMiddleware>();
         // Before routing: methods and headers no route may see (TRACE, CONNECT, malformed values) are refused for all.

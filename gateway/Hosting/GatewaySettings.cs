@@ -126,6 +126,14 @@ public sealed class GatewaySettings
     }
 
     /// <summary>
+    /// What a call cost in USD: its usage at its price (known up front for a task's model, else the price of the model
+    /// the vendor says answered, or of the one the caller asked for when the vendor's answer names none — Cohere's);
+    /// null while the vendor reported no usage.
+    /// </summary>
+    public decimal? CostOf(CallRecord? call, CallOutcome outcome)
+        => outcome.Usage is { } usage ? (call?.Price ?? PriceOf(outcome.ResponseModel ?? call?.Model)).Cost(usage) : null;
+
+    /// <summary>
     /// Resolves a request's <c>model</c>: an alias, or <c>provider/model</c>; null means the <c>default</c> alias.
     /// </summary>
     public bool TryResolveModel(string? model, out ModelRoute route, out string error)

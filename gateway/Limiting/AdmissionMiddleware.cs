@@ -20,6 +20,11 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         var client = context.Features.Get<ICallerFeature>()?.Client;
         if (client is null || client.Unlimited)
         {
+            if (client is not null)
+            {
+                context.Features.Set(AdmissionFeature.Unlimited);
+            }
+
             await next(context);
             return;
         }
@@ -79,6 +84,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
 
         var request = new AdmissionRequest(client.Id, scopes, estimate.TotalTokens, Micros(price.Cost(estimate)), budgets);
         var decision = await limiter.AcquireAsync(request, context.RequestAborted);
+        context.Features.Set(AdmissionFeature.For(decision));
         if (decision.Lease is not { } lease)
         {
             await RefuseAsync(context, client, request, decision);
@@ -111,8 +117,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
     {
         if (outcome.Usage is { } known)
         {
-            var price = call?.Price ?? current.PriceOf(outcome.ResponseModel);
-            return (known.TotalTokens, Micros(price.Cost(known)));
+            return (known.TotalTokens, Micros(current.CostOf(call, outcome)!.Value));
         }
 
         var failed = outcome.NothingMetered || outcome.FailureCode is not null;

@@ -7,9 +7,13 @@ namespace Gateway.Tests.Infrastructure;
 public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
 {
     private readonly ConcurrentQueue<string> _entries = new();
+    private readonly ConcurrentQueue<LogRecord> _records = new();
     private IExternalScopeProvider? _scopes;
 
     public IReadOnlyCollection<string> Entries => _entries;
+
+    /// <summary>The same entries with their category, level and structured values as the logger got them.</summary>
+    public IReadOnlyCollection<LogRecord> Records => _records;
 
     public string AllText => string.Join(Environment.NewLine, _entries);
 
@@ -31,12 +35,15 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var text = new StringBuilder().Append(logLevel).Append(' ').Append(category).Append(": ").Append(formatter(state, exception));
+            var message = formatter(state, exception);
+            var text = new StringBuilder().Append(logLevel).Append(' ').Append(category).Append(": ").Append(message);
+            var structured = new Dictionary<string, object?>(StringComparer.Ordinal);
             if (state is IEnumerable<KeyValuePair<string, object?>> values)
             {
                 foreach (var (key, value) in values)
                 {
                     text.Append(" | ").Append(key).Append('=').Append(value);
+                    structured[key] = value;
                 }
             }
 
@@ -47,6 +54,13 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
             }
 
             owner._entries.Enqueue(text.ToString());
+            owner._records.Enqueue(new LogRecord(category, logLevel, message, structured));
         }
     }
+}
+
+/// <summary>One captured log entry: its category, level, formatted message and structured values.</summary>
+public sealed record LogRecord(string Category, LogLevel Level, string Message, IReadOnlyDictionary<string, object?> Values)
+{
+    public object? this[string name] => Values.TryGetValue(name, out var value) ? value : null;
 }
