@@ -27,6 +27,7 @@ public static class TransformsServiceCollectionExtensions
         builder.Services.TryAddSingleton<VendorCatalog>();
         builder.Services.TryAddSingleton<CallerHeaderPolicy>();
         builder.Services.TryAddSingleton<IGatewayDrain, NoGatewayDrain>();
+        builder.Services.TryAddSingleton<IPromptShape, PromptShape>();
         builder.Services.AddSingleton<ITransformProvider, VendorHeadersTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, TaskTransformProvider>();
         builder.Services.AddSingleton<ITransformProvider, PassthroughTransformProvider>();

@@ -102,6 +102,10 @@ public static class GatewayApp
 
         services.AddGatewayLimiting(configuration);
         services.AddSingleton<GenAiMetrics>();
+        services.AddSingleton(sp => new AccessLogWriter(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<SecretRegistry>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<AccessLogStream>()));
+        services.AddSingleton<TrafficMetrics>();
+        services.AddSingleton<PromptLogWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<PromptLogWriter>());
         services.AddSingleton<ResilienceMetrics>();
         services.AddSingleton<VendorKeyRecovery>();
         services.AddSingleton<ProviderPipelines>();
@@ -140,6 +144,8 @@ public static class GatewayApp
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();
             // Normalized calls validated (every fault), resolved and planned; passthrough model read from the buffered body.
             proxy.UseMiddleware<TaskRequestMiddleware>();
+            // Prompt logs (when asked for) read the body kept by the steps above, after the response has ended.
+            proxy.UseMiddleware<PromptLogMiddleware>();
             // Limits need the resolved call (model, estimate); they settle after everything inside has ended.
             proxy.UseMiddleware<AdmissionMiddleware>();
             // Only admitted calls are vendor calls: duration and usage measured around the forwarding alone.

@@ -43,6 +43,12 @@ public sealed record GatewayOptions
     /// <summary>Prompt templates of the normalized endpoints.</summary>
     public PromptOptions Prompts { get; init; } = new();
 
+    /// <summary>The access log: where its lines go (Gateway.Telemetry).</summary>
+    public Gateway.Telemetry.AccessLogOptions AccessLog { get; init; } = new();
+
+    /// <summary>Prompt logging: off, metadata or sanitized, per route and client (Gateway.Telemetry).</summary>
+    public Gateway.Telemetry.PromptLoggingOptions PromptLogging { get; init; } = new();
+
     /// <summary>Defaults of the normalized endpoints.</summary>
     public TaskOptions Tasks { get; init; } = new();
 

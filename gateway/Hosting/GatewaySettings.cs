@@ -36,6 +36,12 @@ public sealed class GatewaySettings
 
     public required FrozenDictionary<string, ProviderSettings> Providers { get; init; }
 
+    /// <summary>Where access log lines go.</summary>
+    public Gateway.Telemetry.AccessLogOutput AccessLogOutput { get; init; }
+
+    /// <summary>Which calls get a prompt log line, and how it is sanitized.</summary>
+    public Gateway.Telemetry.PromptLogSettings PromptLog { get; init; } = Gateway.Telemetry.PromptLogSettings.Off;
+
     public required GatewayClient[] Clients { get; init; }
 
     /// <summary>Model aliases (case-insensitive).</summary>

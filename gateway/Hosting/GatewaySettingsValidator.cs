@@ -28,6 +28,10 @@ internal static class GatewaySettingsValidator
         var resilience = ResilienceSettingsValidator.Build(options.Resilience, options.Providers.Keys, errors);
         ShutdownOptions.Check(options.Shutdown, errors);
         var vaultAuth = SecretsSettingsValidator.Validate(options.Secrets, options.Vault, errors);
+        var promptLog = Gateway.Telemetry.PromptLogSettings.Build(options.PromptLogging, options.Clients.Keys, errors);
+        var accessLog = options.AccessLog.Output is null
+            ? Gateway.Telemetry.AccessLogOutput.Stdout
+            : ConfigEnum<Gateway.Telemetry.AccessLogOutput>.Parse(options.AccessLog.Output, "Gateway:AccessLog:Output", errors);
 
         if (errors.Count > 0)
         {
@@ -54,6 +58,8 @@ internal static class GatewaySettingsValidator
             RateLimiting = options.RateLimiting,
             LimiterClock = clock,
             Resilience = resilience,
+            PromptLog = promptLog,
+            AccessLogOutput = accessLog,
             HighestPrice = prices.Count == 0 ? default : new ModelPrice(prices.Values.Max(p => p.InputPerMillionUsd), prices.Values.Max(p => p.OutputPerMillionUsd)),
         };
     }

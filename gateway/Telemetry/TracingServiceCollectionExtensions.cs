@@ -10,6 +10,16 @@ namespace Gateway.Telemetry;
 /// cost a third of the proxy's throughput in bench/). Metrics: ASP.NET Core, HttpClient, runtime and the gateway's own
 /// meters, scraped by Prometheus at <c>/metrics</c> and pushed over OTLP when configured.
 /// </summary>
+/// <summary>Marks an operations endpoint (health probes, the scrape, the OpenAPI document): not traffic, so no access line or count.</summary>
+internal sealed class OperationsEndpoint
+{
+    public static readonly OperationsEndpoint Instance = new();
+
+    private OperationsEndpoint()
+    {
+    }
+}
+
 internal static class TracingServiceCollectionExtensions
 {
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
@@ -45,7 +55,7 @@ internal static class TracingServiceCollectionExtensions
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddMeter(SecretMetrics.MeterName, GenAiMetrics.MeterName, Gateway.Limiting.LimiterMetrics.MeterName, Gateway.Resilience.ResilienceMetrics.MeterName)
+                    .AddMeter(SecretMetrics.MeterName, GenAiMetrics.MeterName, TrafficMetrics.MeterName, Gateway.Limiting.LimiterMetrics.MeterName, Gateway.Resilience.ResilienceMetrics.MeterName)
                     // Prometheus reserves a _count suffix for histograms and summaries (promtool flags these three gauges).
                     .AddView("dotnet.assembly.count", "dotnet.assemblies.loaded")
                     .AddView("dotnet.process.cpu.count", "dotnet.process.cpus")
@@ -68,5 +78,6 @@ internal static class TracingServiceCollectionExtensions
     }
 
     /// <summary>Serves the Prometheus scrape endpoint (no client key: expose it only inside the cluster).</summary>
-    public static void MapGatewayMetrics(this IEndpointRouteBuilder endpoints) => endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
+    public static void MapGatewayMetrics(this IEndpointRouteBuilder endpoints)
+        => endpoints.MapPrometheusScrapingEndpoint(MetricsPath).WithMetadata(OperationsEndpoint.Instance);
 }

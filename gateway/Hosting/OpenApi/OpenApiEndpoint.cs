@@ -15,6 +15,6 @@ internal static class OpenApiEndpoint
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         var document = buffer.ToArray();
-        endpoints.MapGet("/openapi/v1.json", () => Results.Bytes(document, "application/json"));
+        endpoints.MapGet("/openapi/v1.json", () => Results.Bytes(document, "application/json")).WithMetadata(Gateway.Telemetry.OperationsEndpoint.Instance);
     }
 }

@@ -28,6 +28,9 @@ public sealed class AccessLogTests : GatewayFixture
     protected override void EditOverrides(JsonObject overrides)
     {
         var gateway = overrides["Gateway"]!;
+        // Through the logging providers (not the default straight-to-stdout writer) so the test sees each field as the
+        // structured value it is; AccessLogStdoutTests reads the default output's lines.
+        gateway["AccessLog"] = new JsonObject { ["Output"] = "logger" };
         gateway["RateLimiting"] = JsonNode.Parse("""{"Policies": {"small": {"Requests": 1000, "Tokens": 1000000, "Window": "00:01:00"}}}""");
         gateway["Clients"]!["team-b"]!["RateLimitPolicy"] = "small";
         gateway["Resilience"] = JsonNode.Parse("""{"Retry": {"BaseDelay": "00:00:00.010", "MaxDelay": "00:00:00.050"}}""");

@@ -85,6 +85,33 @@ public sealed class ValidateConfigCommandTests
     }
 
     [Test]
+    public async Task BadPromptLogging_EveryErrorIsListed()
+    {
+        Edit("gateway.json", c => c["Gateway"]!["PromptLogging"] = JsonNode.Parse("""
+            {
+              "Mode": "verbose",
+              "MaxLength": 0,
+              "Routes": { "openai": "everything" },
+              "Clients": { "team-z": "sanitized" },
+              "Patterns": { "BROKEN": "(unclosed", "EVERYWHERE": ".*" }
+            }
+            """));
+
+        var (exit, _, error) = await RunAsync(_folder);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Does.Contain("Gateway:PromptLogging:Mode must be one of 'off', 'metadata', 'sanitized' (was 'verbose')"));
+            Assert.That(error, Does.Contain("Gateway:PromptLogging:MaxLength"));
+            Assert.That(error, Does.Contain("Gateway:PromptLogging:Routes:openai must be one of"));
+            Assert.That(error, Does.Contain("Gateway:PromptLogging:Clients:team-z names no configured client"));
+            Assert.That(error, Does.Contain("Gateway:PromptLogging:Patterns:BROKEN: the pattern is not a valid regular expression"));
+            Assert.That(error, Does.Contain("Gateway:PromptLogging:Patterns:EVERYWHERE: the pattern matches the empty string"));
+        });
+    }
+
+    [Test]
     public async Task NoSuchFolder_IsAUsageError()
     {
         var (exit, _, error) = await RunAsync(Path.Combine(_folder, "absent"));
