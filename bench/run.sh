@@ -5,8 +5,9 @@
 # plus redis-server's in the Redis scenario) — steady even on a noisy machine, unlike throughput on 2 shared cores —
 # then the latency of one connection alone; streamed calls' time to first byte; each proxy's peak memory.
 #   DURATION=5 CONNECTIONS=64 bash bench/run.sh   (DURATION in seconds per round; ONLY=Redis runs just the
-#   matching scenarios; PAIRS=1 adds the paired studies of the resilience pipeline and of each limiter; FIXED=1 the passthrough
-#   scenarios again at RATE requests/s (h2load); SOAK=1 the 1000 slow streams and the noisy neighbour studies)
+#   matching scenarios; PAIRS=1 adds the paired studies of the resilience pipeline, of the access log and of each
+#   limiter; FIXED=1 the passthrough scenarios again at RATE requests/s (h2load); SOAK=1 the 1000 slow streams and the
+#   noisy neighbour studies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -221,6 +222,21 @@ pipeline_side() { if [ "$1" = B ]; then pipeline_switch true; else pipeline_swit
 pipeline="$work/pipeline.tsv"
 if [ -n "${PAIRS:-}" ] || { [ -n "${ONLY:-}" ] && grep -Eq "$ONLY" <<<"resilience pipeline"; }; then
   pairs "$pipeline" "http://127.0.0.1:$gw_plain$passthrough" pipeline_side "$open_key" "$open_key" $gw_plain_pid
+  pipeline_switch false
+fi
+
+# What the access log costs (its default output: JSON lines to standard output, here the gateway's log file): A silenced
+# (Logging:LogLevel:Gateway.AccessLog None), B on, switched by a reload in the gateway that reloads its own config copy.
+accesslog_switch() { # on|off
+  if [ "$1" = off ]; then echo '{"Logging": {"LogLevel": {"Gateway.AccessLog": "None"}}}'; else echo '{}'; fi >"$work/config/zz-bench-accesslog.json"
+  sleep 2
+}
+accesslog_side() { if [ "$1" = B ]; then accesslog_switch on; else accesslog_switch off; fi; }
+accesslog="$work/accesslog.tsv"
+if [ -n "${PAIRS:-}" ] || { [ -n "${ONLY:-}" ] && grep -Eq "$ONLY" <<<"access log pairs"; }; then
+  pipeline_switch true
+  pairs "$accesslog" "http://127.0.0.1:$gw_plain$passthrough" accesslog_side "$limited_key" "$limited_key" $gw_plain_pid
+  accesslog_switch on
   pipeline_switch false
 fi
 
@@ -457,17 +473,25 @@ mkdir -p "$(dirname "$report")"
     fi
     echo
   }
-  if [ -s "$pipeline" ]; then
+  on_off_study() { # file, then the lines that say what was switched
+    local file=$1 ratio delta; shift
+    [ -s "$file" ] || return 0
     echo
-    echo "Resilience pipeline on (shipped defaults) against off (\`Gateway:Resilience:Enabled=false\`) in one gateway process (the"
-    echo "setting reloaded between rounds), passthrough, client key, no faults — back-to-back ${DURATION} s rounds in pairs, the"
-    echo "order flipping every pair:"
+    printf '%s\n' "$@"
     echo
-    pair_table "$pipeline" off on
-    ratio=$(awk -F'\t' '{ print $3 / $2 }' "$pipeline" | median)
-    delta=$(awk -F'\t' '{ print $5 - $4 }' "$pipeline" | median)
+    pair_table "$file" off on
+    ratio=$(awk -F'\t' '{ print $3 / $2 }' "$file" | median)
+    delta=$(awk -F'\t' '{ print $5 - $4 }' "$file" | median)
     awk -v r="$ratio" -v d="$delta" 'BEGIN { printf "Median of the pairs: on ÷ off = %.3f× the throughput (target ≥ 0.95×: %s), %+.1f CPU µs/request.\n", r, (r >= 0.95 ? "met" : "NOT met"), d }'
-  fi
+  }
+  on_off_study "$pipeline" \
+    "Resilience pipeline on (shipped defaults) against off (\`Gateway:Resilience:Enabled=false\`) in one gateway process (the" \
+    "setting reloaded between rounds), passthrough, client key, no faults — back-to-back ${DURATION} s rounds in pairs, the" \
+    "order flipping every pair:"
+  on_off_study "$accesslog" \
+    "Access log on (shipped default: JSON lines to standard output) against silenced (\`Logging:LogLevel:Gateway.AccessLog=None\`)" \
+    "in one gateway process (reloaded between rounds), passthrough, in-process limiter — back-to-back ${DURATION} s rounds in" \
+    "pairs, the order flipping every pair:"
   for store in local redis; do
     file=$limiter_local label="in-process limiter" target=10 extra=""
     [ $store = redis ] && file=$limiter_redis label="Redis limiter" target=40 extra=" (redis-server's CPU included on both sides)"

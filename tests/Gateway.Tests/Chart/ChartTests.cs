@@ -128,6 +128,72 @@ public sealed partial class ChartTests
     [Test]
     public async Task TheAlertRules_PassPromtool()
     {
+        var (folder, file, _) = await RenderRulesAsync();
+
+        var (exit, output) = await ToolProcess.RunAsync(Promtool(), folder, "check", "rules", file);
+
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("SUCCESS: 7 rules found"));
+    }
+
+    /// <summary>
+    /// <c>promtool test rules</c> on the rendered rules with the shipped thresholds: each alert fires on series that
+    /// cross its threshold for its whole <c>for</c>, with its labels and summary, and stays silent on series that do not.
+    /// </summary>
+    [Test]
+    public async Task EachAlert_FiresOnItsCondition_AndOnlyThen()
+    {
+        var (folder, file, job) = await RenderRulesAsync();
+        string Series(string name, string labels, string values) => $"      - series: '{name}{{job=\"{job}\",{labels}}}'\n        values: '{values}'\n";
+        string Request(string statusClass, string errorCode, string client = "team-a")
+            => $"route=\"openai\",provider=\"openai\",client=\"{client}\",status_class=\"{statusClass}\",error_code=\"{errorCode}\"";
+        string Alert(string name, string at, string? labels, string? summary)
+            => $"      - eval_time: {at}\n        alertname: {name}\n        exp_alerts:"
+                + (labels is null ? " []\n" : $"\n          - exp_labels: {{ {labels} }}\n            exp_annotations:\n              summary: \"{summary}\"\n"
+                    + (name == "AiGatewayHighErrorRate" ? "              description: \"See the access log lines with status 5xx (category Gateway.AccessLog) for the error codes and providers.\"\n" : ""));
+        var tests = new System.Text.StringBuilder($"rule_files:\n  - {Path.GetFileName(file)}\nevaluation_interval: 1m\ntests:\n");
+        void Case(string series, params string[] alerts) => tests.Append("  - interval: 1m\n    input_series:\n").Append(series)
+            .Append("    alert_rule_test:\n").Append(string.Concat(alerts));
+
+        // Half the answers 5xx for 12 minutes: fires once the 5 minutes of "for" have passed; 1 in 100 does not.
+        Case(Series("gateway_requests_total", Request("5xx", "vendor_unavailable"), "0+50x30") + Series("gateway_requests_total", Request("2xx", "none"), "0+50x30"),
+            Alert("AiGatewayHighErrorRate", "3m", null, null),
+            Alert("AiGatewayHighErrorRate", "12m", "severity: critical", "More than 5% of gateway answers are 5xx"));
+        Case(Series("gateway_requests_total", Request("5xx", "vendor_unavailable"), "0+1x30") + Series("gateway_requests_total", Request("2xx", "none"), "0+99x30"),
+            Alert("AiGatewayHighErrorRate", "20m", null, null));
+        // A client refused for a third of its calls; another client refused 1 in 20 (under 10 %).
+        Case(Series("gateway_requests_total", Request("4xx", "rate_limited"), "0+10x40") + Series("gateway_requests_total", Request("2xx", "none"), "0+20x40")
+                + Series("gateway_requests_total", Request("4xx", "budget_exhausted", "team-b"), "0+1x40") + Series("gateway_requests_total", Request("2xx", "none", "team-b"), "0+19x40"),
+            Alert("AiGatewayHighRateLimitedShare", "8m", null, null),
+            Alert("AiGatewayHighRateLimitedShare", "20m", "severity: warning, client: team-a", "team-a gets 429 for more than 10% of its calls"));
+        // A breaker open for 5 minutes; another closed.
+        Case(Series("gateway_vendor_breaker_state", "gen_ai_provider_name=\"openai\"", "1x10") + Series("gateway_vendor_breaker_state", "gen_ai_provider_name=\"cohere\"", "0x10"),
+            Alert("AiGatewayVendorBreakerOpen", "5m", "severity: warning, gen_ai_provider_name: openai", "openai's circuit breaker has been open for 2 minutes"));
+        // A secret failing at every read for 25 minutes; another failing once and then reading fine.
+        Case(Series("gateway_secret_read_failures_total", "secret_reference=\"env:OPENAI_API_KEY\",secret_last_good_kept=\"true\"", "0+2x30")
+                + Series("gateway_secret_read_failures_total", "secret_reference=\"vault:kv/ai/cohere\",secret_last_good_kept=\"true\"", "0 1 1x30"),
+            Alert("AiGatewaySecretRefreshFailing", "25m", "severity: critical, secret_reference: env:OPENAI_API_KEY",
+                "Reading env:OPENAI_API_KEY has failed for 10 minutes; the last good value still serves"));
+        // 6 USD spent in an hour against a 5 USD budget; another client at 0.6 of its 5.
+        Case(Series("gateway_cost_usd_total", "provider=\"openai\",client=\"team-a\"", "0+0.1x60") + Series("gateway_client_daily_budget_usd", "client=\"team-a\"", "5x60")
+                + Series("gateway_cost_usd_total", "provider=\"openai\",client=\"team-b\"", "0+0.01x60") + Series("gateway_client_daily_budget_usd", "client=\"team-b\"", "5x60"),
+            Alert("AiGatewayBudgetNearlySpent", "60m", "severity: warning, client: team-a", "team-a has spent over 80% of its daily budget in the last 24 hours"));
+        // Decisions without Redis for 15 minutes.
+        Case(Series("gateway_limiter_fallbacks_total", "cause=\"unavailable\"", "0+5x20"),
+            Alert("AiGatewayRedisLimiterFallingBack", "3m", null, null),
+            Alert("AiGatewayRedisLimiterFallingBack", "15m", "severity: warning, cause: unavailable", "Admission decisions are made without Redis (unavailable): limits hold per replica only"));
+        var testFile = Path.Combine(folder, "rules.test.yaml");
+        await File.WriteAllTextAsync(testFile, tests.ToString());
+
+        var (exit, output) = await ToolProcess.RunAsync(Promtool(), folder, "test", "rules", testFile);
+
+        Assert.That(exit, Is.Zero, output + "\n" + tests);
+        Assert.That(output, Does.Contain("SUCCESS"));
+    }
+
+    // The PrometheusRule's groups as a rules file, and the job its expressions select (the release's full name).
+    private static async Task<(string Folder, string File, string Job)> RenderRulesAsync()
+    {
         var rule = Objects(await RenderAsync("monitoring-values.yaml")).Single(o => Kind(o) == "PrometheusRule");
         var folder = Directory.CreateTempSubdirectory("chart-rules-").FullName;
         var file = Path.Combine(folder, "rules.yaml");
@@ -136,16 +202,18 @@ public sealed partial class ChartTests
             new YamlStream(new YamlDocument(At(rule, "spec"))).Save(writer, assignAnchors: false);
         }
 
+        return (folder, file, Value(rule, "metadata", "name"));
+    }
+
+    private static string Promtool()
+    {
         var promtool = ExecutableOnPath.Find("promtool");
         if (promtool is null)
         {
             Assert.Fail("promtool is not on the PATH: run tests/run.sh (it installs it) or apt-get install prometheus.");
         }
 
-        var (exit, output) = await ToolProcess.RunAsync(promtool!, folder, "check", "rules", file);
-
-        Assert.That(exit, Is.Zero, output);
-        Assert.That(output, Does.Contain("SUCCESS: 2 rules found"));
+        return promtool!;
     }
 
     [Test]
