@@ -6,6 +6,11 @@ if (KeysCommand.Matches(args))
     return KeysCommand.Run(args, Console.Out, Console.Error);
 }
 
+if (Gateway.Errors.RequestsCommand.Matches(args))
+{
+    return await Gateway.Errors.RequestsCommand.RunAsync(args, Console.Out, Console.Error);
+}
+
 if (ValidateConfigCommand.Matches(args))
 {
     return await ValidateConfigCommand.RunAsync(args, Console.Out, Console.Error);

@@ -12,9 +12,11 @@ namespace Gateway.Errors;
 
 /// <summary>
 /// Writes RFC 9457 problem+json with the fields a support escalation needs: code, requestId (trace id), timestamp,
-/// service, endpoint and environment; validation problems add <c>errors</c>, every field at fault.
+/// service, endpoint and environment, and the same as the playbook's escalation template, ready to paste
+/// (<c>escalation</c>, with a sanitized sample of the payload); validation problems add <c>errors</c>, every field at fault.
 /// </summary>
-public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time, Gateway.Secrets.SecretRegistry secrets, IProviderDirectory providers) : IProblemResponder
+public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider time, Gateway.Secrets.SecretRegistry secrets, IProviderDirectory providers,
+    EscalationStore escalations) : IProblemResponder
 {
     public const string ContentType = "application/problem+json";
 
@@ -57,11 +59,17 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
         var detail = secrets.Redact(error.Detail);
         json.WriteString("detail", detail);
         json.WriteString("code", error.Code.Code);
+        var now = time.GetUtcNow().UtcDateTime;
+        var endpoint = Endpoint(context.Request);
         json.WriteString("requestId", context.TraceIdentifier);
-        json.WriteString("timestamp", time.GetUtcNow().UtcDateTime);
+        json.WriteString("timestamp", now);
         json.WriteString("service", current.ServiceName);
-        json.WriteString("endpoint", Endpoint(context.Request));
+        json.WriteString("endpoint", endpoint);
         json.WriteString("environment", current.Environment);
+        var escalation = Escalation.Block(context.TraceIdentifier, now, current.ServiceName, endpoint, current.Environment,
+            Escalation.PayloadSample(context.Request, current.PromptLog.Redactor, secrets), Escalation.ObservedError(error, detail));
+        escalations.Add(context.TraceIdentifier, escalation);
+        json.WriteString("escalation", escalation);
         if (error.Errors is { Count: > 0 } errors)
         {
             json.WriteStartArray("errors");

@@ -73,6 +73,7 @@ public static class GatewayApp
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddSingleton<ConfigStatus>();
         services.AddSingleton<GatewaySettingsMonitor>();
+        services.AddSingleton<EscalationStore>();
         services.AddSingleton<ProblemWriter>();
         services.AddSingleton<IProblemResponder>(sp => sp.GetRequiredService<ProblemWriter>());
         services.AddSingleton<ClientKeyAuthenticator>();
@@ -134,6 +135,7 @@ public static class GatewayApp
         app.MapGatewayHealth();
         app.MapOpenApiDocument();
         app.MapGatewayMetrics();
+        app.MapGatewayAdmin();
         app.MapReverseProxy(proxy =>
         {
             // Who is calling, before anything about the call is read: 401/403 cost nothing and count nothing.

@@ -43,6 +43,12 @@ public sealed record GatewayOptions
     /// <summary>Prompt templates of the normalized endpoints.</summary>
     public PromptOptions Prompts { get; init; } = new();
 
+    /// <summary>How long the escalation blocks of requests answered with a problem are kept for <c>requests show</c>.</summary>
+    public Gateway.Errors.EscalationOptions Escalation { get; init; } = new();
+
+    /// <summary>The operations API (<c>/admin/*</c>): off unless a key hash is set.</summary>
+    public Gateway.Errors.AdminOptions Admin { get; init; } = new();
+
     /// <summary>The access log: where its lines go (Gateway.Telemetry).</summary>
     public Gateway.Telemetry.AccessLogOptions AccessLog { get; init; } = new();
 

@@ -36,6 +36,12 @@ public sealed class GatewaySettings
 
     public required FrozenDictionary<string, ProviderSettings> Providers { get; init; }
 
+    /// <summary>How long escalation blocks are kept.</summary>
+    public TimeSpan EscalationRetention { get; init; } = Gateway.Errors.EscalationOptions.DefaultRetention;
+
+    /// <summary>SHA-256 of the operations API's key, or null when that API is off.</summary>
+    public byte[]? AdminKeyHash { get; init; }
+
     /// <summary>Where access log lines go.</summary>
     public Gateway.Telemetry.AccessLogOutput AccessLogOutput { get; init; }
 

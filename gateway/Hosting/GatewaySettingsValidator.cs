@@ -29,6 +29,7 @@ internal static class GatewaySettingsValidator
         ShutdownOptions.Check(options.Shutdown, errors);
         var vaultAuth = SecretsSettingsValidator.Validate(options.Secrets, options.Vault, errors);
         var promptLog = Gateway.Telemetry.PromptLogSettings.Build(options.PromptLogging, options.Clients.Keys, errors);
+        var (retention, adminKey) = Gateway.Errors.AdminOptions.Validate(options.Escalation, options.Admin, errors);
         var accessLog = options.AccessLog.Output is null
             ? Gateway.Telemetry.AccessLogOutput.Stdout
             : ConfigEnum<Gateway.Telemetry.AccessLogOutput>.Parse(options.AccessLog.Output, "Gateway:AccessLog:Output", errors);
@@ -60,6 +61,8 @@ internal static class GatewaySettingsValidator
             Resilience = resilience,
             PromptLog = promptLog,
             AccessLogOutput = accessLog,
+            EscalationRetention = retention,
+            AdminKeyHash = adminKey,
             HighestPrice = prices.Count == 0 ? default : new ModelPrice(prices.Values.Max(p => p.InputPerMillionUsd), prices.Values.Max(p => p.OutputPerMillionUsd)),
         };
     }
