@@ -210,7 +210,9 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         // is given back when the attempt needs none.
         attempt.MayRetry = call.Replayable && call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
         Decided(context, attempt.Number, provider);
+        Gateway.Telemetry.GenAiTracing.StartAttempt(context, attempt.Number);
         await next(context);
+        Gateway.Telemetry.GenAiTracing.AttemptAnswered(context, attempt.VendorStatus);
 
         // A vendor failure for the breaker: 5xx and 529 (not 429: throttling is not an outage), unreachable, or silent
         // past its timeout.

@@ -29,6 +29,7 @@ internal sealed class GenAiTelemetryMiddleware(RequestDelegate next, GatewaySett
             call = context.Features.Get<CallRecord>() ?? call;
             var outcome = call.Outcome;
             outcome.Complete(context);
+            GenAiTracing.CallEnded(context, outcome);
             var current = settings.Current;
             metrics.Record(
                 new GenAiCall(operation, call.Provider, current.ModelLabel(call.Model), current.ModelLabel(outcome.ResponseModel, reportedByVendor: true)),

@@ -1,5 +1,6 @@
 using Gateway.Secrets;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Gateway.Telemetry;
@@ -24,6 +25,7 @@ internal static class TracingServiceCollectionExtensions
 {
     public const string OtlpEndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string MetricsPath = "/metrics";
+    public const string DefaultServiceName = "ai-gateway";
 
     /// <summary>Framework instruments not exported: each is recorded once or more on every call.</summary>
     public static readonly string[] PerCallInstrumentsDropped =
@@ -37,12 +39,22 @@ internal static class TracingServiceCollectionExtensions
     {
         var export = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
         services.AddOpenTelemetry()
+            // service.name: OTEL_SERVICE_NAME when set (and OTEL_RESOURCE_ATTRIBUTES, read by the SDK), else ai-gateway.
+            .ConfigureResource(resource =>
+            {
+                if (string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"])
+                    && configuration["OTEL_RESOURCE_ATTRIBUTES"]?.Contains("service.name=", StringComparison.Ordinal) != true)
+                {
+                    resource.AddService(DefaultServiceName, serviceVersion: typeof(TracingServiceCollectionExtensions).Assembly.GetName().Version?.ToString());
+                }
+            })
             .WithTracing(tracing =>
             {
                 tracing
                     .SetSampler(export ? new ParentBasedSampler(new AlwaysOnSampler()) : new AlwaysOffSampler())
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
+                    .AddSource(GenAiTracing.SourceName)
                     .AddProcessor(sp => new RedactingActivityProcessor(sp.GetRequiredService<SecretRegistry>()));
                 if (export)
                 {
