@@ -72,6 +72,7 @@ public sealed class ConfigReloadTests
     [Test]
     public async Task InvalidProxyChange_IsRefusedWithEveryError_AndOldConfigKeepsServing()
     {
+        using var reloads = new GenAiMeasurements("Gateway.Config");
         _gateway.EditConfig("reverseproxy.json", c =>
         {
             var proxy = c["ReverseProxy"]!;
@@ -96,6 +97,9 @@ public sealed class ConfigReloadTests
         var readiness = await ready.Content.ReadAsStringAsync();
         Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK), "still serving, so still ready");
         Assert.That(readiness, Does.Contain("Degraded").And.Contain("mystery"));
+        reloads.Observe();
+        Assert.That(reloads.All.Where(m => m.Instrument == "gateway.config.reloads" && m.Tag("outcome") == "refused" && m.Tag("part")!.StartsWith("ReverseProxy", StringComparison.Ordinal)),
+            Is.Not.Empty, "the refusal is counted");
     }
 
     [Test]

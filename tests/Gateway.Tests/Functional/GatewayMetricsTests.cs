@@ -143,6 +143,7 @@ public sealed partial class GatewayMetricsTests : GatewayFixture
             Assert.That(Value("gateway_limiter_fallbacks_total"), Is.GreaterThanOrEqualTo(1), "team-b's decisions made without Redis");
             Assert.That(Value("gateway_limiter_refusals_total", "reason=\"requests\""), Is.EqualTo(1));
             Assert.That(Value("gateway_secret_read_failures_total", "secret_reference=\"env:GATEWAY_TEST_NEVER_SET_KEY\""), Is.GreaterThanOrEqualTo(1));
+            Assert.That(Value("gateway_config_reloads_total", "part=\"ReverseProxy\"", "outcome=\"applied\""), Is.GreaterThanOrEqualTo(1), "the routes as loaded at start");
         });
     }
 

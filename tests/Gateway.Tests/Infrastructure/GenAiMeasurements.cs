@@ -2,17 +2,17 @@ using System.Diagnostics.Metrics;
 
 namespace Gateway.Tests.Infrastructure;
 
-/// <summary>Every measurement of the gateway's GenAI meter while alive, with its tags, as exporters would see it.</summary>
+/// <summary>Every measurement of one of the gateway's meters (the GenAI one unless named) while alive, with its tags, as exporters would see it.</summary>
 public sealed class GenAiMeasurements : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly List<Measurement> _all = [];
 
-    public GenAiMeasurements()
+    public GenAiMeasurements(string meter = "Gateway.GenAi")
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == "Gateway.GenAi")
+            if (instrument.Meter.Name == meter)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -50,6 +50,9 @@ public sealed class GenAiMeasurements : IDisposable
             _all.Add(new Measurement(instrument.Name, value, copy));
         }
     }
+
+    /// <summary>Takes one reading of the observable instruments.</summary>
+    public void Observe() => _listener.RecordObservableInstruments();
 
     public void Dispose() => _listener.Dispose();
 }
