@@ -162,6 +162,7 @@ public sealed class UsageTapStream : Stream
             Model = update.Model ?? Model;
             _outcome.Usage = Usage;
             _outcome.ResponseModel = Model;
+            _outcome.FinishReason = update.FinishReason ?? _outcome.FinishReason;
         }
         catch (VendorFormatException)
         {

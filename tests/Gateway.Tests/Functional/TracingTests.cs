@@ -151,6 +151,7 @@ public sealed class TracingTests
             Assert.That(Tag(spans[1], "error.type"), Is.Null);
             Assert.That(Tag(spans[1], "gen_ai.usage.input_tokens"), Is.EqualTo(28), "the stream's usage, on the attempt that served it");
             Assert.That(Tag(spans[1], "gen_ai.usage.output_tokens"), Is.EqualTo(11));
+            Assert.That(Tag(spans[1], "gen_ai.response.finish_reasons"), Is.EqualTo(new[] { "stop" }), "read from the passthrough stream's last choice");
             Assert.That(spans[1].StartTimeUtc, Is.GreaterThanOrEqualTo(spans[0].StartTimeUtc + spans[0].Duration));
         });
     }
