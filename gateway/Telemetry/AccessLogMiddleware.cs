@@ -17,7 +17,8 @@ namespace Gateway.Telemetry;
 /// <see cref="Category"/> so it can be routed or silenced (<c>Logging:LogLevel:Gateway.AccessLog</c>): who called which
 /// route, which provider and model served it, how it ended, how long it took and to its first byte, the tokens and
 /// cost the vendor's usage gives, the attempts, a fallback, and what the limiter decided and left. Nothing of the
-/// request or response body is in it.
+/// request or response body is in it. The same entry feeds the traffic metrics (<see cref="TrafficMetrics"/>), which
+/// are recorded when the line is silenced too.
 /// </summary>
 internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogWriter writer, TrafficMetrics metrics, GatewaySettingsMonitor settings,
     TimeProvider time, ILogger<AccessLogMiddleware> logger)
@@ -221,8 +222,8 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
         _route = features.Get<IReverseProxyFeature>()?.Route.Config.RouteId ?? context.GetEndpoint()?.DisplayName;
         _client = features.Get<ICallerFeature>()?.Client.Id;
         _provider = call?.Provider;
-        _model = Bounded(call?.Model);
-        _responseModel = Bounded(outcome?.ResponseModel);
+        _model = TelemetryText.Model(call?.Model);
+        _responseModel = TelemetryText.Model(outcome?.ResponseModel);
         _stream = call is null ? null : call.Stream || IsEventStream(context.Response.ContentType);
         _status = context.Response.StatusCode;
         _errorCode = outcome?.ErrorType ?? features.Get<IGatewayErrorFeature>()?.Error.Code.Code
@@ -297,12 +298,7 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
 
     /// <summary>The line's message ("POST /v1/ai/generate 200 in 12.345 ms") with the path as written, in <paramref name="buffer"/> when it fits.</summary>
     public ReadOnlySpan<char> Message(Span<char> buffer, string? path)
-    {
-        var ms = Milliseconds(_ended);
-        return buffer.TryWrite(CultureInfo.InvariantCulture, $"{_method} {path} {_status} in {ms} ms", out var written)
-            ? buffer[..written]
-            : string.Create(CultureInfo.InvariantCulture, $"{_method} {path} {_status} in {ms} ms");
-    }
+        => buffer.TryWrite(CultureInfo.InvariantCulture, $"{_method} {path} {_status} in {DurationMs} ms", out var written) ? buffer[..written] : Text(path);
 
     private static readonly JsonEncodedText[] EncodedNames = [.. Names.Select(n => JsonEncodedText.Encode(n))];
 
@@ -360,12 +356,11 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_method} {Path} {_status} in {DurationMs} ms");
+    public override string ToString() => Text(Path);
+
+    private string Text(string? path) => string.Create(CultureInfo.InvariantCulture, $"{_method} {path} {_status} in {DurationMs} ms");
 
     private double Milliseconds(long to) => Math.Round(time.GetElapsedTime(_started, to).TotalMilliseconds, 3);
-
-    // A model id as a caller or vendor wrote it; an absurd length is cut, not logged whole.
-    private static string? Bounded(string? model) => model is { Length: > 128 } ? model[..128] : model;
 
     private static bool IsEventStream(string? contentType)
         => contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);

@@ -37,7 +37,7 @@ public static class GenAiTracing
             return;
         }
 
-        var model = Bounded(call.Model);
+        var model = TelemetryText.Model(call.Model);
         var span = Source.StartActivity(model is null ? operation : $"{operation} {model}", ActivityKind.Client);
         if (span is null)
         {
@@ -80,7 +80,7 @@ public static class GenAiTracing
         }
 
         open.Span = null;
-        span.SetTag("gen_ai.response.model", Bounded(outcome.ResponseModel));
+        span.SetTag("gen_ai.response.model", TelemetryText.Model(outcome.ResponseModel));
         if (outcome.Usage is { } usage)
         {
             span.SetTag("gen_ai.usage.input_tokens", usage.InputTokens);
@@ -100,8 +100,6 @@ public static class GenAiTracing
 
         span.Stop();
     }
-
-    private static string? Bounded(string? model) => model is { Length: > 128 } ? model[..128] : model;
 
     /// <summary>The span of the attempt in progress (or the last one, until the call ends).</summary>
     private sealed class AttemptSpan
