@@ -5,15 +5,16 @@ using Microsoft.Net.Http.Headers;
 namespace Gateway.Auth;
 
 /// <summary>
-/// Runs in the proxy pipeline: 401 for a missing or unknown client key, 403 when the route is outside the client's
-/// scope (its provider is checked where the call is resolved). The vendor is never called for either.
+/// Runs in the proxy pipeline: 401 for a missing or unknown client key, 401 <c>client_key_expired</c> for a key past its
+/// <c>NotAfter</c> (naming the key's label and when it expired), 403 when the route is outside the client's scope (its
+/// provider is checked where the call is resolved). The vendor is never called for any of them.
 /// </summary>
 internal sealed class CallerAuthenticationMiddleware(
     RequestDelegate next, ClientKeyAuthenticator authenticator, ProblemWriter problems)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var client = authenticator.Authenticate(context.Request);
+        var (client, key, expired) = authenticator.Authenticate(context.Request);
         if (client is null)
         {
             context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
@@ -23,6 +24,13 @@ internal sealed class CallerAuthenticationMiddleware(
 
         // Known from here on, a refusal included: the access log and the metrics name who was refused.
         context.Features.Set<ICallerFeature>(new CallerFeature(client));
+        if (expired)
+        {
+            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer error=\"invalid_token\", error_description=\"The client key has expired\"";
+            return problems.WriteAsync(context, ErrorCodes.ClientKeyExpired,
+                $"Client '{client.Id}' key '{key!.Label}' expired at {key.NotAfter!.Value.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; use the client's new key (the platform team issues one with 'keys rotate --client {client.Id}').");
+        }
+
         var proxy = context.GetReverseProxyFeature();
         var routeId = proxy.Route.Config.RouteId;
         if (!client.MayUseRoute(routeId))

@@ -50,5 +50,12 @@ public static class ClientKeyHasher
         }
     }
 
+    /// <summary>A key's label when configuration gives none: <c>sha256:</c> and the first 8 characters of its hash (not of the key).</summary>
+    public static string DefaultLabel(byte[] hash) => "sha256:" + Convert.ToHexStringLower(hash, 0, 4);
+
+    /// <summary>Whether a configured label is fit for a metric label and an error message.</summary>
+    public static bool IsValidLabel(string label)
+        => label.Length is > 0 and <= 64 && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
+
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

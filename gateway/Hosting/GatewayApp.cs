@@ -76,6 +76,7 @@ public static class GatewayApp
         services.AddSingleton<EscalationStore>();
         services.AddSingleton<ProblemWriter>();
         services.AddSingleton<IProblemResponder>(sp => sp.GetRequiredService<ProblemWriter>());
+        services.AddSingleton<ClientKeyTable>();
         services.AddSingleton<ClientKeyAuthenticator>();
         services.AddSingleton<ISecretSource, EnvironmentSecretSource>();
         services.AddSingleton<ISecretSource, FileSecretSource>();

@@ -49,7 +49,8 @@ internal static class GatewaySettingsValidator
             Secrets = options.Secrets,
             Vault = options.Vault,
             VaultAuthMethod = vaultAuth,
-            SecretReferences = [.. providers.Values.SelectMany(p => p.ApiKeys).Distinct()],
+            SecretReferences = [.. providers.Values.SelectMany(p => p.ApiKeys).Concat(clients.SelectMany(c => c.ProviderKeys?.Values ?? []))
+                .Concat(clients.Select(c => c.KeysFrom).OfType<SecretReference>()).Distinct()],
             Providers = providers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
             Clients = [.. clients],
             Models = models.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),

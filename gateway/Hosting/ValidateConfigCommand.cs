@@ -58,6 +58,22 @@ public static class ValidateConfigCommand
     public static async Task<List<string>> ValidateAsync(string folder)
     {
         var errors = new List<string>();
+        var configuration = Configuration(folder, errors);
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production;
+        var settings = GatewaySettingsMonitor.Load(configuration, environment, VendorCatalog.Default, out var settingsErrors);
+        errors.AddRange(settingsErrors);
+        errors.AddRange(settings is not null && errors.Count == 0
+            ? await ProxyErrorsOfTheAppAsync(folder, settings)
+            : await ProxyErrorsAsync(configuration, settings));
+        return errors;
+    }
+
+    /// <summary>
+    /// The folder's JSON files (those that parse; the others' problems added to <paramref name="errors"/>) with the
+    /// environment's variables over them, as the gateway reads its configuration.
+    /// </summary>
+    public static IConfiguration Configuration(string folder, List<string> errors)
+    {
         var builder = new ConfigurationBuilder();
         using (var files = new PhysicalFileProvider(folder))
         {
@@ -76,14 +92,7 @@ public static class ValidateConfigCommand
             }
         }
 
-        var configuration = builder.AddEnvironmentVariables().Build();
-        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Production;
-        var settings = GatewaySettingsMonitor.Load(configuration, environment, VendorCatalog.Default, out var settingsErrors);
-        errors.AddRange(settingsErrors);
-        errors.AddRange(settings is not null && errors.Count == 0
-            ? await ProxyErrorsOfTheAppAsync(folder, settings)
-            : await ProxyErrorsAsync(configuration, settings));
-        return errors;
+        return builder.AddEnvironmentVariables().Build();
     }
 
     // With valid settings, the gateway itself (not started): YARP's validation with every transform provider of the

@@ -44,6 +44,9 @@ public sealed partial class SecretCache : ISecretStore
         return entry.Value is { } fresh ? SecretResult.Found(fresh) : SecretResult.Missing(entry.Error ?? "not resolved yet");
     }
 
+    /// <summary>The value as last read (the same string instance until it changes), or null when never read; no I/O.</summary>
+    public string? Cached(SecretReference reference) => _entries.TryGetValue(reference, out var entry) ? entry.Value : null;
+
     /// <summary>Reads the secret again (shared with any read already under way); true when its value changed.</summary>
     public Task<bool> RefreshAsync(SecretReference reference, CancellationToken cancellationToken)
     {

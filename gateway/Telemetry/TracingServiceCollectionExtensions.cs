@@ -67,7 +67,7 @@ internal static class TracingServiceCollectionExtensions
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddMeter(SecretMetrics.MeterName, GenAiMetrics.MeterName, TrafficMetrics.MeterName, Gateway.Hosting.ConfigStatus.MeterName, Gateway.Limiting.LimiterMetrics.MeterName, Gateway.Resilience.ResilienceMetrics.MeterName)
+                    .AddMeter(SecretMetrics.MeterName, GenAiMetrics.MeterName, TrafficMetrics.MeterName, Gateway.Hosting.ConfigStatus.MeterName, Gateway.Limiting.LimiterMetrics.MeterName, Gateway.Resilience.ResilienceMetrics.MeterName, Gateway.Auth.ClientKeyTable.MeterName)
                     // Prometheus reserves a _count suffix for histograms and summaries (promtool flags these three gauges).
                     .AddView("dotnet.assembly.count", "dotnet.assemblies.loaded")
                     .AddView("dotnet.process.cpu.count", "dotnet.process.cpus")

@@ -14,6 +14,7 @@ public sealed record ErrorCode(string Code, int Status, string Title)
 public static class ErrorCodes
 {
     public static readonly ErrorCode Unauthenticated = new("unauthenticated", 401, "Missing or unknown client key");
+    public static readonly ErrorCode ClientKeyExpired = new("client_key_expired", 401, "The client key has expired");
     public static readonly ErrorCode Forbidden = new("forbidden", 403, "Outside the client's scope");
     public static readonly ErrorCode NotFound = new("not_found", 404, "No such route");
     public static readonly ErrorCode MethodNotAllowed = new("method_not_allowed", 405, "Method not allowed");

@@ -1,16 +1,19 @@
+using Microsoft.AspNetCore.Http;
+
 namespace Gateway.Transforms.Contracts;
 
 /// <summary>The outcome of looking up a provider's key.</summary>
 /// <param name="Value">The key, or null when it could not be resolved.</param>
 /// <param name="Problem">Why it could not be resolved (names the setting, never a secret).</param>
 /// <param name="Index">Which of the provider's keys it is.</param>
-public readonly record struct VendorKeyLookup(string? Value, string? Problem, int Index = 0);
+/// <param name="Client">The client whose own key it is, or null for the provider's shared keys.</param>
+public readonly record struct VendorKeyLookup(string? Value, string? Problem, int Index = 0, string? Client = null);
 
 /// <summary>Resolves vendor keys from the secret store; implemented by the host, used by the key transform.</summary>
 public interface IVendorKeySource
 {
-    /// <summary>The key to use for the provider's next call.</summary>
-    ValueTask<VendorKeyLookup> GetAsync(string provider, CancellationToken cancellationToken);
+    /// <summary>The key to use for the provider's next call on behalf of the request's caller (their own key, if they have one).</summary>
+    ValueTask<VendorKeyLookup> GetAsync(HttpContext context, string provider, CancellationToken cancellationToken);
 
     /// <summary>
     /// The vendor refused <paramref name="used"/> (401): re-reads that key once (concurrent callers share the read) and

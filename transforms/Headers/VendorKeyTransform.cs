@@ -5,8 +5,9 @@ using Yarp.ReverseProxy.Transforms;
 namespace Gateway.Transforms.Headers;
 
 /// <summary>
-/// Injects the vendor key of the provider that serves the route's cluster, in the vendor's own scheme, and the
-/// headers configuration sets for that provider (organization, project).
+/// Injects the vendor key of the provider that serves the route's cluster (the caller's own key for that provider when
+/// configuration gives them one), in the vendor's own scheme, and the headers configuration sets for that provider
+/// (organization, project).
 /// A key that cannot be resolved stops the request with <c>vendor_key_missing</c>: the vendor is never called without one.
 /// </summary>
 internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKeySource keys, IProviderRequestHeaders configured) : RequestTransform
@@ -23,7 +24,7 @@ internal sealed class VendorKeyTransform(IProviderDirectory providers, IVendorKe
             return;
         }
 
-        var key = await keys.GetAsync(binding.Name, httpContext.RequestAborted);
+        var key = await keys.GetAsync(httpContext, binding.Name, httpContext.RequestAborted);
         if (string.IsNullOrEmpty(key.Value))
         {
             Fail(httpContext, key.Problem ?? $"No key for provider '{binding.Name}'.");

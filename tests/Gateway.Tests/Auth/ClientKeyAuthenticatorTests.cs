@@ -2,6 +2,7 @@ using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Auth;
 
@@ -20,7 +21,7 @@ public sealed class ClientKeyAuthenticatorTests
             ["Gateway:Clients:team-a:KeySha256"] = ClientKeyHasher.HashHex(_keyA),
             ["Gateway:Clients:team-b:KeySha256"] = ClientKeyHasher.HashHex(_keyB).ToUpperInvariant(),
         });
-        _authenticator = new ClientKeyAuthenticator(_settings);
+        _authenticator = new ClientKeyAuthenticator(new ClientKeyTable(_settings), TimeProvider.System);
     }
 
     [TearDown]
@@ -34,7 +35,7 @@ public sealed class ClientKeyAuthenticatorTests
             context.Request.Headers.Append(name, value);
         }
 
-        return _authenticator.Authenticate(context.Request)?.Id;
+        return _authenticator.Authenticate(context.Request).Client?.Id;
     }
 
     [Test]
@@ -68,4 +69,71 @@ public sealed class ClientKeyAuthenticatorTests
 
     [Test]
     public void NonAsciiKey_IsNull() => Assert.That(Authenticate(("x-api-key", "ключ-🔑")), Is.Null);
+
+    [Test]
+    public async Task SeveralKeys_EachWorksUntilItsNotAfter_KeysFromASecretToo_AndLastUseIsKeptPerLabel()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+        var (old, current, mounted, mountedOld) = (ClientKeyHasher.NewKey(), ClientKeyHasher.NewKey(), ClientKeyHasher.NewKey(), ClientKeyHasher.NewKey());
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, $"""
+            # team-c's keys, mounted from a Kubernetes Secret
+            {ClientKeyHasher.HashHex(mounted)} label=k8s-2026-11
+
+            {ClientKeyHasher.HashHex(mountedOld)} notAfter=2026-11-28T13:00:00Z label=k8s-2026-10
+            not-a-hash label=broken
+            """);
+        using var settings = TestSettings.Monitor(new()
+        {
+            ["Gateway:Clients:team-a:Keys:0:Sha256"] = ClientKeyHasher.HashHex(old),
+            ["Gateway:Clients:team-a:Keys:0:NotAfter"] = "2026-11-28T12:30:00Z",
+            ["Gateway:Clients:team-a:Keys:0:Label"] = "2026-10",
+            ["Gateway:Clients:team-a:Keys:1:Sha256"] = ClientKeyHasher.HashHex(current),
+            ["Gateway:Clients:team-c:KeysFrom"] = "file:" + file,
+        });
+        var cache = new Gateway.Secrets.SecretCache([new Gateway.Secrets.FileSecretSource()], settings, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Secrets.SecretCache>.Instance);
+        foreach (var reference in settings.Current.SecretReferences)
+        {
+            await cache.RefreshAsync(reference, CancellationToken.None);
+        }
+
+        var table = new ClientKeyTable(settings, cache);
+        var authenticator = new ClientKeyAuthenticator(table, time);
+        ClientKeyMatch Present(string key)
+        {
+            var context = new DefaultHttpContext();
+            context.Request.Headers.Authorization = "Bearer " + key;
+            return authenticator.Authenticate(context.Request);
+        }
+
+        // During the overlap both of team-a's keys work, and so do both mounted keys of team-c; a bad line is skipped.
+        Assert.That(Present(old), Is.EqualTo(new ClientKeyMatch(settings.Current.Clients[0], settings.Current.Clients[0].Keys[0], false)));
+        Assert.That((Present(current).Client?.Id, Present(current).Key?.Label, Present(current).Expired),
+            Is.EqualTo(("team-a", "sha256:" + ClientKeyHasher.HashHex(current)[..8], false)), "no label: the hash's first characters");
+        Assert.That((Present(mounted).Client?.Id, Present(mounted).Key?.Label, Present(mounted).Expired), Is.EqualTo(("team-c", "k8s-2026-11", false)));
+        Assert.That((Present(mountedOld).Client?.Id, Present(mountedOld).Expired), Is.EqualTo(("team-c", false)));
+        var keyOld = Present(old).Key!;
+        Assert.That(keyOld.LastUsed, Is.EqualTo(time.GetUtcNow().ToUnixTimeSeconds()));
+
+        // Past NotAfter: still recognised (so the caller hears it expired), no longer counted as used.
+        time.Advance(TimeSpan.FromMinutes(30));
+        var expired = Present(old);
+        Assert.That((expired.Client?.Id, expired.Key?.Label, expired.Expired), Is.EqualTo(("team-a", "2026-10", true)));
+        Assert.That(expired.Key!.LastUsed, Is.EqualTo(time.GetUtcNow().ToUnixTimeSeconds() - 1800));
+        Assert.That(Present(current).Expired, Is.False);
+        time.Advance(TimeSpan.FromMinutes(30));
+        Assert.That(Present(mountedOld).Expired, Is.True);
+
+        // The secret changes (a new key added, the old line removed): picked up at the next refresh, last uses kept.
+        var added = ClientKeyHasher.NewKey();
+        await File.WriteAllTextAsync(file, $"{ClientKeyHasher.HashHex(mounted)} label=k8s-2026-11\n{ClientKeyHasher.HashHex(added)} label=k8s-2026-12\n");
+        Assert.That(Present(added).Client, Is.Null, "not before the secret is read again");
+        var mountedUse = Present(mounted).Key!.LastUsed;
+        time.Advance(TimeSpan.FromMinutes(5));
+        await cache.RefreshAsync(settings.Current.SecretReferences.Single(), CancellationToken.None);
+        Assert.That(Present(added).Client?.Id, Is.EqualTo("team-c"));
+        Assert.That(Present(mountedOld).Client, Is.Null);
+        Assert.That(table.Entries.Single(e => e.Key.Label == "k8s-2026-11").Key.LastUsed, Is.EqualTo(mountedUse), "carried over the rebuild");
+        File.Delete(file);
+    }
 }

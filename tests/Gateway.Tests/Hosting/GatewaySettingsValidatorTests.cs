@@ -59,9 +59,34 @@ public sealed class GatewaySettingsValidatorTests
             "Gateway:Providers:anthropic:ApiKey is not a secret reference: write env:NAME, file:/path or vault:mount/path#field.",
             "Gateway:Clients:team-a:KeySha256 must be the 64-character hex SHA-256 of the client's key (run 'keys new --client team-a').",
             "Gateway:Clients:team-b:Providers names 'mistral', which is not under Gateway:Providers (known: openai).",
-            "Gateway:Clients:team-c:KeySha256 is the same as Gateway:Clients:team-b:KeySha256: every client needs its own key.",
+            "Gateway:Clients:team-c:KeySha256 is the same as Gateway:Clients:team-b:KeySha256: every client needs its own key, and each key is listed once.",
             "Gateway:Limits:MaxRequestBodyBytes must be greater than 0 (was 0).",
             "Gateway:Forwarding:DefaultActivityTimeout must be positive (was -00:00:01).",
+        }));
+    }
+
+    [Test]
+    public void Load_ClientsOwnVendorKeys_AreSecretReferencesOfKnownProviders_PolledWithTheOthers()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Gateway:Providers:openai:Vendor"] = "openai",
+            ["Gateway:Clients:team-a:KeySha256"] = Hash,
+            ["Gateway:Clients:team-a:ProviderKeys:openai"] = "vault:secret/teams/a#openai",
+        };
+        var settings = Load(values, out var errors);
+        Assert.That(errors, Is.Empty);
+        Assert.That(settings!.Clients.Single().ProviderKeys!["OpenAI"].ToString(), Is.EqualTo("vault:secret/teams/a#openai"));
+        Assert.That(settings.SecretReferences.Select(r => r.ToString()), Is.EquivalentTo(new[] { "env:OPENAI_API_KEY", "vault:secret/teams/a#openai" }),
+            "the poller and readiness see the client's key");
+
+        values["Gateway:Clients:team-a:ProviderKeys:mistral"] = "env:MISTRAL_KEY";
+        values["Gateway:Clients:team-a:ProviderKeys:openai"] = "TEAM_A_OPENAI_KEY";
+        Assert.That(Load(values, out errors), Is.Null);
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Clients:team-a:ProviderKeys:mistral names 'mistral', which is not under Gateway:Providers (known: openai).",
+            "Gateway:Clients:team-a:ProviderKeys:openai is not a secret reference: write env:NAME, file:/path or vault:mount/path#field.",
         }));
     }
 

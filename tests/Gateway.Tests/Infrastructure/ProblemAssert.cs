@@ -6,7 +6,8 @@ namespace Gateway.Tests.Infrastructure;
 /// <summary>Checks a gateway-made error: problem+json with every field a support escalation needs.</summary>
 public static class ProblemAssert
 {
-    public static async Task<JsonElement> IsProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code, string endpoint)
+    /// <param name="now">The gateway's clock when it is a test's fake one; else the machine's.</param>
+    public static async Task<JsonElement> IsProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code, string endpoint, DateTimeOffset? now = null)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(status), body);
@@ -21,7 +22,7 @@ public static class ProblemAssert
             Assert.That(problem.GetProperty("detail").GetString(), Is.Not.Empty);
             Assert.That(problem.GetProperty("code").GetString(), Is.EqualTo(code));
             Assert.That(problem.GetProperty("requestId").GetString(), Does.Match("^[0-9a-f]{32}$").And.EqualTo(requestId));
-            Assert.That(problem.GetProperty("timestamp").GetDateTimeOffset(), Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(1)));
+            Assert.That(problem.GetProperty("timestamp").GetDateTimeOffset(), Is.EqualTo(now ?? DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(1)));
             Assert.That(problem.GetProperty("service").GetString(), Is.EqualTo("AI Integration Gateway"));
             Assert.That(problem.GetProperty("endpoint").GetString(), Is.EqualTo(endpoint));
             Assert.That(problem.GetProperty("environment").GetString(), Is.EqualTo("testing"));
