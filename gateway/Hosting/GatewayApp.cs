@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Auth;
 using Microsoft.AspNetCore.DataProtection;
 using Gateway.Errors;
@@ -81,6 +82,9 @@ public static class GatewayApp
         services.AddSingleton<ISecretSource, EnvironmentSecretSource>();
         services.AddSingleton<ISecretSource, FileSecretSource>();
         services.AddSingleton<ISecretSource, VaultSecretSource>();
+        services.AddSingleton<ISecretSource, AwsSecretsManagerSource>();
+        services.TryAddSingleton<AwsEnvironment>();
+        services.AddSingleton<AwsCredentialChain>();
         services.AddSingleton<VaultClient>();
         services.AddSingleton<SecretMetrics>();
         services.AddSingleton<SecretCache>();

@@ -28,6 +28,9 @@ public sealed record GatewayOptions
 
     public VaultOptions Vault { get; init; } = new();
 
+    /// <summary>AWS, for <c>aws-sm:</c> references: region, endpoints, timeout.</summary>
+    public AwsOptions Aws { get; init; } = new();
+
     /// <summary>Vendor providers by name; a YARP cluster of the same name (or with Metadata Provider) is served by it.</summary>
     public Dictionary<string, ProviderOptions> Providers { get; init; } = [];
 

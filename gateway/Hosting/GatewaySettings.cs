@@ -25,6 +25,9 @@ public sealed class GatewaySettings
 
     public required VaultOptions Vault { get; init; }
 
+    /// <summary>AWS settings for <c>aws-sm:</c> references.</summary>
+    public AwsOptions Aws { get; init; } = new();
+
     /// <summary>How the gateway logs in to Vault, as read from <c>Gateway:Vault:Auth:Method</c>.</summary>
     public required VaultAuthMethod VaultAuthMethod { get; init; }
 

@@ -28,6 +28,7 @@ internal static class GatewaySettingsValidator
         var resilience = ResilienceSettingsValidator.Build(options.Resilience, options.Providers.Keys, errors);
         ShutdownOptions.Check(options.Shutdown, errors);
         var vaultAuth = SecretsSettingsValidator.Validate(options.Secrets, options.Vault, errors);
+        SecretsSettingsValidator.Validate(options.Aws, errors);
         var promptLog = Gateway.Telemetry.PromptLogSettings.Build(options.PromptLogging, options.Clients.Keys, errors);
         var (retention, adminKey) = Gateway.Errors.AdminOptions.Validate(options.Escalation, options.Admin, errors);
         var accessLog = options.AccessLog.Output is null
@@ -48,6 +49,7 @@ internal static class GatewaySettingsValidator
             AllowNoRoutes = options.Forwarding.AllowNoRoutes,
             Secrets = options.Secrets,
             Vault = options.Vault,
+            Aws = options.Aws,
             VaultAuthMethod = vaultAuth,
             SecretReferences = [.. providers.Values.SelectMany(p => p.ApiKeys).Concat(clients.SelectMany(c => c.ProviderKeys?.Values ?? []))
                 .Concat(clients.Select(c => c.KeysFrom).OfType<SecretReference>()).Distinct()],

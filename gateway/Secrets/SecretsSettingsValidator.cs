@@ -2,7 +2,7 @@ using Gateway.Hosting;
 
 namespace Gateway.Secrets;
 
-/// <summary>The secret stores' settings: polling (<c>Gateway:Secrets</c>) and Vault (<c>Gateway:Vault</c>).</summary>
+/// <summary>The secret stores' settings: polling (<c>Gateway:Secrets</c>), Vault (<c>Gateway:Vault</c>) and AWS (<c>Gateway:Aws</c>).</summary>
 internal static class SecretsSettingsValidator
 {
     /// <summary>Every fault of both sections; the Vault login method as read.</summary>
@@ -43,5 +43,27 @@ internal static class SecretsSettingsValidator
         }
 
         return method;
+    }
+
+    /// <summary>Every fault of <c>Gateway:Aws</c>.</summary>
+    public static void Validate(AwsOptions aws, List<string> errors)
+    {
+        if (aws.Region is { } region && !AwsSecretsManagerSource.IsKnownRegion(region))
+        {
+            errors.Add($"Gateway:Aws:Region '{region}' is not an AWS region (e.g. us-east-1, eu-west-1).");
+        }
+
+        foreach (var (name, endpoint) in new[] { ("SecretsManagerEndpoint", aws.SecretsManagerEndpoint), ("StsEndpoint", aws.StsEndpoint) })
+        {
+            if (endpoint is not null && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            {
+                errors.Add($"Gateway:Aws:{name} must be an absolute http(s) URL (was '{endpoint}').");
+            }
+        }
+
+        if (aws.Timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Gateway:Aws:Timeout must be positive (was {aws.Timeout}).");
+        }
     }
 }

@@ -95,6 +95,8 @@ public sealed class ClientKeyLifecycleTests
         }
 
         Assert.That(_vendors.OpenAi.LogEntries.Count(), Is.EqualTo(3), "the expired key's call never reached the vendor");
+        Assert.That(gateway.Logs.Entries.Where(e => e.Contains(oldKey, StringComparison.Ordinal) || e.Contains(newKey, StringComparison.Ordinal)), Is.Empty,
+            "no client key in any log line at Trace level");
     }
 
     [Test]

@@ -20,6 +20,7 @@ public sealed class ClientVendorKeyTests
     private string _directory = null!;
     private string _teamBVariable = null!;
     private readonly string _teamDKey = ClientKeyHasher.NewKey();
+    private readonly List<GatewayHost> _gateways = [];
 
     [SetUp]
     public void SetUp()
@@ -35,6 +36,13 @@ public sealed class ClientVendorKeyTests
     [TearDown]
     public void TearDown()
     {
+        // No vendor key (shared, a client's own, a rotated one) and no client key in any log line at Trace level.
+        foreach (var gateway in _gateways)
+        {
+            string[] secrets = [SharedKey, TeamAKey, TeamBKey, "sk-proj-team-b-rotated-key-000003", "sk-proj-team-a-rotated-key-000004", _teamDKey, .. gateway.ClientKeys.Values];
+            Assert.That(gateway.Logs.Entries.Where(e => secrets.Any(k => e.Contains(k, StringComparison.Ordinal))), Is.Empty);
+        }
+
         _vendors.Dispose();
         Directory.Delete(_directory, recursive: true);
         Environment.SetEnvironmentVariable(_teamBVariable, null);
@@ -42,7 +50,14 @@ public sealed class ClientVendorKeyTests
 
     // team-a's key from a file, team-b's from an environment variable; team-d (a client added here, allowed everything)
     // has none of its own. Polls an hour apart: a change must arrive by the file watcher or by a vendor's 401.
-    private Task<GatewayHost> StartAsync(Action<JsonObject>? edit = null) => GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
+    private async Task<GatewayHost> StartAsync(Action<JsonObject>? edit = null)
+    {
+        var gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o => Configure(o, edit));
+        _gateways.Add(gateway);
+        return gateway;
+    }
+
+    private void Configure(JsonObject o, Action<JsonObject>? edit)
     {
         var gateway = o["Gateway"]!;
         gateway["Providers"]!["openai"]!["ApiKey"] = "file:" + Path.Combine(_directory, "shared");
@@ -51,7 +66,7 @@ public sealed class ClientVendorKeyTests
         gateway["Clients"]!["team-b"]!["ProviderKeys"] = new JsonObject { ["openai"] = "env:" + _teamBVariable };
         gateway["Clients"]!["team-d"] = new JsonObject { ["KeySha256"] = ClientKeyHasher.HashHex(_teamDKey) };
         edit?.Invoke(o);
-    });
+    }
 
     private void VendorAccepts(params string[] keys)
     {

@@ -71,21 +71,7 @@ public sealed class VaultRotationTests
 
     private SecretPoller Poller => _gateway.Services.GetRequiredService<SecretPoller>();
 
-    /// <summary>Waits (on the poller's own signal, no sleeping) until more than <paramref name="after"/> polls have completed.</summary>
-    private async Task WaitForPollAsync(int after)
-    {
-        while (true)
-        {
-            // The signal is taken before the count is read, so a poll finishing in between is not missed.
-            var next = Poller.NextCycleAsync();
-            if (Poller.Cycles > after)
-            {
-                return;
-            }
-
-            await next.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-    }
+    private Task WaitForPollAsync(int after) => Poller.WaitForPollAsync(after);
 
     /// <summary>Moves the fake clock past one poll interval (and its jitter) and waits for that poll to finish.</summary>
     private async Task PollOnceAsync()

@@ -56,7 +56,7 @@ public sealed class GatewaySettingsValidatorTests
         {
             "Gateway:Providers:palm:Vendor 'palm' is not a known vendor (known: openai, anthropic, cohere).",
             "Gateway:Providers:cohere:ApiKey is not a Vault reference: write vault:mount/path#field.",
-            "Gateway:Providers:anthropic:ApiKey is not a secret reference: write env:NAME, file:/path or vault:mount/path#field.",
+            "Gateway:Providers:anthropic:ApiKey is not a secret reference: write env:NAME, file:/path, vault:mount/path#field or aws-sm:secret-id[#field][@stage].",
             "Gateway:Clients:team-a:KeySha256 must be the 64-character hex SHA-256 of the client's key (run 'keys new --client team-a').",
             "Gateway:Clients:team-b:Providers names 'mistral', which is not under Gateway:Providers (known: openai).",
             "Gateway:Clients:team-c:KeySha256 is the same as Gateway:Clients:team-b:KeySha256: every client needs its own key, and each key is listed once.",
@@ -86,8 +86,35 @@ public sealed class GatewaySettingsValidatorTests
         Assert.That(errors, Is.EquivalentTo(new[]
         {
             "Gateway:Clients:team-a:ProviderKeys:mistral names 'mistral', which is not under Gateway:Providers (known: openai).",
-            "Gateway:Clients:team-a:ProviderKeys:openai is not a secret reference: write env:NAME, file:/path or vault:mount/path#field.",
+            "Gateway:Clients:team-a:ProviderKeys:openai is not a secret reference: write env:NAME, file:/path, vault:mount/path#field or aws-sm:secret-id[#field][@stage].",
         }));
+    }
+
+    [Test]
+    public void Load_AwsSettings_AreChecked_AndAwsSmReferencesParse()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Gateway:Providers:openai:ApiKey"] = "aws-sm:arn:aws:secretsmanager:eu-west-1:123456789012:secret:ai/openai-AbCdEf#api_key",
+            ["Gateway:Providers:cohere:ApiKey"] = "aws-sm:ai/cohere#",
+            ["Gateway:Aws:Region"] = "eu-west-9",
+            ["Gateway:Aws:SecretsManagerEndpoint"] = "secretsmanager.local",
+            ["Gateway:Aws:Timeout"] = "00:00:00",
+        };
+        Assert.That(Load(values, out var errors), Is.Null);
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "Gateway:Providers:cohere:ApiKey is not an AWS Secrets Manager reference: write aws-sm:secret-id (a name or an ARN), then optionally #field and @stage.",
+            "Gateway:Aws:Region 'eu-west-9' is not an AWS region (e.g. us-east-1, eu-west-1).",
+            "Gateway:Aws:SecretsManagerEndpoint must be an absolute http(s) URL (was 'secretsmanager.local').",
+            "Gateway:Aws:Timeout must be positive (was 00:00:00).",
+        }));
+
+        values.Remove("Gateway:Providers:cohere:ApiKey");
+        values["Gateway:Aws:Region"] = "eu-west-1";
+        values["Gateway:Aws:SecretsManagerEndpoint"] = "http://127.0.0.1:4566";
+        values["Gateway:Aws:Timeout"] = "00:00:02";
+        Assert.That(Load(values, out errors)!.Providers["openai"].ApiKey, Is.InstanceOf<Gateway.Secrets.AwsSecretsManagerReference>(), string.Join("; ", errors));
     }
 
     [Test]
