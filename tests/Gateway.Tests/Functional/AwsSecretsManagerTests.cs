@@ -284,6 +284,41 @@ public sealed class AwsSecretsManagerTests
         Assert.That(KeysSent(), Is.EqualTo(new[] { OldKey }));
     }
 
+    [Test]
+    public async Task InstanceMetadata_IsTheLastSource_AndItsRoleCredentialsSignTheCall()
+    {
+        _aws.InstanceMetadata("ai-gateway-instance", "ASIAINSTANCE00000001", SessionSecret, SessionToken, _time.GetUtcNow().AddHours(6));
+        Serve(OldKey, "v-0001", _time.GetUtcNow(), accessKeyId: "ASIAINSTANCE00000001", secret: SessionSecret, token: SessionToken);
+        await StartAsync(new() { ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = _aws.Endpoint, ["AWS_REGION"] = FakeAws.Region });
+
+        Assert.That(await CallAsync(), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(KeysSent(), Is.EqualTo(new[] { OldKey }));
+    }
+
+    [Test]
+    public async Task UnreachableSecretsManager_IsAClearError()
+    {
+        using var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        _aws.Server.Stop();
+        var environment = new FakeAws.Environment(EnvironmentCredentials());
+        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
+        {
+            o["Gateway"]!["Providers"]!["openai"]!["ApiKey"] = Reference;
+            o["Gateway"]!["Aws"] = new JsonObject { ["SecretsManagerEndpoint"] = $"http://127.0.0.1:{port}" };
+            ExportSpans(o);
+        }, configure: b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(_time);
+            b.Services.AddSingleton<AwsEnvironment>(environment);
+            b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
+        });
+        await WaitForPollAsync(0);
+        Assert.That(await ProblemDetailAsync(), Does.Contain($"{Reference}: Secrets Manager cannot be reached (ConnectionError)"));
+    }
+
     [TestCase("ResourceNotFoundException", "Secrets Manager can't find the specified secret.", "(no such secret, or no version at stage AWSCURRENT)")]
     [TestCase("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ai-gateway/ai-gateway is not authorized to perform: secretsmanager:GetSecretValue", "(the credentials may not call secretsmanager:GetSecretValue on it, or decrypt it)")]
     [TestCase("ThrottlingException", "Rate exceeded", "(throttled; the last good value keeps serving and the next poll tries again)")]

@@ -109,6 +109,23 @@ public sealed class FakeAws : IDisposable
                 ["AccountId"] = "123456789012", ["Expiration"] = expiration.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             }.ToJsonString()));
 
+    /// <summary>EC2 instance metadata (IMDSv2): a session token for a PUT, then the instance profile's role and its credentials to calls carrying it.</summary>
+    public void InstanceMetadata(string role, string accessKeyId, string secretAccessKey, string sessionToken, DateTimeOffset expiration)
+    {
+        const string token = "AQAEAImdsSessionTokenEXAMPLE000000000000000000000000==";
+        Server.Given(Request.Create().WithPath("/latest/api/token").UsingPut().WithHeader("X-aws-ec2-metadata-token-ttl-seconds", "21600"))
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(token));
+        Server.Given(Request.Create().WithPath("/latest/meta-data/iam/security-credentials/").UsingGet().WithHeader("X-aws-ec2-metadata-token", token))
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(role));
+        Server.Given(Request.Create().WithPath("/latest/meta-data/iam/security-credentials/" + role).UsingGet().WithHeader("X-aws-ec2-metadata-token", token))
+            .RespondWith(Json(200, new JsonObject
+            {
+                ["Code"] = "Success", ["LastUpdated"] = "2026-11-28T08:55:00Z", ["Type"] = "AWS-HMAC",
+                ["AccessKeyId"] = accessKeyId, ["SecretAccessKey"] = secretAccessKey, ["Token"] = sessionToken,
+                ["Expiration"] = expiration.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            }.ToJsonString()));
+    }
+
     /// <summary>
     /// The SigV4 Authorization header for the GetSecretValue call, computed here step by step as AWS documents it (the
     /// canonical request written out, the string to sign, the HMAC chain), not with the gateway's code.
