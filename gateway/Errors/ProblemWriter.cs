@@ -4,6 +4,7 @@ using Gateway.Hosting;
 using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Passthrough;
+using Gateway.Transforms.Schema;
 using Gateway.Transforms.Tasks;
 using Gateway.Transforms.Vendors;
 using Yarp.ReverseProxy.Model;
@@ -84,10 +85,24 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
             json.WriteEndArray();
         }
 
-        // On a passthrough route, also the members the vendor's own error bodies have, which its SDKs read.
-        VendorOf(context)?.WriteErrorMembers(json, error.Code.Status, error.Code.Code, detail);
+        // On a passthrough route, also the members the vendor's own error bodies have, which its SDKs read; on the
+        // OpenAI-compatible API, OpenAI's, with every fault and the request id in the message and the first fault's field as param.
+        if (IsChatCompletions(context))
+        {
+            var faults = error.Errors is { Count: > 0 } listed ? string.Join("; ", listed.Select(f => $"{f.Field}: {f.Message}")) : detail;
+            ChatCompletionsErrors.Write(json, error.Code.Status, error.Code.Code, secrets.Redact(faults) + $" (request id {context.TraceIdentifier})", error.Errors?.FirstOrDefault()?.Field);
+        }
+        else
+        {
+            VendorOf(context)?.WriteErrorMembers(json, error.Code.Status, error.Code.Code, detail);
+        }
         json.WriteEndObject();
     }
+
+    private static bool IsChatCompletions(HttpContext context)
+        => context.Features.Get<IReverseProxyFeature>() is { } proxy
+            ? TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out var task) && task == TaskKind.Chat
+            : context.GetEndpoint()?.Metadata.GetMetadata<Gateway.Routing.OpenAiCompatibleEndpoint>() is not null;
 
     private IVendorAdapter? VendorOf(HttpContext context)
     {

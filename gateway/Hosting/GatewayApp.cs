@@ -141,6 +141,8 @@ public static class GatewayApp
         app.MapOpenApiDocument();
         app.MapGatewayMetrics();
         app.MapGatewayAdmin();
+        // The OpenAI-compatible models list: a client key, no vendor call.
+        app.MapModelsList();
         app.MapReverseProxy(proxy =>
         {
             // Who is calling, before anything about the call is read: 401/403 cost nothing and count nothing.

@@ -1,6 +1,7 @@
 using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Resilience;
+using Gateway.Transforms.Schema;
 using Gateway.Transforms.Tasks;
 using Yarp.ReverseProxy;
 
@@ -37,6 +38,12 @@ internal sealed class TaskCallFallback(IProxyStateLookup proxy, GatewaySettingsM
         {
             var provider = route.Provider.Binding.Name;
             if (unavailable(provider) || client?.MayUseProvider(provider) == false || ProviderClusters.Find(proxy, provider) is not { } cluster)
+            {
+                continue;
+            }
+
+            // An OpenAI-compatible call goes only where all of it is carried (a seed is not dropped by a fallback).
+            if (call.Task == TaskKind.Chat && !ChatCompletionsRequestReader.Fits(call.Request, provider, route.Provider.Binding.Vendor))
             {
                 continue;
             }

@@ -11,7 +11,8 @@ using Yarp.ReverseProxy;
 namespace Gateway.Routing;
 
 /// <summary>
-/// On task routes (<c>/v1/ai/generate</c>, <c>/v1/ai/summarize</c>): reads and validates the internal request, listing
+/// On task routes (<c>/v1/ai/generate</c>, <c>/v1/ai/summarize</c>, and the OpenAI-compatible chat completions API):
+/// reads and validates the internal request (or OpenAI's, translated into it), listing
 /// every fault; resolves the model alias to a provider; checks the client may use it; moves the call to that
 /// provider's cluster; and has the call planned (<see cref="TaskPlanner"/>), replacing the body with the vendor's request. The task transforms then forward it and translate the answer. On passthrough model
 /// calls, reads the model the (now buffered) body names into the call's record.
@@ -64,20 +65,42 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         ModelRoute? model = null;
-        var request = TaskRequestReader.Read(body.Memory, task, out var errors, (name, temperature, faults) =>
+        List<FieldError> errors;
+        TaskRequest? request;
+        if (task == TaskKind.Chat)
         {
-            if (!current.TryResolveModel(name, out var resolved, out var modelError))
+            // The OpenAI-compatible API: OpenAI's request; what the serving vendor cannot take is checked once it is known.
+            request = ChatCompletionsRequestReader.Read(body.Memory, out errors);
+            if (request is not null)
             {
-                faults.Add(new FieldError("model", modelError));
-                return;
+                if (!current.TryResolveModel(request.Model, out var resolved, out var modelError))
+                {
+                    errors.Add(new FieldError("model", modelError));
+                }
+                else
+                {
+                    model = resolved;
+                    ChatCompletionsRequestReader.CheckVendor(request, resolved.Provider.Binding.Name, resolved.Provider.Binding.Vendor, errors);
+                }
             }
+        }
+        else
+        {
+            request = TaskRequestReader.Read(body.Memory, task, out errors, (name, temperature, faults) =>
+            {
+                if (!current.TryResolveModel(name, out var resolved, out var modelError))
+                {
+                    faults.Add(new FieldError("model", modelError));
+                    return;
+                }
 
-            model = resolved;
-            if (temperature > resolved.Provider.Binding.Vendor.MaxTemperature)
-            {
-                faults.Add(new FieldError("temperature", $"must be at most {resolved.Provider.Binding.Vendor.MaxTemperature} for provider {resolved.Provider.Binding.Name}"));
-            }
-        });
+                model = resolved;
+                if (temperature > resolved.Provider.Binding.Vendor.MaxTemperature)
+                {
+                    faults.Add(new FieldError("temperature", $"must be at most {resolved.Provider.Binding.Vendor.MaxTemperature} for provider {resolved.Provider.Binding.Name}"));
+                }
+            });
+        }
 
         if (request is null || model is null || errors.Count > 0)
         {

@@ -11,6 +11,9 @@ public enum TaskKind
 
     /// <summary><c>POST /v1/ai/summarize</c>: summarize <c>context</c>, following an optional instruction.</summary>
     Summarize,
+
+    /// <summary>The OpenAI-compatible chat completions API: any vendor, asked and answered in OpenAI's chat shapes.</summary>
+    Chat,
 }
 
 /// <summary>Output shapes a caller can ask for.</summary>
@@ -21,6 +24,9 @@ public static class OutputFormats
     public const string Json = "json";
 
     public static readonly IReadOnlyList<string> All = [Text, Markdown, Json];
+
+    /// <summary>The model's text as it is: no format instruction, no reshaping (the OpenAI-compatible API).</summary>
+    public const string Verbatim = "verbatim";
 }
 
 /// <summary>Internal schema v1: the body of <c>/v1/ai/generate</c> and <c>/v1/ai/summarize</c>.</summary>
@@ -69,6 +75,26 @@ public sealed record TaskRequest
     /// <summary>Free-form string tags, for logs.</summary>
     [JsonPropertyName("metadata")]
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>Nucleus sampling (the OpenAI-compatible API only).</summary>
+    [JsonIgnore]
+    public double? TopP { get; init; }
+
+    /// <summary>Sequences that end the answer (the OpenAI-compatible API only).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string>? Stop { get; init; }
+
+    /// <summary>Sampling seed, for vendors that take one (the OpenAI-compatible API only).</summary>
+    [JsonIgnore]
+    public long? Seed { get; init; }
+
+    /// <summary>A JSON object answer asked for (<c>response_format: json_object</c>) without reshaping the text.</summary>
+    [JsonIgnore]
+    public bool JsonMode { get; init; }
+
+    /// <summary>A stream ends with a usage chunk (<c>stream_options.include_usage</c>).</summary>
+    [JsonIgnore]
+    public bool IncludeUsage { get; init; }
 }
 
 /// <summary>One turn of a conversation.</summary>

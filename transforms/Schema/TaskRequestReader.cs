@@ -38,6 +38,34 @@ public static class TaskRequestReader
     public static TaskRequest? Read(ReadOnlyMemory<byte> body, TaskKind task, out List<FieldError> errors, TaskRequestCheck? check = null)
     {
         errors = [];
+        using var document = Parse(body, errors);
+        if (document is null)
+        {
+            return null;
+        }
+
+        var root = document.RootElement;
+        Validate(root, task, errors, check);
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return root.Deserialize(SchemaJsonContext.Default.TaskRequest);
+        }
+        catch (JsonException ex)
+        {
+            // Validation is meant to catch everything binding refuses; should a case slip through, it is still the body's fault.
+            errors.Add(new FieldError("$", "could not be read: " + ex.Message));
+            return null;
+        }
+    }
+
+    /// <summary>The body as a JSON object, or null with the fault (empty, not UTF-8, not JSON, an escape no string can hold, not an object).</summary>
+    internal static JsonDocument? Parse(ReadOnlyMemory<byte> body, List<FieldError> errors)
+    {
         if (body.IsEmpty)
         {
             errors.Add(new FieldError("$", "the request body is empty: send a JSON object"));
@@ -61,38 +89,21 @@ public static class TaskRequestReader
             return null;
         }
 
-        using (document)
+        // A \u escape can name half of a UTF-16 surrogate pair, which no string can hold: find every such value first.
+        if (body.Span.IndexOf("\\u"u8) >= 0 && !JsonEscapes.AllStringsValid(body.Span, errors))
         {
-            // A \u escape can name half of a UTF-16 surrogate pair, which no string can hold: find every such value first.
-            if (body.Span.IndexOf("\\u"u8) >= 0 && !JsonEscapes.AllStringsValid(body.Span, errors))
-            {
-                return null;
-            }
-
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                errors.Add(new FieldError("$", $"must be a JSON object, not {Describe(root.ValueKind)}"));
-                return null;
-            }
-
-            Validate(root, task, errors, check);
-            if (errors.Count > 0)
-            {
-                return null;
-            }
-
-            try
-            {
-                return root.Deserialize(SchemaJsonContext.Default.TaskRequest);
-            }
-            catch (JsonException ex)
-            {
-                // Validation is meant to catch everything binding refuses; should a case slip through, it is still the body's fault.
-                errors.Add(new FieldError("$", "could not be read: " + ex.Message));
-                return null;
-            }
+            document.Dispose();
+            return null;
         }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError("$", $"must be a JSON object, not {Describe(document.RootElement.ValueKind)}"));
+            document.Dispose();
+            return null;
+        }
+
+        return document;
     }
 
     private static void Validate(JsonElement root, TaskKind task, List<FieldError> errors, TaskRequestCheck? check)
@@ -216,7 +227,7 @@ public static class TaskRequestReader
         return true;
     }
 
-    private static void Text(string field, JsonElement value, int maxLength, List<FieldError> errors)
+    internal static void Text(string field, JsonElement value, int maxLength, List<FieldError> errors)
     {
         if (value.ValueKind != JsonValueKind.String)
         {
@@ -332,7 +343,7 @@ public static class TaskRequestReader
         }
     }
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    internal static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",

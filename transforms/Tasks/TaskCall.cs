@@ -1,3 +1,4 @@
+using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Vendors;
 
@@ -51,6 +52,14 @@ public sealed class TaskCall
 
     /// <summary>What came of the call (usage, answering model, finish reason).</summary>
     public CallOutcome Outcome => Record.Outcome;
+
+    /// <summary>What the vendor's answer says, for settlement and telemetry: its usage, why it stopped, the model that answered.</summary>
+    public void Settle(TokenUsage? usage, string finishReason, string? responseModel)
+    {
+        Outcome.Usage = usage;
+        Outcome.FinishReason = finishReason;
+        Outcome.ResponseModel = responseModel ?? Model;
+    }
 
     /// <summary>The same request planned for another target (another provider or model), with a record of its own.</summary>
     public TaskCall RetargetTo(TaskTarget target) => TaskPlanner.Plan(Task, Request, target, Prompts);

@@ -9,25 +9,88 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.Tasks;
 
+/// <summary>What both kinds of task answer do with a stream.</summary>
+internal static class TaskStream
+{
+    /// <summary>Starts an SSE answer: 200, <c>text/event-stream</c>, neither cached nor buffered by proxies, headers sent.</summary>
+    public static Task StartAsync(HttpResponse response, CancellationToken cancellationToken)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        return response.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Writes the stream's last events (an error) and flushes them, unless the caller has gone.</summary>
+    public static async Task WriteLastAsync(HttpContext http, Action write)
+    {
+        try
+        {
+            write();
+            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The caller is gone; there is nobody left to tell.
+        }
+    }
+}
+
+/// <summary>The JSON of an SSE answer's data lines, each ended by the blank line, with one writer reused for all.</summary>
+internal sealed class SseJson(JsonWriterOptions options)
+{
+    private Utf8JsonWriter? _json;
+
+    public void Write<T>(System.IO.Pipelines.PipeWriter body, Action<Utf8JsonWriter, T> data, T state)
+    {
+        if (_json is null)
+        {
+            _json = new Utf8JsonWriter(body, options);
+        }
+        else
+        {
+            _json.Reset(body);
+        }
+
+        data(_json, state);
+        _json.Flush();
+        body.Write("\n\n"u8);
+    }
+}
+
+/// <summary>How a normalized call's answer is written: whole, or as a stream the vendor's events are translated into.</summary>
+internal interface ITaskOutput
+{
+    Task CompleteAsync(VendorResponse response);
+
+    Task StartStreamAsync(CancellationToken cancellationToken);
+
+    Task DeltaAsync(string delta, CancellationToken cancellationToken);
+
+    Task EndStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken);
+
+    /// <summary>A problem, or the stream's own error event once it has started.</summary>
+    Task FailAsync(GatewayError error, TokenUsage? usage = null);
+}
+
 /// <summary>
 /// Writes a normalized call's answer: the JSON envelope, or the internal SSE events (<c>delta</c>, <c>usage</c>,
 /// <c>done</c>, <c>error</c>). Streamed and non-streamed answers go through the same checks and formatting, so they
 /// end with the same text.
 /// </summary>
-internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemResponder problems)
+internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemResponder problems) : ITaskOutput
 {
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly StringBuilder _raw = new();
     private readonly StringBuilder _formatted = new();
     private MarkdownStripper? _stripper;
-    private Utf8JsonWriter? _json;
+    private readonly SseJson _sse = new(JsonOptions);
     private bool _streaming;
 
     public async Task CompleteAsync(VendorResponse response)
     {
-        call.Outcome.Usage = response.Usage;
-        call.Outcome.FinishReason = response.FinishReason;
-        call.Outcome.ResponseModel = response.Model ?? call.Model;
+        call.Settle(response.Usage, response.FinishReason, response.Model);
         var error = Check(response.Text, response.FinishReason, response.Refusal, out var json);
         if (error is not null)
         {
@@ -67,12 +130,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
 
     public async Task StartStreamAsync(CancellationToken cancellationToken)
     {
-        var response = http.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.StartAsync(cancellationToken);
+        await TaskStream.StartAsync(http.Response, cancellationToken);
         _streaming = true;
         _stripper = call.Format == OutputFormats.Text ? new MarkdownStripper() : null;
     }
@@ -92,9 +150,8 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
 
     public async Task EndStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken)
     {
-        call.Outcome.Usage = state.Usage;
-        call.Outcome.FinishReason = state.FinishReason ?? FinishReasons.Stop;
-        call.Outcome.ResponseModel = state.Model ?? call.Model;
+        var finish = state.FinishReason ?? FinishReasons.Stop;
+        call.Settle(state.Usage, finish, state.Model);
         if (_stripper is not null)
         {
             _formatted.Clear();
@@ -105,7 +162,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
             }
         }
 
-        var error = Check(_raw.ToString(), call.Outcome.FinishReason, state.Refusal, out _);
+        var error = Check(_raw.ToString(), finish, state.Refusal, out _);
         if (state.Usage is { } usage)
         {
             WriteEvent("usage", (json, u) => WriteUsageObject(json, u), usage);
@@ -142,7 +199,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
             return;
         }
 
-        try
+        await TaskStream.WriteLastAsync(http, () =>
         {
             if (usage is { } known)
             {
@@ -150,12 +207,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
             }
 
             WriteEvent("error", (json, e) => problems.WriteObject(json, http, e), error);
-            await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
-        {
-            // The caller is gone; there is nobody left to tell.
-        }
+        });
     }
 
     private GatewayError? Check(string text, string finishReason, string? refusal, out string? json)
@@ -205,18 +257,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
         body.Write("event: "u8);
         Encoding.UTF8.GetBytes(name, body);
         body.Write("\ndata: "u8);
-        if (_json is null)
-        {
-            _json = new Utf8JsonWriter(body, JsonOptions);
-        }
-        else
-        {
-            _json.Reset(body);
-        }
-
-        data(_json, state);
-        _json.Flush();
-        body.Write("\n\n"u8);
+        _sse.Write(body, data, state);
     }
 
     private void WriteUsage(Utf8JsonWriter json, string name, TokenUsage? usage)

@@ -91,15 +91,23 @@ public static class TaskPlanner
             messages.Add(new ChatMessage(ChatMessage.User, request.Context));
         }
 
-        system.Add(prompts.FormatInstructions[format]);
+        // The verbatim format (the OpenAI-compatible API) has no instruction: the caller's messages are sent as they are.
+        if (prompts.FormatInstructions.TryGetValue(format, out var instruction))
+        {
+            system.Add(instruction);
+        }
+
         return new VendorRequest(
             target.ModelId,
-            string.Join(Separator, system),
+            system.Count == 0 ? null : string.Join(Separator, system),
             messages,
             request.MaxTokens ?? prompts.DefaultMaxTokens,
             target.AcceptsTemperature ? request.Temperature : null,
-            Json: format == OutputFormats.Json,
+            Json: format == OutputFormats.Json || request.JsonMode,
             Stream: request.Stream == true,
-            ExtraFields: target.RequestFields);
+            ExtraFields: target.RequestFields,
+            TopP: request.TopP,
+            Stop: request.Stop,
+            Seed: request.Seed);
     }
 }

@@ -12,8 +12,8 @@ using Yarp.ReverseProxy.Transforms;
 namespace Gateway.Transforms.Tasks;
 
 /// <summary>
-/// Turns a vendor's answer on a normalized route into the internal schema: the JSON envelope, or internal SSE events
-/// translated as the vendor's events arrive. Vendor errors, malformed answers, empty output and output that breaks the
+/// Turns a vendor's answer on a normalized route into the internal schema (the JSON envelope, or internal SSE events), or
+/// on the OpenAI-compatible route into OpenAI's chat shapes, translated as the vendor's events arrive. Vendor errors, malformed answers, empty output and output that breaks the
 /// requested format become problems (or an <c>error</c> event once a stream has started); nothing throws to YARP.
 /// </summary>
 internal sealed partial class TaskResponseTransform(IProblemResponder problems, TimeProvider time, IGatewayDrain drain, ILogger<TaskResponseTransform> logger) : ResponseTransform
@@ -36,7 +36,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         var idleTimeout = http.GetReverseProxyFeature().Cluster?.Config.HttpRequest?.ActivityTimeout ?? TimeSpan.FromMinutes(10);
         using var idle = new CancellationTokenSource(idleTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, idle.Token, drain.Deadline);
-        var output = new TaskOutput(http, call, problems);
+        ITaskOutput output = call.Task == TaskKind.Chat ? new ChatCompletionsOutput(http, call, problems, time) : new TaskOutput(http, call, problems);
         try
         {
             await using var body = await vendorResponse.Content.ReadAsStreamAsync(linked.Token);
@@ -110,7 +110,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
     private static bool IsEventStream(HttpResponseMessage response)
         => string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
 
-    private async Task StreamAsync(Stream body, TaskCall call, TaskOutput output, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    private async Task StreamAsync(Stream body, TaskCall call, ITaskOutput output, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         var reader = call.Vendor.CreateStreamReader();
         await using var events = new SseReader(body);

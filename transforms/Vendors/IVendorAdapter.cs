@@ -24,6 +24,9 @@ public interface IVendorAdapter
     /// <summary>Highest sampling temperature the vendor accepts.</summary>
     double MaxTemperature { get; }
 
+    /// <summary>What the vendor's chat API takes beyond messages (seed, JSON mode, stop sequences).</summary>
+    ChatFeatures Features { get; }
+
     /// <summary>The vendor's JSON request body for a normalized call.</summary>
     byte[] WriteRequest(VendorRequest request);
 

@@ -9,7 +9,8 @@ namespace Gateway.Transforms.Vendors;
 /// <param name="SystemAsMessage">System instruction as the first message (else a top-level <c>system</c>).</param>
 /// <param name="HasJsonMode">Whether <c>response_format: json_object</c> exists.</param>
 /// <param name="AsksForStreamUsage">Whether usage must be asked for in a stream (<c>stream_options.include_usage</c>).</param>
-internal readonly record struct ChatRequestShape(string MaxTokensField, bool SystemAsMessage, bool HasJsonMode, bool AsksForStreamUsage);
+internal readonly record struct ChatRequestShape(string MaxTokensField, bool SystemAsMessage, bool HasJsonMode, bool AsksForStreamUsage,
+    string TopPField = "top_p", string StopField = "stop", string? SeedField = "seed");
 
 /// <summary><c>Authorization: Bearer</c> keys (OpenAI, Cohere).</summary>
 internal static class BearerAuth
@@ -42,6 +43,27 @@ internal static class VendorJson
             json.WriteNumber("temperature", temperature);
         }
 
+        if (request.TopP is { } topP)
+        {
+            json.WriteNumber(shape.TopPField, topP);
+        }
+
+        if (request.Stop is { Count: > 0 } stop)
+        {
+            json.WriteStartArray(shape.StopField);
+            foreach (var sequence in stop)
+            {
+                json.WriteStringValue(sequence);
+            }
+
+            json.WriteEndArray();
+        }
+
+        if (request.Seed is { } seed && shape.SeedField is { } seedField)
+        {
+            json.WriteNumber(seedField, seed);
+        }
+
         if (request.Json && shape.HasJsonMode)
         {
             json.WriteStartObject("response_format");
@@ -60,8 +82,15 @@ internal static class VendorJson
             }
         }
 
+        // Configuration's fields for the model; one the caller set too (top_p, stop, seed) is the caller's.
         foreach (var (name, value) in request.ExtraFields ?? [])
         {
+            if ((request.TopP is not null && name == shape.TopPField) || (request.Stop is { Count: > 0 } && name == shape.StopField)
+                || (request.Seed is not null && name == shape.SeedField))
+            {
+                continue;
+            }
+
             json.WritePropertyName(name);
             json.WriteRawValue(value);
         }
@@ -255,7 +284,7 @@ internal static class VendorJson
     /// <c>"error": {"message", "type", "code", "param": null}</c>, the OpenAI shape (which Cohere's SDKs read too):
     /// the type by status class as OpenAI names them, the gateway's code as the code.
     /// </summary>
-    public static void WriteOpenAiStyleError(Utf8JsonWriter json, int status, string code, string message)
+    public static void WriteOpenAiStyleError(Utf8JsonWriter json, int status, string code, string message, string? param = null)
     {
         json.WriteStartObject("error");
         json.WriteString("message", message);
@@ -267,7 +296,7 @@ internal static class VendorJson
             _ => "invalid_request_error",
         });
         json.WriteString("code", code);
-        json.WriteNull("param");
+        json.WriteString("param", param);
         json.WriteEndObject();
     }
 

@@ -4,6 +4,9 @@ namespace Gateway.Transforms.Vendors;
 
 /// <summary>A normalized call as an adapter sees it: model resolved, system instructions merged, defaults applied.</summary>
 /// <param name="ExtraFields">Vendor-specific fields configuration adds for the model (e.g. <c>reasoning_effort</c>), as JSON values.</param>
+/// <param name="TopP">Nucleus sampling, when asked for.</param>
+/// <param name="Stop">Stop sequences, when asked for.</param>
+/// <param name="Seed">Sampling seed, when asked for (only for vendors whose <see cref="ChatFeatures.Seed"/> is true).</param>
 public sealed record VendorRequest(
     string Model,
     string? System,
@@ -12,7 +15,16 @@ public sealed record VendorRequest(
     double? Temperature,
     bool Json,
     bool Stream,
-    IReadOnlyList<KeyValuePair<string, string>>? ExtraFields = null);
+    IReadOnlyList<KeyValuePair<string, string>>? ExtraFields = null,
+    double? TopP = null,
+    IReadOnlyList<string>? Stop = null,
+    long? Seed = null);
+
+/// <summary>What a vendor's chat API can take beyond messages, so a request asking for more is refused by name, not dropped.</summary>
+/// <param name="Seed">A sampling seed.</param>
+/// <param name="JsonMode">A JSON-object answer mode.</param>
+/// <param name="MaxStop">How many stop sequences it takes.</param>
+public sealed record ChatFeatures(bool Seed, bool JsonMode, int MaxStop);
 
 /// <summary>A vendor's non-streamed answer in internal terms.</summary>
 /// <param name="Id">The vendor's response id.</param>

@@ -16,7 +16,11 @@ public sealed class AnthropicVendor : IVendorAdapter
     private const string VersionHeader = "anthropic-version";
     private static readonly string[] Headers = ["x-api-key"];
 
-    private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: false, HasJsonMode: false, AsksForStreamUsage: false);
+    private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: false, HasJsonMode: false, AsksForStreamUsage: false,
+        StopField: "stop_sequences", SeedField: null);
+
+    // Messages API: top_p and stop_sequences, no seed, no JSON mode.
+    public ChatFeatures Features { get; } = new(Seed: false, JsonMode: false, MaxStop: 16);
 
     public string Name => VendorName;
 

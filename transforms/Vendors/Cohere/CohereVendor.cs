@@ -10,7 +10,11 @@ public sealed class CohereVendor : IVendorAdapter
 {
     public const string VendorName = "cohere";
 
-    private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: false);
+    private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: false,
+        TopPField: "p", StopField: "stop_sequences");
+
+    // Chat v2: p, stop_sequences (up to 5), seed, response_format json_object.
+    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 5);
 
     public string Name => VendorName;
 

@@ -12,6 +12,9 @@ public sealed class OpenAiVendor : IVendorAdapter
 
     private static readonly ChatRequestShape Shape = new("max_completion_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: true);
 
+    // Chat completions: top_p, stop (up to 4), seed, response_format json_object.
+    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 4);
+
     public string Name => VendorName;
 
     public IReadOnlyList<string> CredentialHeaders => BearerAuth.Headers;

@@ -29,6 +29,8 @@ public sealed class AcmeVendor : IVendorAdapter
 
     public double MaxTemperature => 1.5;
 
+    public ChatFeatures Features { get; } = new(Seed: false, JsonMode: true, MaxStop: 0);
+
     public void ApplyCredentials(HttpRequestHeaders headers, string apiKey) => headers.TryAddWithoutValidation(KeyHeader, apiKey);
 
     public byte[] WriteRequest(VendorRequest request)

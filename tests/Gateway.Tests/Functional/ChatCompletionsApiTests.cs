@@ -1,0 +1,277 @@
+using System.ClientModel;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Auth;
+using Gateway.Tests.Infrastructure;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Models;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+
+namespace Gateway.Tests.Functional;
+
+/// <summary>
+/// The OpenAI-compatible chat completions API (<c>/v1/chat/completions</c>) driven by the official OpenAI .NET SDK with a
+/// gateway client key: each vendor reached by a model alias, plain and streamed, the request translated to the vendor's
+/// shape and the answer back to OpenAI's; what a vendor cannot take, and malformed requests, refused in OpenAI's error
+/// shape; the same limits as the other routes.
+/// </summary>
+public sealed class ChatCompletionsApiTests : GatewayFixture
+{
+    private const string Text = "Customer requests invoice review and Q3 delivery confirmation.";
+    private readonly string _limitedKey = ClientKeyHasher.NewKey();
+
+    /// <summary>A vendor as the compatible API reaches it: the alias, the model it stands for, the fixture's answering model and usage.</summary>
+    public sealed record Case(VendorCase Vendor, string Alias, string ModelId, string AnsweringModel, int InputTokens, int OutputTokens)
+    {
+        public override string ToString() => Vendor.Vendor;
+    }
+
+    public static IEnumerable<Case> Cases =>
+    [
+        new(VendorCase.OpenAi, "default", "gpt-6-luna", "gpt-6-luna-2026-09-22", 28, 11),
+        new(VendorCase.Anthropic, "smart", "claude-sonnet-5-5", "claude-sonnet-5-5-20260929", 25, 12),
+        new(VendorCase.Cohere, "command", "command-r-08-2024", "command-r-08-2024", 12, 9),
+    ];
+
+    protected override void EditOverrides(JsonObject overrides)
+    {
+        var gateway = overrides["Gateway"]!;
+        gateway["Clients"]!["team-limited"] = new JsonObject { ["KeySha256"] = ClientKeyHasher.HashHex(_limitedKey), ["RateLimitPolicy"] = "one-a-minute" };
+        gateway["RateLimiting"] = new JsonObject
+        {
+            ["Policies"] = new JsonObject { ["one-a-minute"] = new JsonObject { ["Requests"] = 1, ["Tokens"] = 1_000_000, ["Window"] = "00:01:00" } },
+        };
+    }
+
+    [OneTimeSetUp]
+    public void VendorsAnswer()
+    {
+        foreach (var vendor in VendorCase.All)
+        {
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+                .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(vendor.ReadFixture(vendor.StreamFixture)));
+        }
+    }
+
+    [SetUp]
+    public void ForgetCalls()
+    {
+        foreach (var vendor in VendorCase.All)
+        {
+            Vendors[vendor.Vendor].ResetLogEntries();
+        }
+    }
+
+    private ChatClient Sdk(string model, string? key = null) => new(model, new ApiKeyCredential(key ?? Gateway.ClientKeys["team-a"]),
+        new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/v1"), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
+
+    private JsonObject VendorRequest(Case vendor) => JsonNode.Parse(Vendors[vendor.Vendor.Vendor].LogEntries.Single().RequestMessage!.Body!)!.AsObject();
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task OpenAiSdk_Plain_ReachesTheVendorByAlias_AndReadsOpenAisShape(Case vendor)
+    {
+        var options = new ChatCompletionOptions { Temperature = 0.5f, TopP = 0.9f, MaxOutputTokenCount = 300 };
+        options.StopSequences.Add("END");
+        ChatCompletion completion = await Sdk(vendor.Alias).CompleteChatAsync(
+            [new SystemChatMessage("Answer in one sentence."), new UserChatMessage("Summarize the following email."), new AssistantChatMessage("Which email?"), new UserChatMessage("The invoice one.")], options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(completion.Content.Single().Text, Is.EqualTo(Text));
+            Assert.That(completion.Role, Is.EqualTo(ChatMessageRole.Assistant));
+            Assert.That(completion.FinishReason, Is.EqualTo(ChatFinishReason.Stop));
+            Assert.That(completion.Model, Is.EqualTo(vendor.AnsweringModel));
+            Assert.That(completion.Id, Does.StartWith("chatcmpl-"));
+            Assert.That(completion.Usage.InputTokenCount, Is.EqualTo(vendor.InputTokens));
+            Assert.That(completion.Usage.OutputTokenCount, Is.EqualTo(vendor.OutputTokens));
+            Assert.That(completion.Usage.TotalTokenCount, Is.EqualTo(vendor.InputTokens + vendor.OutputTokens));
+        });
+
+        // The vendor got its own shape: the model the alias stands for, the system instruction where it goes, the
+        // conversation in order, the sampling parameters under the vendor's names — and no format instruction of the gateway's.
+        var sent = VendorRequest(vendor);
+        Assert.That(sent["model"]!.GetValue<string>(), Is.EqualTo(vendor.ModelId));
+        var turns = sent["messages"]!.AsArray().Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())).ToList();
+        var conversation = new[] { ("user", "Summarize the following email."), ("assistant", "Which email?"), ("user", "The invoice one.") };
+        if (vendor.Vendor == VendorCase.Anthropic)
+        {
+            Assert.That(sent["system"]!.GetValue<string>(), Is.EqualTo("Answer in one sentence."));
+            Assert.That(turns, Is.EqualTo(conversation));
+            Assert.That((sent["max_tokens"]!.GetValue<int>(), sent["top_p"]!.GetValue<double>(), sent["stop_sequences"]!.AsArray().Single()!.GetValue<string>()),
+                Is.EqualTo((300, 0.9, "END")));
+        }
+        else
+        {
+            Assert.That(turns, Is.EqualTo(conversation.Prepend(("system", "Answer in one sentence."))));
+            var (tokens, topP, stop) = vendor.Vendor == VendorCase.OpenAi ? ("max_completion_tokens", "top_p", "stop") : ("max_tokens", "p", "stop_sequences");
+            Assert.That((sent[tokens]!.GetValue<int>(), sent[topP]!.GetValue<double>(), sent[stop]!.AsArray().Single()!.GetValue<string>()), Is.EqualTo((300, 0.9, "END")));
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public async Task OpenAiSdk_Streamed_GetsTheTextInChunks_TheFinishReason_AndTheUsageChunk(Case vendor)
+    {
+        var text = new System.Text.StringBuilder();
+        ChatFinishReason? finish = null;
+        ChatTokenUsage? usage = null;
+        var ids = new HashSet<string>();
+        await foreach (var update in Sdk(vendor.Alias).CompleteChatStreamingAsync([new UserChatMessage("Summarize the following email.")]))
+        {
+            ids.Add(update.CompletionId);
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+
+            finish ??= update.FinishReason;
+            usage ??= update.Usage;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(text.ToString(), Is.EqualTo(Text));
+            Assert.That(finish, Is.EqualTo(ChatFinishReason.Stop));
+            Assert.That(usage?.InputTokenCount, Is.EqualTo(vendor.InputTokens));
+            Assert.That(usage?.OutputTokenCount, Is.EqualTo(vendor.OutputTokens));
+            Assert.That(ids, Has.Count.EqualTo(1).And.All.StartsWith("chatcmpl-"), "one id for every chunk");
+        });
+        Assert.That(VendorRequest(vendor)["stream"]!.GetValue<bool>(), Is.True);
+    }
+
+    [Test]
+    public async Task RawStream_IsOpenAisChunkSequence_WithTheUsageChunkOnlyWhenAskedFor_ThenDone()
+    {
+        async Task<List<string>> DataLinesAsync(bool includeUsage)
+        {
+            var body = $$"""{"model": "smart", "stream": true, {{(includeUsage ? "\"stream_options\": {\"include_usage\": true}," : "")}} "messages": [{"role": "user", "content": "Hi"}]}""";
+            using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/chat/completions", Gateway.ClientKeys["team-a"], body));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/event-stream"));
+            return [.. (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..])];
+        }
+
+        var withUsage = await DataLinesAsync(includeUsage: true);
+        Assert.That(withUsage[^1], Is.EqualTo("[DONE]"));
+        var chunks = withUsage[..^1].Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.That(chunks.Select(c => c["object"]!.GetValue<string>()), Is.All.EqualTo("chat.completion.chunk"));
+        Assert.That(chunks[0]["choices"]![0]!["delta"]!.ToJsonString(), Is.EqualTo("""{"role":"assistant","content":""}"""));
+        Assert.That(chunks[^2]["choices"]![0]!["finish_reason"]!.GetValue<string>(), Is.EqualTo("stop"));
+        Assert.That(chunks[^1]["choices"]!.AsArray(), Is.Empty);
+        Assert.That(chunks[^1]["usage"]!.ToJsonString(), Is.EqualTo("""{"prompt_tokens":25,"completion_tokens":12,"total_tokens":37}"""));
+        Assert.That(chunks[..^1].Select(c => c["usage"]), Is.All.Null, "usage is null on every other chunk");
+
+        var withoutUsage = await DataLinesAsync(includeUsage: false);
+        Assert.That(withoutUsage, Has.Count.EqualTo(withUsage.Count - 1));
+        Assert.That(withoutUsage.Where(l => l.Contains("\"usage\"", StringComparison.Ordinal)), Is.Empty);
+    }
+
+    [Test]
+    public async Task OpenAiSdk_ModelsList_ShowsTheAliasesAndModelsTheClientMayUse()
+    {
+        var client = new OpenAIModelClient(new ApiKeyCredential(Gateway.ClientKeys["team-b"]), new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/v1") });
+        var models = (await client.GetModelsAsync()).Value.Select(m => (m.Id, m.OwnedBy)).ToList();
+        Assert.That(models, Is.EqualTo(new[] { ("default", "openai"), ("openai/gpt-6-luna", "openai") }), "team-b may use openai only");
+
+        var all = new OpenAIModelClient(new ApiKeyCredential(Gateway.ClientKeys["team-a"]), new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/v1") });
+        Assert.That((await all.GetModelsAsync()).Value.Select(m => m.Id), Is.SupersetOf(new[] { "default", "fast", "smart", "command", "anthropic/claude-sonnet-5-5", "cohere/command-r-08-2024" }));
+
+        using var anonymous = await Gateway.Client.GetAsync("/v1/models");
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(JsonNode.Parse(await anonymous.Content.ReadAsStringAsync())!["error"]!["code"]!.GetValue<string>(), Is.EqualTo("unauthenticated"));
+    }
+
+#pragma warning disable OPENAI001 // Seed is an evaluation API of the SDK; the parameter itself is stable in the HTTP API.
+    [Test]
+    public async Task OpenAiSdk_AParameterTheVendorCannotTake_IsA400NamingItAndTheVendor()
+    {
+        var error = (await Assert.ThrowsAsync<ClientResultException>(() => Sdk("smart").CompleteChatAsync([new UserChatMessage("Hi")], new ChatCompletionOptions { Seed = 7 })))!;
+        Assert.That(error.Status, Is.EqualTo(400));
+        Assert.That(error.Message, Does.Contain("seed: is not supported by anthropic").And.Contain("validation_failed"));
+        Assert.That(Vendors.Anthropic.LogEntries, Is.Empty);
+
+        // The same parameter goes through to a vendor that takes it.
+        await Sdk("command").CompleteChatAsync([new UserChatMessage("Hi")], new ChatCompletionOptions { Seed = 7 });
+        Assert.That(JsonNode.Parse(Vendors.Cohere.LogEntries.Single().RequestMessage!.Body!)!["seed"]!.GetValue<long>(), Is.EqualTo(7));
+    }
+#pragma warning restore OPENAI001
+
+    [Test]
+    public async Task Limits_ApplyToThisRoute_InOpenAisErrorShape()
+    {
+        await Sdk("default", _limitedKey).CompleteChatAsync([new UserChatMessage("Hi")]);
+        var error = (await Assert.ThrowsAsync<ClientResultException>(() => Sdk("default", _limitedKey).CompleteChatAsync([new UserChatMessage("Hi")])))!;
+        Assert.That(error.Status, Is.EqualTo(429));
+        var body = JsonNode.Parse(error.GetRawResponse()!.Content.ToString())!;
+        Assert.That(body["error"]!["code"]!.GetValue<string>(), Is.EqualTo("rate_limited"));
+        Assert.That(body["error"]!["type"]!.GetValue<string>(), Is.EqualTo("rate_limit_error"));
+        Assert.That(error.GetRawResponse()!.Headers.TryGetValue("Retry-After", out _), Is.True);
+    }
+
+    // Each a request the API refuses, and the parameter its error names first.
+    private static readonly (string Body, string Param, string Message)[] Invalid =
+    [
+        ("", "$", "the request body is empty"),
+        ("{", "$", "the body is not valid JSON"),
+        ("[]", "$", "must be a JSON object"),
+        ("""{"messages": [{"role": "user", "content": "Hi"}]}""", "model", "is required"),
+        ("""{"model": "default"}""", "messages", "is required"),
+        ("""{"model": 7, "messages": [{"role": "user", "content": "Hi"}]}""", "model", "must be a string"),
+        ("""{"model": "no-such-alias", "messages": [{"role": "user", "content": "Hi"}]}""", "model", "no-such-alias"),
+        ("""{"model": "default", "messages": []}""", "messages", "must hold 1 to"),
+        ("""{"model": "default", "messages": "Hi"}""", "messages", "must be an array"),
+        ("""{"model": "default", "messages": [{"role": "wizard", "content": "Hi"}]}""", "messages[0].role", "must be one of"),
+        ("""{"model": "default", "messages": [{"content": "Hi"}]}""", "messages[0].role", "is required"),
+        ("""{"model": "default", "messages": [{"role": "user"}]}""", "messages[0].content", "is required"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": 5}]}""", "messages[0].content", "must be a string or an array"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}""", "messages[0].content[0]", "'image_url' parts are not supported"),
+        ("""{"model": "default", "messages": [{"role": "system", "content": "Be brief."}]}""", "messages", "must hold a user or assistant message"),
+        ("""{"model": "default", "messages": [{"role": "tool", "content": "42", "tool_call_id": "call_1"}]}""", "messages[0].role", "'tool' is not supported"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi", "name": "ann"}]}""", "messages[0].name", "participant names"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi", "mood": "happy"}]}""", "messages[0].mood", "is not a field of a message"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "temperature": 3}""", "temperature", "must be a number from 0 to 2"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "top_p": 1.5}""", "top_p", "must be a number from 0 to 1"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 0}""", "max_tokens", "must be an integer from 1"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "max_completion_tokens": "many"}""", "max_completion_tokens", "must be an integer"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 10, "max_completion_tokens": 20}""", "max_tokens", "give one of them"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "n": 2}""", "n", "must be 1"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "stream": "yes"}""", "stream", "must be true or false"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "stream_options": {"include_usage": true}}""", "stream_options", "only allowed when stream is true"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "stop": ["a", "b", "c", "d", "e"]}""", "stop", "array of 1 to 4"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "seed": 1.5}""", "seed", "must be an integer"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "xml"}}""", "response_format", "text or json_object"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}]}""", "tools", "tool calling"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "logprobs": true}""", "logprobs", "log probabilities"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "audio": {"voice": "alloy", "format": "mp3"}}""", "audio", "audio output"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "frobnicate": true}""", "frobnicate", "is not a parameter of the chat completions API"),
+        ("""{"model": "default", "model": "fast", "messages": [{"role": "user", "content": "Hi"}]}""", "model", "appears more than once"),
+        ("""{"model": "smart", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_object"}}""", "response_format", "json_object is not supported by anthropic"),
+        ("""{"model": "command", "messages": [{"role": "user", "content": "Hi"}], "stop": ["a", "b", "c", "d"], "temperature": 1.5}""", "temperature", "must be at most 1"),
+    ];
+
+    public static IEnumerable<TestCaseData> InvalidRequests => Invalid.Select(c => new TestCaseData(c.Body, c.Param, c.Message).SetName($"Invalid_{c.Param}_{c.Message[..Math.Min(24, c.Message.Length)]}"));
+
+    [TestCaseSource(nameof(InvalidRequests))]
+    public async Task InvalidRequest_Is400_InOpenAisErrorShape_NamingTheParameter(string body, string param, string message)
+    {
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/chat/completions", Gateway.ClientKeys["team-a"], body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), text);
+        var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
+        var requestId = response.Headers.GetValues("x-request-id").Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(error.GetProperty("type").GetString(), Is.EqualTo("invalid_request_error"));
+            Assert.That(error.GetProperty("code").GetString(), Is.AnyOf("validation_failed", "bad_request"));
+            Assert.That(error.GetProperty("param").GetString(), Is.EqualTo(param));
+            Assert.That(error.GetProperty("message").GetString(), Does.Contain(message).And.EndWith($"(request id {requestId})"));
+        });
+        foreach (var vendor in VendorCase.All)
+        {
+            Assert.That(Vendors[vendor.Vendor].LogEntries, Is.Empty, "no vendor was called");
+        }
+    }
+}
