@@ -87,6 +87,7 @@ chat='{"model":"gpt-6-luna","messages":[{"role":"user","content":"Summarize the 
 task='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-6-luna"}'
 chat_stream='{"model":"gpt-6-luna","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Summarize the following email."}]}'
 task_stream='{"prompt":"Summarize the following email.","context":"Please review the attached invoice and confirm delivery times for Q3.","model":"openai/gpt-6-luna","stream":true}'
+compat='{"model":"openai/gpt-6-luna","messages":[{"role":"user","content":"Summarize the following email."}]}'
 cpu_ticks() { local total=0; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $total; }
 wrk_round() { # seconds url key body [--latency]
   KEY="$3" BODY="$4" taskset -c $LOAD_CPU wrk -t1 -c"$CONNECTIONS" -d"$1"s ${5:-} -s bench/post.lua "$2"
@@ -256,6 +257,7 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
     END { if (c > 0) printf "bench: Redis limiter — %d script calls, %.2f operations per call\n", c, s / c > "/dev/stderr" }'
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
+run "gateway OpenAI-compatible /v1/chat/completions, in-process limiter" "http://127.0.0.1:$gw_local/v1/chat/completions" "$limited_key" "$compat" $gw_local_pid
 # Paired with bare YARP proxying the streamed chat call.
 BASE_BODY=$chat_stream run "gateway normalized /v1/ai/generate streamed, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task_stream" $gw_local_pid
 
@@ -369,8 +371,9 @@ targets() {
   echo
   echo "Targets (against bare YARP in this run):"
   echo
-  local lim redis norm bare_single
+  local lim redis norm compat_row bare_single
   lim=$(row_of "gateway passthrough, in-process limiter") redis=$(row_of "gateway passthrough, Redis limiter (+ redis-server CPU)")
+  compat_row=$(row_of "gateway OpenAI-compatible /v1/chat/completions, in-process limiter")
   norm=$(row_of "gateway normalized /v1/ai/generate, in-process limiter") bare_single=$(row_of "bare YARP (baseline)" | cut -f8)
   verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "**NOT met**") }'; }
   if [ -n "$lim" ]; then
@@ -395,6 +398,11 @@ targets() {
   fi
   if [ -n "$pass_ttfb" ]; then
     echo "4. Passthrough streamed TTFB $(awk -v a="$pass_ttfb" -v b="${pass_base:-$bare_ttfb}" 'BEGIN { printf "%+.3f", a - b }') ms (≤ +0.3: $(verdict "$(awk -v a="$pass_ttfb" -v b="${pass_base:-$bare_ttfb}" 'BEGIN { print (a - b <= 0.3) }')"))."
+  fi
+  if [ -n "$compat_row" ]; then
+    IFS=$'\t' read -r _ _ _ _ _ _ _ _ rps_r _ _ _ <<<"$compat_row"
+    rps_r=$(printf '%.2f' "$rps_r")
+    echo "7. OpenAI-compatible /v1/chat/completions: $rps_r× req/s (≥ 0.60: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.60) }')"))."
   fi
   if [ -s "$soak" ]; then
     IFS=$'\t' read -r open still samples <"$soak"

@@ -20,6 +20,7 @@ public sealed class BenchSmokeTests
         "gateway passthrough, Redis limiter (+ redis-server CPU)",
         "gateway normalized /v1/ai/generate, in-process limiter",
         "gateway normalized /v1/ai/generate streamed, in-process limiter",
+        "gateway OpenAI-compatible /v1/chat/completions, in-process limiter",
     ];
 
     private static readonly string[] Streamed =
@@ -76,7 +77,7 @@ public sealed class BenchSmokeTests
         Assert.That(neighbour.Select(r => r[2]), Is.EquivalentTo(new[] { "alone", "hammered" }), $"the neighbour alone and beside the hammer\n{log}");
         Assert.That(neighbour.Select(r => r[4]), Is.All.EqualTo("0"), "the neighbour's calls all answered 200");
         Assert.That(neighbour.Single(r => r[2] == "hammered")[5], Does.Match(@"^[1-9][0-9]* of [1-9][0-9]*$"), "the hammer was refused by the Redis limiter");
-        for (var target = 1; target <= 6; target++)
+        for (var target = 1; target <= 7; target++)
         {
             Assert.That(lines.Any(l => l.StartsWith($"{target}. ", StringComparison.Ordinal) && (l.Contains("met", StringComparison.Ordinal))), $"a verdict on target {target}\n{log}");
         }
