@@ -101,7 +101,7 @@ public sealed class ProblemWriter(GatewaySettingsMonitor settings, TimeProvider 
 
     private static bool IsChatCompletions(HttpContext context)
         => context.Features.Get<IReverseProxyFeature>() is { } proxy
-            ? TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out var task) && task == TaskKind.Chat
+            ? TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out var task) && task is TaskKind.Chat or TaskKind.Embeddings
             : context.GetEndpoint()?.Metadata.GetMetadata<Gateway.Routing.OpenAiCompatibleEndpoint>() is not null;
 
     private IVendorAdapter? VendorOf(HttpContext context)

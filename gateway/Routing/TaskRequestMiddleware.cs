@@ -67,10 +67,11 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         ModelRoute? model = null;
         List<FieldError> errors;
         TaskRequest? request;
-        if (task == TaskKind.Chat)
+        if (task is TaskKind.Embeddings or TaskKind.Chat)
         {
-            // The OpenAI-compatible API: OpenAI's request; what the serving vendor cannot take is checked once it is known.
-            request = ChatCompletionsRequestReader.Read(body.Memory, out errors);
+            // The OpenAI-compatible APIs: OpenAI's request; what the serving vendor cannot take (or offer) is checked once
+            // the model is resolved.
+            request = task == TaskKind.Embeddings ? EmbeddingsRequestReader.Read(body.Memory, out errors) : ChatCompletionsRequestReader.Read(body.Memory, out errors);
             if (request is not null)
             {
                 if (!current.TryResolveModel(request.Model, out var resolved, out var modelError))
@@ -80,7 +81,15 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
                 else
                 {
                     model = resolved;
-                    ChatCompletionsRequestReader.CheckVendor(request, resolved.Provider.Binding.Name, resolved.Provider.Binding.Vendor, errors);
+                    var binding = resolved.Provider.Binding;
+                    if (task == TaskKind.Embeddings)
+                    {
+                        EmbeddingsRequestReader.CheckVendor(request, binding.Name, binding.Vendor, errors);
+                    }
+                    else
+                    {
+                        ChatCompletionsRequestReader.CheckVendor(request, binding.Name, binding.Vendor, errors);
+                    }
                 }
             }
         }

@@ -61,21 +61,9 @@ public static class ChatCompletionsRequestReader
         long? seed = null;
         string? user = null;
         bool stream = false, includeUsage = false, jsonMode = false, streamOptions = false;
-        foreach (var property in root.EnumerateObject())
+        JsonSchemaFormat? jsonSchema = null;
+        foreach (var (name, value) in TaskRequestReader.Fields(root, seen, errors).Select(p => (p.Name, p.Value)))
         {
-            var name = property.Name;
-            var value = property.Value;
-            if (!seen.Add(name))
-            {
-                errors.Add(new FieldError(name, "appears more than once"));
-                continue;
-            }
-
-            if (value.ValueKind == JsonValueKind.Null)
-            {
-                continue;
-            }
-
             switch (name)
             {
                 case "model":
@@ -130,7 +118,7 @@ public static class ChatCompletionsRequestReader
 
                     break;
                 case "response_format":
-                    jsonMode = ResponseFormat(value, errors);
+                    (jsonMode, jsonSchema) = ResponseFormat(value, errors);
                     break;
                 default:
                     if (NotCarried.TryGetValue(name, out var why))
@@ -186,6 +174,7 @@ public static class ChatCompletionsRequestReader
             Stream = stream,
             IncludeUsage = includeUsage,
             JsonMode = jsonMode,
+            JsonSchema = jsonSchema,
             Format = OutputFormats.Verbatim,
         };
     }
@@ -208,7 +197,11 @@ public static class ChatCompletionsRequestReader
             errors.Add(new FieldError("seed", $"is not supported by {named}"));
         }
 
-        if (request.JsonMode && !features.JsonMode)
+        if (request.JsonSchema is not null && !features.JsonSchema)
+        {
+            errors.Add(new FieldError("response_format", $"json_schema is not supported by {named}"));
+        }
+        else if (request.JsonSchema is null && request.JsonMode && !features.JsonMode)
         {
             errors.Add(new FieldError("response_format", $"json_object is not supported by {named}"));
         }
@@ -405,22 +398,57 @@ public static class ChatCompletionsRequestReader
         return include;
     }
 
-    private static bool ResponseFormat(JsonElement value, List<FieldError> errors)
+    private static (bool Json, JsonSchemaFormat? Schema) ResponseFormat(JsonElement value, List<FieldError> errors)
     {
         var type = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         switch (type)
         {
             case "text":
-                return false;
+                return (false, null);
             case "json_object":
-                return true;
+                return (true, null);
             case "json_schema":
-                errors.Add(new FieldError("response_format", "json_schema is not supported yet: use json_object and describe the schema in the messages"));
-                return false;
+                return (true, JsonSchema(value, errors));
             default:
-                errors.Add(new FieldError("response_format", "must be an object whose type is text or json_object"));
-                return false;
+                errors.Add(new FieldError("response_format", "must be an object whose type is text, json_object or json_schema"));
+                return (false, null);
         }
+    }
+
+    // {"type": "json_schema", "json_schema": {"name", "schema", "strict", "description"}}
+    private static JsonSchemaFormat? JsonSchema(JsonElement format, List<FieldError> errors)
+    {
+        const string field = "response_format.json_schema";
+        if (!format.TryGetProperty("json_schema", out var spec) || spec.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(field, "is required: an object with name and schema"));
+            return null;
+        }
+
+        var before = errors.Count;
+        var name = spec.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
+        if (name.Length is 0 or > 64 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        {
+            errors.Add(new FieldError(field + ".name", "must be 1 to 64 letters, digits, '_' or '-'"));
+        }
+
+        if (!spec.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError(field + ".schema", "must be a JSON schema object"));
+        }
+
+        var strict = false;
+        if (spec.TryGetProperty("strict", out var s) && s.ValueKind != JsonValueKind.Null)
+        {
+            strict = Boolean(field + ".strict", s, errors);
+        }
+
+        foreach (var property in spec.EnumerateObject().Where(p => p.Name is not ("name" or "schema" or "strict" or "description")))
+        {
+            errors.Add(new FieldError($"{field}.{property.Name}", "is not a field of a JSON schema format"));
+        }
+
+        return errors.Count > before ? null : new JsonSchemaFormat(name, schema.GetRawText(), strict);
     }
 
     private static int? Integer(string name, JsonElement value, int min, int max, List<FieldError> errors)

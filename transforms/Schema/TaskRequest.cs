@@ -14,6 +14,9 @@ public enum TaskKind
 
     /// <summary>The OpenAI-compatible chat completions API: any vendor, asked and answered in OpenAI's chat shapes.</summary>
     Chat,
+
+    /// <summary>The OpenAI-compatible embeddings API: vectors for texts from any vendor that offers them.</summary>
+    Embeddings,
 }
 
 /// <summary>Output shapes a caller can ask for.</summary>
@@ -92,9 +95,25 @@ public sealed record TaskRequest
     [JsonIgnore]
     public bool JsonMode { get; init; }
 
+    /// <summary>A JSON schema the answer must follow (<c>response_format: json_schema</c>).</summary>
+    [JsonIgnore]
+    public Vendors.JsonSchemaFormat? JsonSchema { get; init; }
+
     /// <summary>A stream ends with a usage chunk (<c>stream_options.include_usage</c>).</summary>
     [JsonIgnore]
     public bool IncludeUsage { get; init; }
+
+    /// <summary>The texts to embed, in order (embeddings only).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string>? Inputs { get; init; }
+
+    /// <summary>The vector size asked for (embeddings only).</summary>
+    [JsonIgnore]
+    public int? Dimensions { get; init; }
+
+    /// <summary>Vectors answered as base64 of little-endian float32s rather than as arrays of numbers (embeddings only).</summary>
+    [JsonIgnore]
+    public bool Base64 { get; init; }
 }
 
 /// <summary>One turn of a conversation.</summary>

@@ -227,6 +227,22 @@ public static class TaskRequestReader
         return true;
     }
 
+    /// <summary>The object's properties, each name once (a repeat is a fault) and null values skipped (null means absent).</summary>
+    internal static IEnumerable<JsonProperty> Fields(JsonElement root, HashSet<string> seen, List<FieldError> errors)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                errors.Add(new FieldError(property.Name, "appears more than once"));
+            }
+            else if (property.Value.ValueKind != JsonValueKind.Null)
+            {
+                yield return property;
+            }
+        }
+    }
+
     internal static void Text(string field, JsonElement value, int maxLength, List<FieldError> errors)
     {
         if (value.ValueKind != JsonValueKind.String)

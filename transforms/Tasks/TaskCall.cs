@@ -27,6 +27,9 @@ public sealed class TaskCall
 
     public IVendorAdapter Vendor => Target.Provider.Vendor;
 
+    /// <summary>The vendor endpoint the call goes to: its embeddings endpoint for embeddings, else its chat endpoint.</summary>
+    public string VendorPath => Task == TaskKind.Embeddings ? Vendor.EmbeddingsPath ?? Vendor.ChatPath : Vendor.ChatPath;
+
     /// <summary>The vendor model id asked for.</summary>
     public string Model => Target.ModelId;
 

@@ -25,6 +25,11 @@ public static class TaskPlanner
 
     public static TaskCall Plan(TaskKind task, TaskRequest request, TaskTarget target, TaskPrompts prompts)
     {
+        if (task == TaskKind.Embeddings)
+        {
+            return PlanEmbeddings(request, target, prompts);
+        }
+
         var format = request.Format ?? OutputFormats.Text;
         var vendorRequest = Shape(task, request, target, prompts, format);
         var vendorBody = target.Provider.Vendor.WriteRequest(vendorRequest);
@@ -52,6 +57,35 @@ public static class TaskPlanner
             MaxTokens = vendorRequest.MaxTokens,
             VendorBody = vendorBody,
             Record = record,
+        };
+    }
+
+    // Texts to vectors: input tokens estimated from the texts' length, no output tokens.
+    private static TaskCall PlanEmbeddings(TaskRequest request, TaskTarget target, TaskPrompts prompts)
+    {
+        var inputs = request.Inputs ?? [];
+        var vendorBody = target.Provider.Vendor.WriteEmbeddingsRequest(new EmbeddingsRequest(target.ModelId, inputs, request.Dimensions));
+        return new TaskCall
+        {
+            Task = TaskKind.Embeddings,
+            Request = request,
+            Target = target,
+            Prompts = prompts,
+            Format = OutputFormats.Verbatim,
+            MaxTokens = 0,
+            VendorBody = vendorBody,
+            Record = new CallRecord
+            {
+                Provider = target.Provider.Name,
+                Operation = GenAiOperations.Embeddings,
+                Model = target.ModelId,
+                LimitModel = target.ModelId,
+                EstimatedInputTokens = inputs.Sum(i => i.Length) / CallRecord.CharsPerToken + 1,
+                MaxOutputTokens = 0,
+                AnsweredWhole = true,
+                User = request.User,
+                Price = target.Price,
+            },
         };
     }
 
@@ -108,6 +142,7 @@ public static class TaskPlanner
             ExtraFields: target.RequestFields,
             TopP: request.TopP,
             Stop: request.Stop,
-            Seed: request.Seed);
+            Seed: request.Seed,
+            JsonSchema: request.JsonSchema);
     }
 }

@@ -3,7 +3,7 @@ using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Transforms.Tasks;
 
-/// <summary>Points a normalized call at the vendor's chat endpoint and describes the vendor body the host put in place.</summary>
+/// <summary>Points a normalized call at the vendor's chat (or embeddings) endpoint and describes the vendor body the host put in place.</summary>
 internal sealed class TaskRequestTransform : RequestTransform
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -17,7 +17,7 @@ internal sealed class TaskRequestTransform : RequestTransform
             return ValueTask.CompletedTask;
         }
 
-        context.Path = call.Vendor.ChatPath;
+        context.Path = call.VendorPath;
         context.Query.Collection.Clear();
         context.ProxyRequest.Headers.Accept.Add(call.Stream ? AcceptEvents : AcceptJson);
         if (context.ProxyRequest.Content is { } content)

@@ -71,12 +71,17 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             }
             else
             {
-                VendorResponse result;
-                using (var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false))
+                using var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false);
+                if (call.Task == TaskKind.Embeddings)
                 {
-                    result = call.Vendor.ReadResponse(bytes.WrittenSpan);
+                    var vectors = call.Vendor.ReadEmbeddingsResponse(bytes.WrittenSpan);
+                    bytes.Dispose();
+                    await EmbeddingsOutput.WriteAsync(http, call, vectors);
+                    return;
                 }
 
+                var result = call.Vendor.ReadResponse(bytes.WrittenSpan);
+                bytes.Dispose();
                 await output.CompleteAsync(result);
             }
         }

@@ -16,7 +16,7 @@ internal sealed class TaskTransformProvider(IProblemResponder problems, TimeProv
         if (metadata is not null && metadata.TryGetValue(TaskRoutes.MetadataKey, out var value) && !TaskRoutes.TryGetTask(metadata, out _))
         {
             context.Errors.Add(new ArgumentException(
-                $"Route '{context.Route.RouteId}' has Metadata {TaskRoutes.MetadataKey} '{value}': use 'generate' or 'summarize'."));
+                $"Route '{context.Route.RouteId}' has Metadata {TaskRoutes.MetadataKey} '{value}': use 'generate', 'summarize', 'chat' or 'embeddings'."));
         }
     }
 

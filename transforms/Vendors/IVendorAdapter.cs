@@ -21,6 +21,18 @@ public interface IVendorAdapter
     /// <summary>Path of the chat endpoint below the cluster's address, e.g. <c>/v1/chat/completions</c>.</summary>
     string ChatPath { get; }
 
+    /// <summary>Path of the embeddings endpoint below the cluster's address, or null when the vendor offers none.</summary>
+    string? EmbeddingsPath => null;
+
+    /// <summary>Whether the vendor's embeddings can be asked for a vector size.</summary>
+    bool EmbeddingDimensions => false;
+
+    /// <summary>The vendor's JSON request body for an embeddings call (only when <see cref="EmbeddingsPath"/> is set).</summary>
+    byte[] WriteEmbeddingsRequest(EmbeddingsRequest request) => throw new NotSupportedException($"{Name} offers no embeddings");
+
+    /// <summary>Maps a successful embeddings answer; throws <see cref="VendorFormatException"/> when it is not the documented shape.</summary>
+    EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlySpan<byte> body) => throw new NotSupportedException($"{Name} offers no embeddings");
+
     /// <summary>Highest sampling temperature the vendor accepts.</summary>
     double MaxTemperature { get; }
 

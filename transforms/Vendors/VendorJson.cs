@@ -10,7 +10,7 @@ namespace Gateway.Transforms.Vendors;
 /// <param name="HasJsonMode">Whether <c>response_format: json_object</c> exists.</param>
 /// <param name="AsksForStreamUsage">Whether usage must be asked for in a stream (<c>stream_options.include_usage</c>).</param>
 internal readonly record struct ChatRequestShape(string MaxTokensField, bool SystemAsMessage, bool HasJsonMode, bool AsksForStreamUsage,
-    string TopPField = "top_p", string StopField = "stop", string? SeedField = "seed");
+    string TopPField = "top_p", string StopField = "stop", string? SeedField = "seed", Action<Utf8JsonWriter, JsonSchemaFormat>? WriteJsonSchema = null);
 
 /// <summary><c>Authorization: Bearer</c> keys (OpenAI, Cohere).</summary>
 internal static class BearerAuth
@@ -50,13 +50,7 @@ internal static class VendorJson
 
         if (request.Stop is { Count: > 0 } stop)
         {
-            json.WriteStartArray(shape.StopField);
-            foreach (var sequence in stop)
-            {
-                json.WriteStringValue(sequence);
-            }
-
-            json.WriteEndArray();
+            WriteStrings(json, shape.StopField, stop);
         }
 
         if (request.Seed is { } seed && shape.SeedField is { } seedField)
@@ -64,7 +58,11 @@ internal static class VendorJson
             json.WriteNumber(seedField, seed);
         }
 
-        if (request.Json && shape.HasJsonMode)
+        if (request.JsonSchema is { } schema && shape.WriteJsonSchema is { } writeSchema)
+        {
+            writeSchema(json, schema);
+        }
+        else if (request.Json && shape.HasJsonMode)
         {
             json.WriteStartObject("response_format");
             json.WriteString("type", "json_object");
@@ -118,6 +116,39 @@ internal static class VendorJson
         }
 
         return text.ToString();
+    }
+
+    /// <summary>Writes <c>"name": ["…", …]</c>.</summary>
+    public static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>An array of numbers as floats; throws <see cref="VendorFormatException"/> when it is anything else.</summary>
+    public static float[] Vector(JsonElement numbers, string what)
+    {
+        if (numbers.ValueKind != JsonValueKind.Array)
+        {
+            throw new VendorFormatException($"{what} is not an array of numbers");
+        }
+
+        var vector = new float[numbers.GetArrayLength()];
+        var i = 0;
+        foreach (var number in numbers.EnumerateArray())
+        {
+            if (number.ValueKind != JsonValueKind.Number || !number.TryGetSingle(out vector[i++]))
+            {
+                throw new VendorFormatException($"{what} holds a value that is not a number");
+            }
+        }
+
+        return vector;
     }
 
     public static byte[] Write(Action<Utf8JsonWriter> write)

@@ -7,6 +7,7 @@ namespace Gateway.Transforms.Vendors;
 /// <param name="TopP">Nucleus sampling, when asked for.</param>
 /// <param name="Stop">Stop sequences, when asked for.</param>
 /// <param name="Seed">Sampling seed, when asked for (only for vendors whose <see cref="ChatFeatures.Seed"/> is true).</param>
+/// <param name="JsonSchema">A JSON schema the answer must follow, when asked for.</param>
 public sealed record VendorRequest(
     string Model,
     string? System,
@@ -18,13 +19,24 @@ public sealed record VendorRequest(
     IReadOnlyList<KeyValuePair<string, string>>? ExtraFields = null,
     double? TopP = null,
     IReadOnlyList<string>? Stop = null,
-    long? Seed = null);
+    long? Seed = null,
+    JsonSchemaFormat? JsonSchema = null);
+
+/// <summary>A structured answer asked for: the schema's name, the schema (JSON text), and whether it is to be followed strictly.</summary>
+public sealed record JsonSchemaFormat(string Name, string Schema, bool Strict);
+
+/// <summary>An embeddings call as an adapter sees it: the model, the texts (in order), and a vector size when asked for.</summary>
+public sealed record EmbeddingsRequest(string Model, IReadOnlyList<string> Inputs, int? Dimensions);
+
+/// <summary>A vendor's embeddings answer: one vector per input, in the inputs' order, and the input tokens it counted.</summary>
+public sealed record EmbeddingsResponse(string? Model, IReadOnlyList<float[]> Vectors, TokenUsage? Usage);
 
 /// <summary>What a vendor's chat API can take beyond messages, so a request asking for more is refused by name, not dropped.</summary>
 /// <param name="Seed">A sampling seed.</param>
 /// <param name="JsonMode">A JSON-object answer mode.</param>
 /// <param name="MaxStop">How many stop sequences it takes.</param>
-public sealed record ChatFeatures(bool Seed, bool JsonMode, int MaxStop);
+/// <param name="JsonSchema">An answer constrained by a JSON schema.</param>
+public sealed record ChatFeatures(bool Seed, bool JsonMode, int MaxStop, bool JsonSchema = false);
 
 /// <summary>A vendor's non-streamed answer in internal terms.</summary>
 /// <param name="Id">The vendor's response id.</param>

@@ -51,9 +51,9 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
     {
         foreach (var vendor in VendorCase.All)
         {
-            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost())
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && !b.Contains("\"stream\":true")).UsingPost()).AtPriority(10)
                 .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
-            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost())
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost()).AtPriority(10)
                 .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(vendor.ReadFixture(vendor.StreamFixture)));
         }
     }
@@ -211,6 +211,46 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
         Assert.That(error.GetRawResponse()!.Headers.TryGetValue("Retry-After", out _), Is.True);
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public async Task OpenAiSdk_JsonSchemaResponse_IsAskedForInEachVendorsOwnWay_AndTheJsonComesBackAsItIs(Case vendor)
+    {
+        const string schema = """{"type":"object","properties":{"summary":{"type":"string"}},"required":["summary"],"additionalProperties":false}""";
+        const string answer = """{"summary":"Invoice review and Q3 delivery confirmation requested."}""";
+        var escaped = JsonSerializer.Serialize(answer);
+        var body = vendor.Vendor.Vendor switch
+        {
+            "openai" => $$$$"""{"id":"chatcmpl-Json1","object":"chat.completion","created":1764300000,"model":"gpt-6-luna-2026-09-22","choices":[{"index":0,"message":{"role":"assistant","content":{{{{escaped}}}},"refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":40,"completion_tokens":14,"total_tokens":54}}""",
+            "anthropic" => $$$$"""{"id":"msg_json1","type":"message","role":"assistant","model":"claude-sonnet-5-5-20260929","content":[{"type":"text","text":{{{{escaped}}}}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":40,"output_tokens":14}}""",
+            _ => $$$$"""{"id":"7f6c2a9e-json","finish_reason":"COMPLETE","message":{"role":"assistant","content":[{"type":"text","text":{{{{escaped}}}}}]},"usage":{"billed_units":{"input_tokens":40,"output_tokens":14},"tokens":{"input_tokens":45,"output_tokens":14}}}""",
+        };
+        Vendors[vendor.Vendor.Vendor].Given(Request.Create().WithPath(vendor.Vendor.VendorPath).WithBody(b => b != null && b.Contains("additionalProperties")).UsingPost()).AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(body));
+
+        var options = new ChatCompletionOptions { ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("summary", BinaryData.FromString(schema), jsonSchemaIsStrict: true) };
+        ChatCompletion completion = await Sdk(vendor.Alias).CompleteChatAsync([new UserChatMessage("Summarize the following email as JSON.")], options);
+        Assert.That(completion.Content.Single().Text, Is.EqualTo(answer));
+        Assert.That(JsonNode.Parse(completion.Content.Single().Text)!["summary"]!.GetValue<string>(), Does.StartWith("Invoice review"));
+
+        var sent = VendorRequest(vendor);
+        var expectedSchema = JsonNode.Parse(schema)!.ToJsonString();
+        switch (vendor.Vendor.Vendor)
+        {
+            case "openai":
+                Assert.That(sent["response_format"]!["type"]!.GetValue<string>(), Is.EqualTo("json_schema"));
+                Assert.That((sent["response_format"]!["json_schema"]!["name"]!.GetValue<string>(), sent["response_format"]!["json_schema"]!["strict"]!.GetValue<bool>()), Is.EqualTo(("summary", true)));
+                Assert.That(sent["response_format"]!["json_schema"]!["schema"]!.ToJsonString(), Is.EqualTo(expectedSchema));
+                break;
+            case "anthropic":
+                Assert.That(sent["output_config"]!["format"]!["type"]!.GetValue<string>(), Is.EqualTo("json_schema"));
+                Assert.That(sent["output_config"]!["format"]!["schema"]!.ToJsonString(), Is.EqualTo(expectedSchema));
+                break;
+            default:
+                Assert.That(sent["response_format"]!["type"]!.GetValue<string>(), Is.EqualTo("json_object"));
+                Assert.That(sent["response_format"]!["json_schema"]!.ToJsonString(), Is.EqualTo(expectedSchema));
+                break;
+        }
+    }
+
     // Each a request the API refuses, and the parameter its error names first.
     private static readonly (string Body, string Param, string Message)[] Invalid =
     [
@@ -242,7 +282,9 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "stream_options": {"include_usage": true}}""", "stream_options", "only allowed when stream is true"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "stop": ["a", "b", "c", "d", "e"]}""", "stop", "array of 1 to 4"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "seed": 1.5}""", "seed", "must be an integer"),
-        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "xml"}}""", "response_format", "text or json_object"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "xml"}}""", "response_format", "text, json_object or json_schema"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "s"}}}""", "response_format.json_schema.schema", "must be a JSON schema object"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "a b", "schema": {}}}}""", "response_format.json_schema.name", "letters, digits"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}]}""", "tools", "tool calling"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "logprobs": true}""", "logprobs", "log probabilities"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "audio": {"voice": "alloy", "format": "mp3"}}""", "audio", "audio output"),

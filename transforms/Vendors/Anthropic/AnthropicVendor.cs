@@ -17,10 +17,21 @@ public sealed class AnthropicVendor : IVendorAdapter
     private static readonly string[] Headers = ["x-api-key"];
 
     private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: false, HasJsonMode: false, AsksForStreamUsage: false,
-        StopField: "stop_sequences", SeedField: null);
+        StopField: "stop_sequences", SeedField: null,
+        WriteJsonSchema: static (json, schema) =>
+        {
+            // Structured outputs: {"output_config": {"format": {"type": "json_schema", "schema": {...}}}}.
+            json.WriteStartObject("output_config");
+            json.WriteStartObject("format");
+            json.WriteString("type", "json_schema");
+            json.WritePropertyName("schema");
+            json.WriteRawValue(schema.Schema);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
 
-    // Messages API: top_p and stop_sequences, no seed, no JSON mode.
-    public ChatFeatures Features { get; } = new(Seed: false, JsonMode: false, MaxStop: 16);
+    // Messages API: top_p and stop_sequences, no seed, no schema-less JSON mode, structured outputs by JSON schema.
+    public ChatFeatures Features { get; } = new(Seed: false, JsonMode: false, MaxStop: 16, JsonSchema: true);
 
     public string Name => VendorName;
 

@@ -11,16 +11,57 @@ public sealed class CohereVendor : IVendorAdapter
     public const string VendorName = "cohere";
 
     private static readonly ChatRequestShape Shape = new("max_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: false,
-        TopPField: "p", StopField: "stop_sequences");
+        TopPField: "p", StopField: "stop_sequences",
+        WriteJsonSchema: static (json, schema) =>
+        {
+            // {"response_format": {"type": "json_object", "json_schema": {...}}}: JSON mode held to the schema.
+            json.WriteStartObject("response_format");
+            json.WriteString("type", "json_object");
+            json.WritePropertyName("json_schema");
+            json.WriteRawValue(schema.Schema);
+            json.WriteEndObject();
+        });
 
-    // Chat v2: p, stop_sequences (up to 5), seed, response_format json_object.
-    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 5);
+    // Chat v2: p, stop_sequences (up to 5), seed, response_format json_object (with a json_schema or not).
+    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 5, JsonSchema: true);
 
     public string Name => VendorName;
 
     public IReadOnlyList<string> CredentialHeaders => BearerAuth.Headers;
 
     public string ChatPath => "/v2/chat";
+
+    public string? EmbeddingsPath => "/v2/embed";
+
+    public bool EmbeddingDimensions => true;
+
+    // v2 embed: texts, an input type (required by v3+ models: stored documents unless told otherwise), float vectors.
+    public byte[] WriteEmbeddingsRequest(EmbeddingsRequest request) => VendorJson.Write(json =>
+    {
+        json.WriteString("model", request.Model);
+        VendorJson.WriteStrings(json, "texts", request.Inputs);
+        json.WriteString("input_type", "search_document");
+        VendorJson.WriteStrings(json, "embedding_types", ["float"]);
+        if (request.Dimensions is { } dimensions)
+        {
+            json.WriteNumber("output_dimension", dimensions);
+        }
+    });
+
+    // {"id", "embeddings": {"float": [[...], ...]}, "texts": [...], "meta": {"billed_units": {"input_tokens"}}}
+    public EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlySpan<byte> body)
+    {
+        using var document = VendorJson.Parse(body);
+        var root = document.RootElement;
+        var floats = root.Child("embeddings").Child("float");
+        if (floats.ValueKind != JsonValueKind.Array)
+        {
+            throw new VendorFormatException("the embed answer has no float embeddings");
+        }
+
+        return new EmbeddingsResponse(null, [.. floats.EnumerateArray().Select(v => VendorJson.Vector(v, "an embedding"))],
+            VendorJson.Counts(root.Child("meta").Child("billed_units")));
+    }
 
     public double MaxTemperature => 1.0;
 

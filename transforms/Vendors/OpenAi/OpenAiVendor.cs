@@ -10,16 +10,71 @@ public sealed class OpenAiVendor : IVendorAdapter
 {
     public const string VendorName = "openai";
 
-    private static readonly ChatRequestShape Shape = new("max_completion_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: true);
+    private static readonly ChatRequestShape Shape = new("max_completion_tokens", SystemAsMessage: true, HasJsonMode: true, AsksForStreamUsage: true,
+        WriteJsonSchema: static (json, schema) =>
+        {
+            // {"response_format": {"type": "json_schema", "json_schema": {"name", "schema", "strict"}}}
+            json.WriteStartObject("response_format");
+            json.WriteString("type", "json_schema");
+            json.WriteStartObject("json_schema");
+            json.WriteString("name", schema.Name);
+            json.WritePropertyName("schema");
+            json.WriteRawValue(schema.Schema);
+            json.WriteBoolean("strict", schema.Strict);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
 
-    // Chat completions: top_p, stop (up to 4), seed, response_format json_object.
-    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 4);
+    // Chat completions: top_p, stop (up to 4), seed, response_format json_object and json_schema.
+    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 4, JsonSchema: true);
 
     public string Name => VendorName;
 
     public IReadOnlyList<string> CredentialHeaders => BearerAuth.Headers;
 
     public string ChatPath => "/v1/chat/completions";
+
+    public string? EmbeddingsPath => "/v1/embeddings";
+
+    public bool EmbeddingDimensions => true;
+
+    // {"model", "input": [...], "encoding_format": "float", "dimensions"}: floats, so the gateway can write either encoding.
+    public byte[] WriteEmbeddingsRequest(EmbeddingsRequest request) => VendorJson.Write(json =>
+    {
+        json.WriteString("model", request.Model);
+        VendorJson.WriteStrings(json, "input", request.Inputs);
+        json.WriteString("encoding_format", "float");
+        if (request.Dimensions is { } dimensions)
+        {
+            json.WriteNumber("dimensions", dimensions);
+        }
+    });
+
+    // {"object": "list", "data": [{"object": "embedding", "index", "embedding": [...]}], "model", "usage": {"prompt_tokens", "total_tokens"}}
+    public EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlySpan<byte> body)
+    {
+        using var document = VendorJson.Parse(body);
+        var root = document.RootElement;
+        var data = root.Child("data");
+        if (data.ValueKind != JsonValueKind.Array)
+        {
+            throw new VendorFormatException("the embeddings answer has no data");
+        }
+
+        var vectors = new float[data.GetArrayLength()][];
+        foreach (var item in data.EnumerateArray())
+        {
+            var index = item.Int("index") ?? -1;
+            if (index < 0 || index >= vectors.Length || vectors[index] is not null)
+            {
+                throw new VendorFormatException("the embeddings answer's indexes are not 0 to n-1");
+            }
+
+            vectors[index] = VendorJson.Vector(item.Child("embedding"), "an embedding");
+        }
+
+        return new EmbeddingsResponse(root.String("model"), vectors, Usage(root.Child("usage")));
+    }
 
     public double MaxTemperature => 2.0;
 
