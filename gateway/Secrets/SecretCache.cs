@@ -82,7 +82,13 @@ public sealed partial class SecretCache : ISecretStore
 
         var now = _time.GetUtcNow();
         var last = entry.LastForced;
-        if (last is null || now - last.Value >= _settings.Current.MinRefreshInterval || _inFlight.ContainsKey(reference))
+        if (_inFlight.TryGetValue(reference, out var running))
+        {
+            // A read is under way: its result is the answer. (Checking for it and then joining by key would start a second
+            // read when it ends in between.)
+            await running.Value.WaitAsync(cancellationToken);
+        }
+        else if (last is null || now - last.Value >= _settings.Current.MinRefreshInterval)
         {
             entry.LastForced = now;
             await RefreshAsync(reference, cancellationToken);
