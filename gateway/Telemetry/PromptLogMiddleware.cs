@@ -12,9 +12,11 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// Prompt logging (<c>Gateway:PromptLogging</c>): for a call whose route or client asks for it, once the response has
-/// ended — so never before a stream's first byte — the request body is copied (up to <see cref="MaxCaptureBytes"/>) and
-/// handed to <see cref="PromptLogWriter"/>, which hashes, counts, redacts and writes it off the request path.
+/// Prompt and completion logging (<c>Gateway:PromptLogging</c>): for a call whose route or client asks for it, the answer
+/// the caller gets is copied as it is written (up to <see cref="MaxCaptureBytes"/>; the copy is a bounded memory copy,
+/// nothing waits on it), and once the response has ended — so never before a stream's first byte — the request body is
+/// copied too, and both are handed to <see cref="PromptLogWriter"/>, which hashes, counts, redacts and writes them off
+/// the request path.
 /// </summary>
 internal sealed class PromptLogMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, PromptLogWriter writer)
 {
@@ -38,6 +40,8 @@ internal sealed class PromptLogMiddleware(RequestDelegate next, GatewaySettingsM
     private async Task LogAfterAsync(HttpContext context, PromptLogMode mode, string? route, string? client)
     {
         var traceId = Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
+        var completion = new CompletionCapture(context.Response.Body, MaxCaptureBytes);
+        context.Response.Body = completion;
         try
         {
             await next(context);
@@ -45,7 +49,11 @@ internal sealed class PromptLogMiddleware(RequestDelegate next, GatewaySettingsM
         finally
         {
             var body = await CaptureAsync(context.Request);
-            writer.Enqueue(new PromptLogItem(traceId, route, client, mode, context.Response.StatusCode, context.Request.ContentLength, body));
+            writer.Enqueue(new PromptLogItem(traceId, route, client, mode, context.Response.StatusCode, context.Request.ContentLength, body)
+            {
+                Completion = completion.Captured,
+                CompletionBytes = completion.Total,
+            });
         }
     }
 
@@ -73,8 +81,79 @@ internal sealed class PromptLogMiddleware(RequestDelegate next, GatewaySettingsM
     }
 }
 
-/// <summary>One call's prompt, waiting to be written.</summary>
-internal sealed record PromptLogItem(string TraceId, string? Route, string? Client, PromptLogMode Mode, int Status, long? DeclaredBytes, byte[]? Body);
+/// <summary>One call's prompt and completion, waiting to be written.</summary>
+internal sealed record PromptLogItem(string TraceId, string? Route, string? Client, PromptLogMode Mode, int Status, long? DeclaredBytes, byte[]? Body)
+{
+    /// <summary>The start of the answer the caller got (a JSON body or the SSE events, as sent).</summary>
+    public byte[]? Completion { get; init; }
+
+    /// <summary>The whole answer's size in bytes.</summary>
+    public long CompletionBytes { get; init; }
+}
+
+/// <summary>
+/// The response body, passed on write for write, unchanged and unbuffered, with a copy of its first bytes kept (at most
+/// the bound) and the total counted: what the caller got, for the completion log.
+/// </summary>
+internal sealed class CompletionCapture(Stream inner, int maxBytes) : Stream
+{
+    private readonly ArrayBufferWriter<byte> _copy = new(Math.Min(maxBytes, 4096));
+
+    public long Total { get; private set; }
+
+    public byte[] Captured => _copy.WrittenSpan.ToArray();
+
+    private void Keep(ReadOnlySpan<byte> bytes)
+    {
+        Total += bytes.Length;
+        var room = maxBytes - _copy.WrittenCount;
+        if (room > 0)
+        {
+            _copy.Write(bytes[..Math.Min(room, bytes.Length)]);
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        Keep(buffer.Span);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        inner.Write(buffer);
+        Keep(buffer);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => inner.Flush();
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
 
 /// <summary>
 /// Writes prompt log lines (category <see cref="Category"/>) from a bounded queue on its own task: a burst that fills the
@@ -127,7 +206,7 @@ internal sealed class PromptLogWriter(ILoggerFactory loggers, GatewaySettingsMon
     {
         try
         {
-            var values = new List<KeyValuePair<string, object?>>(11)
+            var values = new List<KeyValuePair<string, object?>>(14)
             {
                 new("trace_id", item.TraceId),
                 new("route", item.Route),
@@ -138,12 +217,21 @@ internal sealed class PromptLogWriter(ILoggerFactory loggers, GatewaySettingsMon
                 new("truncated", item.DeclaredBytes > item.Body?.Length),
                 new("sha256", item.Body is null ? null : Convert.ToHexStringLower(SHA256.HashData(item.Body))),
                 new("messages", item.Body is null ? null : shape.MessageCount(item.Body)),
+                new("completion_bytes", item.CompletionBytes),
+                new("completion_sha256", item.Completion is null ? null : Convert.ToHexStringLower(SHA256.HashData(item.Completion))),
             };
-            if (item.Mode == PromptLogMode.Sanitized && item.Body is not null)
+            if (item.Mode == PromptLogMode.Sanitized)
             {
                 var log = settings.Current.PromptLog;
-                var text = Encoding.UTF8.GetString(item.Body);
-                values.Add(new("prompt", secrets.Redact(log.Redactor.Redact(text, log.MaxLength))));
+                if (item.Body is not null)
+                {
+                    values.Add(new("prompt", secrets.Redact(log.Redactor.Redact(Encoding.UTF8.GetString(item.Body), log.MaxLength))));
+                }
+
+                if (item.Completion is { Length: > 0 } completion)
+                {
+                    values.Add(new("completion", secrets.Redact(log.Redactor.Redact(Encoding.UTF8.GetString(completion), log.MaxLength))));
+                }
             }
 
             values.Add(new("{OriginalFormat}", "prompt of request {trace_id}"));

@@ -40,7 +40,7 @@ public sealed class PromptLogTests : GatewayFixture
         Vendors.Reset();
         foreach (var vendor in VendorCase.All)
         {
-            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost())
+            Vendors[vendor.Vendor].Given(Request.Create().WithPath(vendor.VendorPath).UsingPost()).AtPriority(10)
                 .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(vendor.ReadFixture(vendor.ResponseFixture)));
         }
     }
@@ -120,5 +120,52 @@ public sealed class PromptLogTests : GatewayFixture
         var line = await LineAsync(id);
 
         Assert.That((string)line["prompt"]!, Has.Length.EqualTo(400 + "…[truncated]".Length));
+    }
+
+    [Test]
+    public async Task SanitizedClient_LogsTheCompletionRedacted_AsTheCallerGotIt()
+    {
+        var answer = """{"id":"chatcmpl-Pii1","object":"chat.completion","created":1764300000,"model":"gpt-6-luna-2026-09-22","choices":[{"index":0,"message":{"role":"assistant","content":"Write to jane.doe@example.com about EMP-123456.","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":20,"completion_tokens":9,"total_tokens":29}}""";
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).UsingPost()).AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(answer));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, Gateway.ClientKeys["team-b"], Sensitive));
+        var received = await response.Content.ReadAsByteArrayAsync();
+        var line = await LineAsync(response.Headers.GetValues("x-request-id").Single());
+
+        var completion = (string)line["completion"]!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(completion, Does.Contain("Write to [EMAIL] about [EMPLOYEE_ID].").And.Contain("chatcmpl-Pii1"));
+            Assert.That(line["completion_bytes"], Is.EqualTo((long)received.Length));
+            Assert.That(line["completion_sha256"], Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(received))));
+            Assert.That(Gateway.Logs.AllText, Does.Not.Contain("jane.doe@example.com").And.Not.Contain("EMP-123456"));
+        });
+    }
+
+    [Test]
+    public async Task MetadataRoute_LogsTheCompletionsSizeAndHash_NothingOfItsContent()
+    {
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.Anthropic.GatewayPath, Gateway.ClientKeys["team-a"], VendorCase.Anthropic.RequestBody));
+        var received = await response.Content.ReadAsByteArrayAsync();
+        var line = await LineAsync(response.Headers.GetValues("x-request-id").Single());
+
+        Assert.That(line["completion_bytes"], Is.EqualTo((long)received.Length));
+        Assert.That(line["completion_sha256"], Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(received))));
+        Assert.That(line.Values.ContainsKey("completion"), Is.False);
+    }
+
+    [Test]
+    public async Task StreamedNormalizedAnswer_IsLoggedWhole_AfterTheStream()
+    {
+        Vendors.OpenAi.Given(Request.Create().WithPath(VendorCase.OpenAi.VendorPath).WithBody(b => b != null && b.Contains("\"stream\":true")).UsingPost()).AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/event-stream").WithBody(VendorCase.OpenAi.ReadFixture(VendorCase.OpenAi.StreamFixture)));
+        using var response = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-b"],
+            """{"model": "openai/gpt-6-luna", "prompt": "Summarize the following email.", "stream": true}"""));
+        var received = await response.Content.ReadAsStringAsync();
+        var line = await LineAsync(response.Headers.GetValues("x-request-id").Single());
+
+        Assert.That(received, Does.Contain("event: done"));
+        Assert.That((string)line["completion"]!, Does.Contain("event: delta").And.Contain("event: done"));
+        Assert.That(line["completion_bytes"], Is.EqualTo((long)Encoding.UTF8.GetByteCount(received)));
     }
 }
