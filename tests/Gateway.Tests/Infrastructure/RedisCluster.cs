@@ -62,18 +62,23 @@ public sealed class RedisCluster : IDisposable
 
             // Every node named, so each can be asked however far the discovery has got.
             using var connection = await ConnectionMultiplexer.ConnectAsync(string.Join(',', cluster.Ports.Select(p => $"127.0.0.1:{p}")) + ",allowAdmin=true");
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            // Set-up, not a promise under test: on this 2-core VM in a slow spell, gossip and six full syncs have taken over
+            // 30 s (one CI run), so the cluster gets 90 s; what was still missing is said if it never comes up.
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            string? waitingFor = null;
             // Ready when every node says the cluster is ok and sees three replicas, each attached to its master.
             while (cluster.Ports.Any(p =>
             {
                 var server = connection.GetServer("127.0.0.1", p);
                 var nodes = server.Execute("CLUSTER", "NODES").ToString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                return !server.Execute("CLUSTER", "INFO").ToString()!.Contains("cluster_state:ok", StringComparison.Ordinal)
-                    || nodes.Count(n => n.Split(' ')[2].Contains("slave", StringComparison.Ordinal) && n.Split(' ')[3] != "-") != 3
-                    || (server.Execute("ROLE")[0].ToString() == "slave" && server.Execute("ROLE")[3].ToString() != "connected");
+                waitingFor = !server.Execute("CLUSTER", "INFO").ToString()!.Contains("cluster_state:ok", StringComparison.Ordinal) ? $"node {p}: cluster_state not ok"
+                    : nodes.Count(n => n.Split(' ')[2].Contains("slave", StringComparison.Ordinal) && n.Split(' ')[3] != "-") != 3 ? $"node {p}: fewer than 3 replicas seen"
+                    : server.Execute("ROLE")[0].ToString() == "slave" && server.Execute("ROLE")[3].ToString() != "connected" ? $"node {p}: replica not connected to its master"
+                    : null;
+                return waitingFor is not null;
             }))
             {
-                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the cluster reaches cluster_state:ok with every replica attached");
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the cluster reaches cluster_state:ok with every replica attached (still waiting: {waitingFor})");
                 await Task.Delay(100);
             }
 
