@@ -64,6 +64,39 @@ public sealed class KeysCommandTests
         Assert.That(first.ToString(), Is.Not.EqualTo(second.ToString()));
     }
 
+    [Test]
+    public void Rotate_AClientWhoseKeysComeFromASecret_PrintsTheLineToAddThere_AndKeepsItsConfiguredKeys()
+    {
+        var folder = Directory.CreateTempSubdirectory("rotate-keysfrom-").FullName;
+        var configured = ClientKeyHasher.HashHex(ClientKeyHasher.NewKey());
+        File.WriteAllText(Path.Combine(folder, "clients.json"), new System.Text.Json.Nodes.JsonObject
+        {
+            ["Gateway"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["Clients"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["team-k"] = new System.Text.Json.Nodes.JsonObject { ["KeySha256"] = configured, ["KeysFrom"] = "file:/var/run/secrets/ai-gateway/client-keys/team-k" },
+                },
+            },
+        }.ToJsonString());
+        var output = new StringWriter();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        Assert.That(KeysCommand.Run(["keys", "rotate", "--client", "team-k", "--config", folder, "--label", "k8s-2026-12"], output, TextWriter.Null, time), Is.Zero);
+        Directory.Delete(folder, recursive: true);
+
+        var lines = output.ToString().Split('\n').Select(l => l.Trim()).ToList();
+        var key = lines.Single(l => l.StartsWith(ClientKeyHasher.KeyPrefix, StringComparison.Ordinal));
+        Assert.That(lines, Has.One.EqualTo(
+            $"The client's keys in file:/var/run/secrets/ai-gateway/client-keys/team-k are not shown here: add a line '{ClientKeyHasher.HashHex(key)} label=k8s-2026-12' there and give the old lines notAfter=2026-12-05T09:00:00Z."));
+        var keys = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines.Single(l => l.StartsWith('{'))))).Build()
+            .GetSection("Gateway:Clients:team-k:Keys").Get<ClientKeyOptions[]>()!;
+        Assert.That(keys.Select(k => (k.Sha256, k.NotAfter, k.Label)), Is.EqualTo(new[]
+        {
+            (configured, (DateTimeOffset?)new DateTimeOffset(2026, 12, 5, 9, 0, 0, TimeSpan.Zero), "sha256:" + configured[..8]),
+            (ClientKeyHasher.HashHex(key), null, "k8s-2026-12"),
+        }), "the configured key is kept for the default 7-day overlap, the new one added");
+    }
+
     [TestCase("keys")]
     [TestCase("keys new")]
     [TestCase("keys new --client")]
