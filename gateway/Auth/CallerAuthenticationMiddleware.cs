@@ -14,21 +14,9 @@ internal sealed class CallerAuthenticationMiddleware(
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var (client, key, expired) = authenticator.Authenticate(context.Request);
-        if (client is null)
+        if (Identify(context, authenticator, problems, out var client) is { } refused)
         {
-            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
-            return problems.WriteAsync(context, ErrorCodes.Unauthenticated,
-                "Present a gateway client key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.");
-        }
-
-        // Known from here on, a refusal included: the access log and the metrics name who was refused.
-        context.Features.Set<ICallerFeature>(new CallerFeature(client));
-        if (expired)
-        {
-            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer error=\"invalid_token\", error_description=\"The client key has expired\"";
-            return problems.WriteAsync(context, ErrorCodes.ClientKeyExpired,
-                $"Client '{client.Id}' key '{key!.Label}' expired at {key.NotAfter!.Value.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; use the client's new key (the platform team issues one with 'keys rotate --client {client.Id}').");
+            return refused;
         }
 
         var proxy = context.GetReverseProxyFeature();
@@ -39,5 +27,31 @@ internal sealed class CallerAuthenticationMiddleware(
         }
 
         return next(context);
+    }
+
+    /// <summary>
+    /// The caller's client, set on the request; or, for a missing, unknown or expired key, the 401 being written.
+    /// </summary>
+    public static Task? Identify(HttpContext context, ClientKeyAuthenticator authenticator, ProblemWriter problems, out GatewayClient client)
+    {
+        var (found, key, expired) = authenticator.Authenticate(context.Request);
+        client = found!;
+        if (found is null)
+        {
+            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
+            return problems.WriteAsync(context, ErrorCodes.Unauthenticated,
+                "Present a gateway client key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.");
+        }
+
+        // Known from here on, a refusal included: the access log and the metrics name who was refused.
+        context.Features.Set<ICallerFeature>(new CallerFeature(found));
+        if (expired)
+        {
+            context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer error=\"invalid_token\", error_description=\"The client key has expired\"";
+            return problems.WriteAsync(context, ErrorCodes.ClientKeyExpired,
+                $"Client '{found.Id}' key '{key!.Label}' expired at {key.NotAfter!.Value.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; use the client's new key (the platform team issues one with 'keys rotate --client {found.Id}').");
+        }
+
+        return null;
     }
 }

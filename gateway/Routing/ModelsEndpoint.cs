@@ -2,8 +2,6 @@ using System.Text.Json;
 using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
-using Gateway.Transforms.Contracts;
-using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Routing;
 
@@ -26,17 +24,8 @@ public static class ModelsEndpoint
         {
             endpoints.MapGet(path, (HttpContext context, ClientKeyAuthenticator authenticator, GatewaySettingsMonitor settings, ProblemWriter problems) =>
             {
-                var (client, key, expired) = authenticator.Authenticate(context.Request);
-                if (client is null || expired)
-                {
-                    context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer";
-                    return client is null
-                        ? problems.WriteAsync(context, ErrorCodes.Unauthenticated, "Present a gateway client key as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.")
-                        : problems.WriteAsync(context, ErrorCodes.ClientKeyExpired, $"Client '{client.Id}' key '{key!.Label}' has expired.");
-                }
-
-                context.Features.Set<ICallerFeature>(new CallerFeature(client));
-                return WriteAsync(context, client, settings.Current);
+                return CallerAuthenticationMiddleware.Identify(context, authenticator, problems, out var client)
+                    ?? WriteAsync(context, client, settings.Current);
             }).WithMetadata(OpenAiCompatibleEndpoint.Instance);
         }
     }

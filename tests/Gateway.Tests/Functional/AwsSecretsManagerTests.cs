@@ -94,16 +94,19 @@ public sealed class AwsSecretsManagerTests
         overrides["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
     }
 
-    private async Task StartAsync(Dictionary<string, string> variables, string reference = Reference)
+    // openai's key from Secrets Manager, the emulated endpoints, polls on the test's clock, spans captured; then the
+    // test's own changes to the overrides.
+    private async Task StartAsync(Dictionary<string, string> variables, Action<JsonNode>? edit = null)
     {
         var environment = new FakeAws.Environment(variables);
         _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
         {
             var gateway = o["Gateway"]!;
-            gateway["Providers"]!["openai"]!["ApiKey"] = reference;
+            gateway["Providers"]!["openai"]!["ApiKey"] = Reference;
             gateway["Aws"] = new JsonObject { ["SecretsManagerEndpoint"] = _aws.Endpoint, ["StsEndpoint"] = _aws.Endpoint + FakeAws.StsPath };
             gateway["Secrets"] = new JsonObject { ["PollInterval"] = PollInterval.ToString("c"), ["Jitter"] = 0.1 };
             ExportSpans(o);
+            edit?.Invoke(gateway);
         }, configure: b =>
         {
             b.Services.AddSingleton<TimeProvider>(_time);
@@ -216,22 +219,12 @@ public sealed class AwsSecretsManagerTests
         var now = _time.GetUtcNow();
         Serve(OldKey, "v-0001", now);
         _aws.Secret(SecretId, new JsonObject { ["api_key"] = NewKey }.ToJsonString(), "v-0002", now, stage: "AWSPENDING");
-        var environment = EnvironmentCredentials();
-        var environmentObject = new FakeAws.Environment(environment);
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
+        await StartAsync(EnvironmentCredentials(), gateway =>
         {
-            var openai = o["Gateway"]!["Providers"]!["openai"]!.AsObject();
+            var openai = gateway["Providers"]!["openai"]!.AsObject();
             openai.Remove("ApiKey");
             openai["ApiKeys"] = new JsonArray(Reference, Reference + "@AWSPENDING");
-            o["Gateway"]!["Aws"] = new JsonObject { ["SecretsManagerEndpoint"] = _aws.Endpoint };
-            ExportSpans(o);
-        }, configure: b =>
-        {
-            b.Services.AddSingleton<TimeProvider>(_time);
-            b.Services.AddSingleton<AwsEnvironment>(environmentObject);
-            b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
         });
-        await WaitForPollAsync(0);
 
         // The vendor already refuses the current key: failover moves to the pending one.
         VendorAccepts(NewKey);
@@ -303,19 +296,7 @@ public sealed class AwsSecretsManagerTests
         var port = ((IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop();
         _aws.Server.Stop();
-        var environment = new FakeAws.Environment(EnvironmentCredentials());
-        _gateway = await GatewayHost.StartAsync(_vendors.Addresses, editOverrides: o =>
-        {
-            o["Gateway"]!["Providers"]!["openai"]!["ApiKey"] = Reference;
-            o["Gateway"]!["Aws"] = new JsonObject { ["SecretsManagerEndpoint"] = $"http://127.0.0.1:{port}" };
-            ExportSpans(o);
-        }, configure: b =>
-        {
-            b.Services.AddSingleton<TimeProvider>(_time);
-            b.Services.AddSingleton<AwsEnvironment>(environment);
-            b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
-        });
-        await WaitForPollAsync(0);
+        await StartAsync(EnvironmentCredentials(), gateway => gateway["Aws"]!["SecretsManagerEndpoint"] = $"http://127.0.0.1:{port}");
         Assert.That(await ProblemDetailAsync(), Does.Contain($"{Reference}: Secrets Manager cannot be reached (ConnectionError)"));
     }
 
