@@ -43,7 +43,8 @@ internal sealed class TaskCallFallback(IProxyStateLookup proxy, GatewaySettingsM
             }
 
             // An OpenAI-compatible call goes only where all of it is carried (a seed is not dropped by a fallback).
-            if ((call.Task == TaskKind.Chat && !ChatCompletionsRequestReader.Fits(call.Request, provider, route.Provider.Binding.Vendor))
+            if ((call.Task == TaskKind.Chat && (!ChatCompletionsRequestReader.Fits(call.Request, provider, route.Provider.Binding.Vendor)
+                    || (call.Request.Temperature is not null && !route.AcceptsTemperature)))
                 || (call.Task == TaskKind.Embeddings && route.Provider.Binding.Vendor.EmbeddingsPath is null))
             {
                 continue;

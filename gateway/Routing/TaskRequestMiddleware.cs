@@ -89,6 +89,11 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
                     else
                     {
                         ChatCompletionsRequestReader.CheckVendor(request, binding.Name, binding.Vendor, errors);
+                        if (request.Temperature is not null && !resolved.AcceptsTemperature)
+                        {
+                            // The normalized API leaves it out, as configured; this API names what it cannot carry.
+                            errors.Add(new FieldError("temperature", $"is not accepted by model '{request.Model}' (Gateway:Models AcceptsTemperature: false): leave it out"));
+                        }
                     }
                 }
             }

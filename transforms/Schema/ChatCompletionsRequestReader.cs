@@ -18,9 +18,6 @@ public static class ChatCompletionsRequestReader
     // neutral value (false, 0, an empty list) asks for nothing and is let through.
     private static readonly Dictionary<string, string> NotCarried = new(StringComparer.Ordinal)
     {
-        ["tools"] = "tool calling is not available on this gateway yet",
-        ["tool_choice"] = "tool calling is not available on this gateway yet",
-        ["parallel_tool_calls"] = "tool calling is not available on this gateway yet",
         ["functions"] = "function calling is not available on this gateway (and is deprecated in favour of tools)",
         ["function_call"] = "function calling is not available on this gateway (and is deprecated in favour of tools)",
         ["logprobs"] = "log probabilities are not carried across vendors",
@@ -62,6 +59,9 @@ public static class ChatCompletionsRequestReader
         string? user = null;
         bool stream = false, includeUsage = false, jsonMode = false, streamOptions = false;
         JsonSchemaFormat? jsonSchema = null;
+        List<ToolDefinition>? tools = null;
+        ToolChoice? toolChoice = null;
+        bool? parallelToolCalls = null;
         foreach (var (name, value) in TaskRequestReader.Fields(root, seen, errors).Select(p => (p.Name, p.Value)))
         {
             switch (name)
@@ -120,6 +120,15 @@ public static class ChatCompletionsRequestReader
                 case "response_format":
                     (jsonMode, jsonSchema) = ResponseFormat(value, errors);
                     break;
+                case "tools":
+                    tools = ChatTools.Read(value, errors);
+                    break;
+                case "tool_choice":
+                    toolChoice = ChatTools.Choice(value, errors);
+                    break;
+                case "parallel_tool_calls":
+                    parallelToolCalls = value.ValueKind == JsonValueKind.Null ? null : Boolean(name, value, errors);
+                    break;
                 default:
                     if (NotCarried.TryGetValue(name, out var why))
                     {
@@ -161,6 +170,21 @@ public static class ChatCompletionsRequestReader
             errors.Add(new FieldError("stream_options", "is only allowed when stream is true"));
         }
 
+        if (toolChoice is not null && tools is not { Count: > 0 })
+        {
+            errors.Add(new FieldError("tool_choice", "is only allowed when tools are given"));
+        }
+        else if (toolChoice?.Function is { } function && tools is not null && !tools.Exists(t => t.Name == function))
+        {
+            errors.Add(new FieldError("tool_choice", $"names '{function}', which is not a function of tools"));
+        }
+
+        // Checked on a conversation read whole, so the indexes named are the caller's.
+        if (messages is not null && messages.Count == root.GetProperty("messages").GetArrayLength())
+        {
+            ChatTools.CheckConversation(messages, errors);
+        }
+
         return errors.Count > 0 ? null : new TaskRequest
         {
             Model = model,
@@ -175,6 +199,9 @@ public static class ChatCompletionsRequestReader
             IncludeUsage = includeUsage,
             JsonMode = jsonMode,
             JsonSchema = jsonSchema,
+            Tools = tools is { Count: > 0 } ? tools : null,
+            ToolChoice = tools is { Count: > 0 } ? toolChoice : null,
+            ParallelToolCalls = tools is { Count: > 0 } ? parallelToolCalls : null,
             Format = OutputFormats.Verbatim,
         };
     }
@@ -215,6 +242,8 @@ public static class ChatCompletionsRequestReader
         {
             errors.Add(new FieldError("temperature", $"must be at most {vendor.MaxTemperature} for {named}"));
         }
+
+        ChatTools.CheckVendor(request, named, features, errors);
     }
 
     private static List<ChatMessage>? Messages(JsonElement value, List<FieldError> errors)
@@ -243,79 +272,115 @@ public static class ChatCompletionsRequestReader
                 continue;
             }
 
-            string? role = null;
-            string? content = null;
-            foreach (var property in message.EnumerateObject())
+            if (Message(path, message, errors) is { } read)
             {
-                var field = $"{path}.{property.Name}";
-                switch (property.Name)
-                {
-                    case "role":
-                        role = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
-                        if (role is "tool" or "function")
-                        {
-                            errors.Add(new FieldError(field, $"'{role}' is not supported: tool calling is not available on this gateway yet"));
-                            role = "";
-                        }
-                        else if (role is not ("system" or "developer" or "user" or "assistant"))
-                        {
-                            errors.Add(new FieldError(field, "must be one of: system, developer, user, assistant"));
-                            role = "";
-                        }
-
-                        break;
-                    case "content":
-                        content = Content(field, property.Value, errors);
-                        break;
-                    case "name":
-                        errors.Add(new FieldError(field, "is not supported: participant names are not carried across vendors"));
-                        break;
-                    case "tool_calls" or "tool_call_id" or "function_call":
-                        if (!Neutral(property.Value))
-                        {
-                            errors.Add(new FieldError(field, "is not supported: tool calling is not available on this gateway yet"));
-                        }
-
-                        break;
-                    case "refusal" or "audio":
-                        if (!Neutral(property.Value))
-                        {
-                            errors.Add(new FieldError(field, "is not supported in a request message"));
-                        }
-
-                        break;
-                    default:
-                        errors.Add(new FieldError(field, "is not a field of a message"));
-                        break;
-                }
-            }
-
-            if (role is null)
-            {
-                errors.Add(new FieldError(path + ".role", "is required"));
-            }
-
-            if (content is null && !message.TryGetProperty("content", out _))
-            {
-                errors.Add(new FieldError(path + ".content", "is required"));
-            }
-
-            if (role is { Length: > 0 } && content is not null)
-            {
-                messages.Add(new ChatMessage(role == "developer" ? ChatMessage.System : role, content));
+                messages.Add(read);
             }
         }
 
         return messages;
     }
 
-    // A string, or an array of text parts ({"type": "text", "text": …}) joined; other parts are named.
-    private static string? Content(string field, JsonElement value, List<FieldError> errors)
+    // One message; null when it has a fault (named in errors).
+    private static ChatMessage? Message(string path, JsonElement message, List<FieldError> errors)
+    {
+        var before = errors.Count;
+        var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        if (role is "function")
+        {
+            errors.Add(new FieldError(path + ".role", "'function' is not supported (it is deprecated): answer tool calls with 'tool' messages"));
+        }
+        else if (role is not ("system" or "developer" or "user" or "assistant" or "tool"))
+        {
+            errors.Add(new FieldError(path + ".role", role is null && !message.TryGetProperty("role", out _) ? "is required" : "must be one of: system, developer, user, assistant, tool"));
+        }
+
+        (string Text, List<ContentPart>? Parts)? content = null;
+        var contentNull = false;
+        List<ToolCall>? toolCalls = null;
+        string? toolCallId = null;
+        foreach (var property in message.EnumerateObject())
+        {
+            var field = $"{path}.{property.Name}";
+            switch (property.Name)
+            {
+                case "role":
+                    break;
+                case "content":
+                    contentNull = property.Value.ValueKind == JsonValueKind.Null;
+                    content = contentNull ? null : Content(field, property.Value, images: role == "user", errors);
+                    break;
+                case "tool_calls" when role == "assistant":
+                    toolCalls = ChatTools.Calls(field, property.Value, errors);
+                    break;
+                case "tool_call_id" when role == "tool":
+                    TaskRequestReader.Text(field, property.Value, SchemaLimits.MaxModelLength, errors);
+                    toolCallId = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                    break;
+                case "tool_calls" or "tool_call_id":
+                    if (!Neutral(property.Value))
+                    {
+                        errors.Add(new FieldError(field, $"is only allowed on {(property.Name == "tool_calls" ? "assistant" : "tool")} messages"));
+                    }
+
+                    break;
+                case "function_call":
+                    if (!Neutral(property.Value))
+                    {
+                        errors.Add(new FieldError(field, "is not supported (it is deprecated): give tool_calls"));
+                    }
+
+                    break;
+                case "name":
+                    errors.Add(new FieldError(field, "is not supported: participant names are not carried across vendors"));
+                    break;
+                case "refusal" or "audio":
+                    if (!Neutral(property.Value))
+                    {
+                        errors.Add(new FieldError(field, "is not supported in a request message"));
+                    }
+
+                    break;
+                default:
+                    errors.Add(new FieldError(field, "is not a field of a message"));
+                    break;
+            }
+        }
+
+        if (content is null && !(role == "assistant" && toolCalls is { Count: > 0 }))
+        {
+            if (!message.TryGetProperty("content", out _) || contentNull)
+            {
+                errors.Add(new FieldError(path + ".content", role == "assistant" ? "is required unless tool_calls are given" : "is required"));
+            }
+        }
+
+        if (role == "tool" && toolCallId is null && !message.TryGetProperty("tool_call_id", out _))
+        {
+            errors.Add(new FieldError(path + ".tool_call_id", "is required: the id of the tool call this message answers"));
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        return new ChatMessage(role == "developer" ? ChatMessage.System : role!, content?.Text ?? "")
+        {
+            Parts = content?.Parts,
+            ToolCalls = toolCalls is { Count: > 0 } ? toolCalls : null,
+            ToolCallId = toolCallId,
+        };
+    }
+
+    // A string, or an array of text parts ({"type": "text", "text": …}) and, in user messages, image parts
+    // ({"type": "image_url", "image_url": {"url", "detail"}}); the parts are kept only when there is an image.
+    private static (string Text, List<ContentPart>? Parts)? Content(string field, JsonElement value, bool images, List<FieldError> errors)
     {
         if (value.ValueKind == JsonValueKind.String)
         {
             TaskRequestReader.Text(field, value, SchemaLimits.MaxTextLength, errors);
-            return value.GetString();
+            return (value.GetString()!, null);
         }
 
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
@@ -325,6 +390,8 @@ public static class ChatCompletionsRequestReader
         }
 
         var text = new StringBuilder();
+        var parts = new List<ContentPart>(value.GetArrayLength());
+        var hasImage = false;
         var index = 0;
         foreach (var part in value.EnumerateArray())
         {
@@ -333,10 +400,23 @@ public static class ChatCompletionsRequestReader
             if (type == "text" && part.TryGetProperty("text", out var partText) && partText.ValueKind == JsonValueKind.String)
             {
                 text.Append(partText.GetString());
+                parts.Add(new ContentPart(partText.GetString(), null));
             }
-            else if (type is "image_url" or "input_audio" or "file")
+            else if (type == "image_url" && images)
             {
-                errors.Add(new FieldError(path, $"'{type}' parts are not supported: only text parts are carried"));
+                if (ChatTools.Image(path, part, errors) is { } image)
+                {
+                    parts.Add(new ContentPart(null, image));
+                    hasImage = true;
+                }
+            }
+            else if (type == "image_url")
+            {
+                errors.Add(new FieldError(path, "'image_url' parts are only allowed in user messages"));
+            }
+            else if (type is "input_audio" or "file")
+            {
+                errors.Add(new FieldError(path, $"'{type}' parts are not supported: text and image parts are carried"));
             }
             else
             {
@@ -349,7 +429,7 @@ public static class ChatCompletionsRequestReader
             errors.Add(new FieldError(field, $"is {text.Length} characters long; the most is {SchemaLimits.MaxTextLength}"));
         }
 
-        return text.ToString();
+        return (text.ToString(), hasImage ? parts : null);
     }
 
     private static List<string>? Stop(JsonElement value, List<FieldError> errors)
@@ -473,7 +553,7 @@ public static class ChatCompletionsRequestReader
         return null;
     }
 
-    private static bool Boolean(string name, JsonElement value, List<FieldError> errors)
+    internal static bool Boolean(string name, JsonElement value, List<FieldError> errors)
     {
         if (value.ValueKind is JsonValueKind.True or JsonValueKind.False)
         {
@@ -485,7 +565,7 @@ public static class ChatCompletionsRequestReader
     }
 
     // A value that asks for nothing: false, 0, an empty string, array or object.
-    private static bool Neutral(JsonElement value) => value.ValueKind switch
+    internal static bool Neutral(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.False => true,
         JsonValueKind.Number => value.TryGetDouble(out var number) && number == 0,

@@ -114,6 +114,18 @@ public sealed record TaskRequest
     /// <summary>Vectors answered as base64 of little-endian float32s rather than as arrays of numbers (embeddings only).</summary>
     [JsonIgnore]
     public bool Base64 { get; init; }
+
+    /// <summary>Functions the model may call (the OpenAI-compatible API only).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ToolDefinition>? Tools { get; init; }
+
+    /// <summary>Whether, or which, tool the model must call; null leaves it to the vendor's default (auto).</summary>
+    [JsonIgnore]
+    public ToolChoice? ToolChoice { get; init; }
+
+    /// <summary>False asks for at most one tool call per answer; null leaves it to the vendor.</summary>
+    [JsonIgnore]
+    public bool? ParallelToolCalls { get; init; }
 }
 
 /// <summary>One turn of a conversation.</summary>
@@ -124,6 +136,56 @@ public sealed record ChatMessage(
     public const string User = "user";
     public const string Assistant = "assistant";
     public const string System = "system";
+
+    /// <summary>A tool's result, answering one of the previous assistant turn's tool calls (<see cref="ToolCallId"/>).</summary>
+    public const string Tool = "tool";
+
+    /// <summary>
+    /// The content as text and image parts in order, when it holds an image (the OpenAI-compatible API only);
+    /// <see cref="Content"/> is then its text alone.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<ContentPart>? Parts { get; init; }
+
+    /// <summary>The tool calls an assistant turn made.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ToolCall>? ToolCalls { get; init; }
+
+    /// <summary>The call a tool turn answers.</summary>
+    [JsonIgnore]
+    public string? ToolCallId { get; init; }
+}
+
+/// <summary>A part of a message's content: text, or an image.</summary>
+public sealed record ContentPart(string? Text, ImageInput? Image);
+
+/// <summary>
+/// An image given by URL: an <c>http(s)</c> address, or a <c>data:</c> URL holding it in base64 (then
+/// <see cref="MediaType"/> and <see cref="Base64Data"/> are its parts).
+/// </summary>
+/// <param name="Detail">The resolution asked for (auto, low, high), when given.</param>
+public sealed record ImageInput(string Url, string? Detail)
+{
+    /// <summary>The image's media type, for a <c>data:</c> URL.</summary>
+    public string? MediaType => Url.StartsWith("data:", StringComparison.Ordinal) ? Url[5..Url.IndexOf(';', StringComparison.Ordinal)] : null;
+
+    /// <summary>The image's bytes in base64, for a <c>data:</c> URL.</summary>
+    public string? Base64Data => Url.StartsWith("data:", StringComparison.Ordinal) ? Url[(Url.IndexOf(',', StringComparison.Ordinal) + 1)..] : null;
+}
+
+/// <summary>A function call the model made: its id, the function's name, and its arguments as JSON text.</summary>
+public sealed record ToolCall(string Id, string Name, string Arguments);
+
+/// <summary>A function the model may call: its name, what it does, its parameters' JSON schema (text) and strictness.</summary>
+public sealed record ToolDefinition(string Name, string? Description, string? Parameters, bool Strict);
+
+/// <summary>How the model is to use the tools: <see cref="Auto"/>, <see cref="None"/>, <see cref="Required"/>, or the one function named.</summary>
+public sealed record ToolChoice(string Mode, string? Function = null)
+{
+    public const string Auto = "auto";
+    public const string None = "none";
+    public const string Required = "required";
+    public const string Named = "function";
 }
 
 /// <summary>Why the model stopped, in one vocabulary whatever the vendor.</summary>

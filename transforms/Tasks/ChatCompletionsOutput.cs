@@ -41,8 +41,21 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
             json.WriteNumber("index", 0);
             json.WriteStartObject("message");
             json.WriteString("role", "assistant");
-            json.WriteString("content", response.Text);
+            if (response.ToolCalls is not null && response.Text.Length == 0)
+            {
+                json.WriteNull("content");
+            }
+            else
+            {
+                json.WriteString("content", response.Text);
+            }
+
             json.WriteString("refusal", response.Refusal);
+            if (response.ToolCalls is { } toolCalls)
+            {
+                VendorJson.WriteToolCalls(json, toolCalls);
+            }
+
             json.WriteEndObject();
             json.WriteNull("logprobs");
             json.WriteString("finish_reason", Finish(response.FinishReason));
@@ -71,6 +84,45 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
     public Task DeltaAsync(string delta, CancellationToken cancellationToken)
     {
         WriteChunk(static (json, text) => json.WriteString("content", text), delta, finish: null);
+        return http.Response.BodyWriter.FlushAsync(cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// A chunk per piece: <c>"delta": {"tool_calls": [{"index", "id", "type": "function", "function": {"name", "arguments"}}]}</c>,
+    /// the id, type and name on a call's first piece only, as OpenAI streams them.
+    /// </summary>
+    public Task ToolCallsAsync(IReadOnlyList<ToolCallDelta> toolCalls, CancellationToken cancellationToken)
+    {
+        WriteChunk(static (json, calls) =>
+        {
+            json.WriteStartArray("tool_calls");
+            foreach (var call in calls)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("index", call.Index);
+                if (call.Id is { } id)
+                {
+                    json.WriteString("id", id);
+                    json.WriteString("type", "function");
+                }
+
+                json.WriteStartObject("function");
+                if (call.Name is { } name)
+                {
+                    json.WriteString("name", name);
+                }
+
+                if (call.Arguments is { } arguments)
+                {
+                    json.WriteString("arguments", arguments);
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }, toolCalls, finish: null);
         return http.Response.BodyWriter.FlushAsync(cancellationToken).AsTask();
     }
 

@@ -68,6 +68,9 @@ internal interface ITaskOutput
 
     Task DeltaAsync(string delta, CancellationToken cancellationToken);
 
+    /// <summary>Pieces of the model's tool calls (only answers to a call that gave tools have them).</summary>
+    Task ToolCallsAsync(IReadOnlyList<ToolCallDelta> toolCalls, CancellationToken cancellationToken) => Task.CompletedTask;
+
     Task EndStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken);
 
     /// <summary>A problem, or the stream's own error event once it has started.</summary>

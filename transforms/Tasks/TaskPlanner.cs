@@ -39,7 +39,7 @@ public static class TaskPlanner
             Operation = GenAiOperations.Chat,
             Model = target.ModelId,
             LimitModel = target.ModelId,
-            EstimatedInputTokens = vendorBody.Length / CallRecord.CharsPerToken,
+            EstimatedInputTokens = InputEstimate(vendorBody.Length, request),
             MaxOutputTokens = vendorRequest.MaxTokens,
             Stream = vendorRequest.Stream,
             AnsweredWhole = !vendorRequest.Stream,
@@ -143,6 +143,33 @@ public static class TaskPlanner
             TopP: request.TopP,
             Stop: request.Stop,
             Seed: request.Seed,
-            JsonSchema: request.JsonSchema);
+            JsonSchema: request.JsonSchema,
+            Tools: request.Tools,
+            ToolChoice: request.ToolChoice,
+            ParallelToolCalls: request.ParallelToolCalls);
+    }
+
+    /// <summary>Most tokens a vendor counts for one image (Anthropic's ceiling for a full-size image; OpenAI's high detail stays below it).</summary>
+    public const int TokensPerImage = 1_600;
+
+    // The body's text at the usual characters per token; an image counts as the tokens a vendor charges for one, not as
+    // the length of its base64.
+    private static int InputEstimate(int bodyLength, TaskRequest request)
+    {
+        var images = 0;
+        long imageChars = 0;
+        foreach (var message in request.Messages ?? [])
+        {
+            foreach (var part in message.Parts ?? [])
+            {
+                if (part.Image is { } image)
+                {
+                    images++;
+                    imageChars += image.Url.Length;
+                }
+            }
+        }
+
+        return (int)(Math.Max(0, bodyLength - imageChars) / CallRecord.CharsPerToken) + images * TokensPerImage;
     }
 }

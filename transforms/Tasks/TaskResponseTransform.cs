@@ -139,6 +139,11 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
                 await output.DeltaAsync(delta, cancellationToken);
             }
 
+            if (update.ToolCalls is { } toolCalls)
+            {
+                await output.ToolCallsAsync(toolCalls, cancellationToken);
+            }
+
             if (update.Completed)
             {
                 await output.EndStreamAsync(state, cancellationToken);

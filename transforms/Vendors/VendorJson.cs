@@ -9,8 +9,12 @@ namespace Gateway.Transforms.Vendors;
 /// <param name="SystemAsMessage">System instruction as the first message (else a top-level <c>system</c>).</param>
 /// <param name="HasJsonMode">Whether <c>response_format: json_object</c> exists.</param>
 /// <param name="AsksForStreamUsage">Whether usage must be asked for in a stream (<c>stream_options.include_usage</c>).</param>
+/// <param name="WriteTools">Writes the request's tools, tool choice and parallelism (called only when it has tools).</param>
+/// <param name="WriteMessages">Writes <c>messages</c> the vendor's own way; null for OpenAI's (<see cref="VendorJson.WriteMessages"/>).</param>
+/// <param name="ToolPlanField">Where an assistant turn's text beside its tool calls goes, when not in <c>content</c> (Cohere's <c>tool_plan</c>).</param>
 internal readonly record struct ChatRequestShape(string MaxTokensField, bool SystemAsMessage, bool HasJsonMode, bool AsksForStreamUsage,
-    string TopPField = "top_p", string StopField = "stop", string? SeedField = "seed", Action<Utf8JsonWriter, JsonSchemaFormat>? WriteJsonSchema = null);
+    string TopPField = "top_p", string StopField = "stop", string? SeedField = "seed", Action<Utf8JsonWriter, JsonSchemaFormat>? WriteJsonSchema = null,
+    Action<Utf8JsonWriter, VendorRequest>? WriteTools = null, Action<Utf8JsonWriter, VendorRequest>? WriteMessages = null, string? ToolPlanField = null);
 
 /// <summary><c>Authorization: Bearer</c> keys (OpenAI, Cohere).</summary>
 internal static class BearerAuth
@@ -37,7 +41,20 @@ internal static class VendorJson
             json.WriteString("system", request.System);
         }
 
-        WriteMessages(json, request, shape.SystemAsMessage);
+        if (shape.WriteMessages is { } writeMessages)
+        {
+            writeMessages(json, request);
+        }
+        else
+        {
+            WriteMessages(json, request, shape.SystemAsMessage, shape.ToolPlanField);
+        }
+
+        if (request.Tools is { Count: > 0 } && shape.WriteTools is { } writeTools)
+        {
+            writeTools(json, request);
+        }
+
         if (request.Temperature is { } temperature)
         {
             json.WriteNumber("temperature", temperature);
@@ -96,7 +113,8 @@ internal static class VendorJson
 
     /// <summary>Fields of a chat request the gateway writes itself; configuration cannot add them as extra fields.</summary>
     public static readonly IReadOnlyList<string> ReservedFields =
-        ["model", "messages", "system", "max_tokens", "max_completion_tokens", "temperature", "response_format", "stream", "stream_options"];
+        ["model", "messages", "system", "max_tokens", "max_completion_tokens", "temperature", "response_format", "stream", "stream_options",
+         "tools", "tool_choice", "parallel_tool_calls", "strict_tools"];
 
     /// <summary>The concatenated text of an array of content blocks (<c>{"type": "text", "text": …}</c>).</summary>
     public static string TextBlocks(JsonElement blocks)
@@ -164,8 +182,13 @@ internal static class VendorJson
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Writes <c>messages</c>, with the system instruction first as a <c>system</c> message (OpenAI and Cohere style).</summary>
-    public static void WriteMessages(Utf8JsonWriter json, VendorRequest request, bool systemAsMessage)
+    /// <summary>
+    /// Writes <c>messages</c> OpenAI's way (which Cohere v2 shares): the system instruction first as a <c>system</c>
+    /// message when asked; content as a string, or as text and <c>image_url</c> parts when it holds an image; an
+    /// assistant turn's <c>tool_calls</c> (its text in <paramref name="toolPlanField"/> when given); a tool turn's
+    /// <c>tool_call_id</c>.
+    /// </summary>
+    public static void WriteMessages(Utf8JsonWriter json, VendorRequest request, bool systemAsMessage, string? toolPlanField = null)
     {
         json.WriteStartArray("messages");
         if (systemAsMessage && request.System is not null)
@@ -175,7 +198,14 @@ internal static class VendorJson
 
         foreach (var message in request.Messages)
         {
-            WriteMessage(json, message.Role, message.Content);
+            if (message.Parts is null && message.ToolCalls is null && message.ToolCallId is null)
+            {
+                WriteMessage(json, message.Role, message.Content);
+            }
+            else
+            {
+                WriteRichMessage(json, message, toolPlanField);
+            }
         }
 
         json.WriteEndArray();
@@ -187,6 +217,146 @@ internal static class VendorJson
         json.WriteString("role", role);
         json.WriteString("content", content);
         json.WriteEndObject();
+    }
+
+    private static void WriteRichMessage(Utf8JsonWriter json, ChatMessage message, string? toolPlanField)
+    {
+        json.WriteStartObject();
+        json.WriteString("role", message.Role);
+        if (message.Parts is { } parts)
+        {
+            json.WriteStartArray("content");
+            foreach (var part in parts)
+            {
+                json.WriteStartObject();
+                if (part.Image is { } image)
+                {
+                    json.WriteString("type", "image_url");
+                    json.WriteStartObject("image_url");
+                    json.WriteString("url", image.Url);
+                    if (image.Detail is { } detail)
+                    {
+                        json.WriteString("detail", detail);
+                    }
+
+                    json.WriteEndObject();
+                }
+                else
+                {
+                    json.WriteString("type", "text");
+                    json.WriteString("text", part.Text);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+        else if (message.ToolCalls is not null && toolPlanField is not null)
+        {
+            if (message.Content.Length > 0)
+            {
+                json.WriteString(toolPlanField, message.Content);
+            }
+        }
+        else if (message.ToolCalls is not null && message.Content.Length == 0)
+        {
+            json.WriteNull("content");
+        }
+        else
+        {
+            json.WriteString("content", message.Content);
+        }
+
+        if (message.ToolCalls is { } calls)
+        {
+            WriteToolCalls(json, calls);
+        }
+
+        if (message.ToolCallId is { } id)
+        {
+            json.WriteString("tool_call_id", id);
+        }
+
+        json.WriteEndObject();
+    }
+
+    /// <summary>Writes <c>"tool_calls": [{"id", "type": "function", "function": {"name", "arguments"}}]</c>, OpenAI's (and Cohere v2's) shape.</summary>
+    public static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<ToolCall> calls)
+    {
+        json.WriteStartArray("tool_calls");
+        foreach (var call in calls)
+        {
+            json.WriteStartObject();
+            json.WriteString("id", call.Id);
+            json.WriteString("type", "function");
+            json.WriteStartObject("function");
+            json.WriteString("name", call.Name);
+            json.WriteString("arguments", call.Arguments);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Writes <c>tools</c> as OpenAI's function tools (which Cohere v2 shares):
+    /// <c>[{"type": "function", "function": {"name", "description", "parameters", "strict"}}]</c>, strict only when asked.
+    /// </summary>
+    public static void WriteFunctionTools(Utf8JsonWriter json, IReadOnlyList<ToolDefinition> tools, bool strictPerTool)
+    {
+        json.WriteStartArray("tools");
+        foreach (var tool in tools)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "function");
+            json.WriteStartObject("function");
+            json.WriteString("name", tool.Name);
+            if (tool.Description is { } description)
+            {
+                json.WriteString("description", description);
+            }
+
+            if (tool.Parameters is { } parameters)
+            {
+                json.WritePropertyName("parameters");
+                json.WriteRawValue(parameters);
+            }
+
+            if (strictPerTool && tool.Strict)
+            {
+                json.WriteBoolean("strict", true);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>The tool calls of an OpenAI-shaped message (<c>"tool_calls": [{"id", "function": {"name", "arguments"}}]</c>; OpenAI and Cohere v2).</summary>
+    public static List<ToolCall>? ToolCalls(JsonElement message)
+    {
+        if (message.Child("tool_calls") is not { ValueKind: JsonValueKind.Array } calls || calls.GetArrayLength() == 0)
+        {
+            return null;
+        }
+
+        var read = new List<ToolCall>(calls.GetArrayLength());
+        foreach (var call in calls.EnumerateArray())
+        {
+            var function = call.Child("function");
+            if (call.String("id") is not { } id || function.String("name") is not { } name)
+            {
+                throw new VendorFormatException("a tool call has no id or function name");
+            }
+
+            read.Add(new ToolCall(id, name, function.String("arguments") ?? "{}"));
+        }
+
+        return read;
     }
 
     public static JsonDocument Parse(ReadOnlySpan<byte> body)

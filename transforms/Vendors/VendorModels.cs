@@ -8,6 +8,9 @@ namespace Gateway.Transforms.Vendors;
 /// <param name="Stop">Stop sequences, when asked for.</param>
 /// <param name="Seed">Sampling seed, when asked for (only for vendors whose <see cref="ChatFeatures.Seed"/> is true).</param>
 /// <param name="JsonSchema">A JSON schema the answer must follow, when asked for.</param>
+/// <param name="Tools">Functions the model may call, when given.</param>
+/// <param name="ToolChoice">Whether, or which, tool the model must call; null for the vendor's default.</param>
+/// <param name="ParallelToolCalls">False for at most one tool call per answer; null for the vendor's default.</param>
 public sealed record VendorRequest(
     string Model,
     string? System,
@@ -20,7 +23,10 @@ public sealed record VendorRequest(
     double? TopP = null,
     IReadOnlyList<string>? Stop = null,
     long? Seed = null,
-    JsonSchemaFormat? JsonSchema = null);
+    JsonSchemaFormat? JsonSchema = null,
+    IReadOnlyList<ToolDefinition>? Tools = null,
+    ToolChoice? ToolChoice = null,
+    bool? ParallelToolCalls = null);
 
 /// <summary>A structured answer asked for: the schema's name, the schema (JSON text), and whether it is to be followed strictly.</summary>
 public sealed record JsonSchemaFormat(string Name, string Schema, bool Strict);
@@ -36,7 +42,12 @@ public sealed record EmbeddingsResponse(string? Model, IReadOnlyList<float[]> Ve
 /// <param name="JsonMode">A JSON-object answer mode.</param>
 /// <param name="MaxStop">How many stop sequences it takes.</param>
 /// <param name="JsonSchema">An answer constrained by a JSON schema.</param>
-public sealed record ChatFeatures(bool Seed, bool JsonMode, int MaxStop, bool JsonSchema = false);
+/// <param name="NamedToolChoice">A tool choice naming the one function to call.</param>
+/// <param name="SerialToolCalls">At most one tool call per answer (<c>parallel_tool_calls: false</c>).</param>
+/// <param name="StrictPerTool">Strict schemas chosen tool by tool (else for all tools or none).</param>
+/// <param name="ImageDetail">An image's resolution chosen (<c>detail</c>: low, high).</param>
+public sealed record ChatFeatures(bool Seed, bool JsonMode, int MaxStop, bool JsonSchema = false,
+    bool NamedToolChoice = true, bool SerialToolCalls = true, bool StrictPerTool = true, bool ImageDetail = true);
 
 /// <summary>A vendor's non-streamed answer in internal terms.</summary>
 /// <param name="Id">The vendor's response id.</param>
@@ -45,7 +56,9 @@ public sealed record ChatFeatures(bool Seed, bool JsonMode, int MaxStop, bool Js
 /// <param name="FinishReason">One of <see cref="FinishReasons"/>.</param>
 /// <param name="Usage">Token usage, when the vendor reports it.</param>
 /// <param name="Refusal">The model's refusal message, when it refused.</param>
-public sealed record VendorResponse(string? Id, string? Model, string Text, string FinishReason, TokenUsage? Usage, string? Refusal = null);
+/// <param name="ToolCalls">The tool calls the model made, in order, when it made any.</param>
+public sealed record VendorResponse(string? Id, string? Model, string Text, string FinishReason, TokenUsage? Usage, string? Refusal = null,
+    IReadOnlyList<ToolCall>? ToolCalls = null);
 
 /// <summary>What one vendor SSE event carries. Fields are null when the event says nothing of them.</summary>
 public readonly record struct StreamUpdate(
@@ -57,7 +70,14 @@ public readonly record struct StreamUpdate(
     string? Id = null,
     bool Completed = false,
     string? Error = null,
-    string? Refusal = null)
+    string? Refusal = null,
+    IReadOnlyList<ToolCallDelta>? ToolCalls = null)
 {
     public static readonly StreamUpdate Nothing = default;
 }
+
+/// <summary>
+/// A piece of a streamed tool call, as OpenAI's chunks carry it: the call's index among the answer's tool calls; its id
+/// and function name on the first piece; a piece of its arguments' JSON text on any.
+/// </summary>
+public sealed record ToolCallDelta(int Index, string? Id, string? Name, string? Arguments);

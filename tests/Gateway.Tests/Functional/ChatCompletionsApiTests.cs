@@ -75,7 +75,9 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
     [TestCaseSource(nameof(Cases))]
     public async Task OpenAiSdk_Plain_ReachesTheVendorByAlias_AndReadsOpenAisShape(Case vendor)
     {
-        var options = new ChatCompletionOptions { Temperature = 0.5f, TopP = 0.9f, MaxOutputTokenCount = 300 };
+        // The Anthropic alias is configured not to take a temperature (AcceptsTemperature: false).
+        var temperature = vendor.Vendor == VendorCase.Anthropic ? (float?)null : 0.5f;
+        var options = new ChatCompletionOptions { Temperature = temperature, TopP = 0.9f, MaxOutputTokenCount = 300 };
         options.StopSequences.Add("END");
         ChatCompletion completion = await Sdk(vendor.Alias).CompleteChatAsync(
             [new SystemChatMessage("Answer in one sentence."), new UserChatMessage("Summarize the following email."), new AssistantChatMessage("Which email?"), new UserChatMessage("The invoice one.")], options);
@@ -96,6 +98,7 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
         // conversation in order, the sampling parameters under the vendor's names — and no format instruction of the gateway's.
         var sent = VendorRequest(vendor);
         Assert.That(sent["model"]!.GetValue<string>(), Is.EqualTo(vendor.ModelId));
+        Assert.That(sent["temperature"]?.GetValue<double>(), Is.EqualTo((double?)temperature), "0.5 is exact in binary");
         var turns = sent["messages"]!.AsArray().Select(m => (m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())).ToList();
         var conversation = new[] { ("user", "Summarize the following email."), ("assistant", "Which email?"), ("user", "The invoice one.") };
         if (vendor.Vendor == VendorCase.Anthropic)
@@ -267,9 +270,7 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
         ("""{"model": "default", "messages": [{"content": "Hi"}]}""", "messages[0].role", "is required"),
         ("""{"model": "default", "messages": [{"role": "user"}]}""", "messages[0].content", "is required"),
         ("""{"model": "default", "messages": [{"role": "user", "content": 5}]}""", "messages[0].content", "must be a string or an array"),
-        ("""{"model": "default", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}""", "messages[0].content[0]", "'image_url' parts are not supported"),
         ("""{"model": "default", "messages": [{"role": "system", "content": "Be brief."}]}""", "messages", "must hold a user or assistant message"),
-        ("""{"model": "default", "messages": [{"role": "tool", "content": "42", "tool_call_id": "call_1"}]}""", "messages[0].role", "'tool' is not supported"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi", "name": "ann"}]}""", "messages[0].name", "participant names"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi", "mood": "happy"}]}""", "messages[0].mood", "is not a field of a message"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "temperature": 3}""", "temperature", "must be a number from 0 to 2"),
@@ -285,8 +286,34 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "xml"}}""", "response_format", "text, json_object or json_schema"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "s"}}}""", "response_format.json_schema.schema", "must be a JSON schema object"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "a b", "schema": {}}}}""", "response_format.json_schema.name", "letters, digits"),
-        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}]}""", "tools", "tool calling"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "logprobs": true}""", "logprobs", "log probabilities"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}""", "messages[1].content[0]", "only allowed in user messages"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "ftp://x/y.png"}}]}]}""", "messages[0].content[0].image_url.url", "must be an http(s) URL or a data URL"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0="}}]}]}""", "messages[0].content[0].image_url.url", "data:image/png|jpeg|gif|webp"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "ultra"}}]}]}""", "messages[0].content[0].image_url.detail", "must be auto, low or high"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}]}]}""", "messages[0].content[0]", "'input_audio' parts are not supported"),
+        ("""{"model": "default", "messages": [{"role": "tool", "content": "42", "tool_call_id": "call_1"}]}""", "messages[0].tool_call_id", "answers no tool call"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, {"role": "tool", "content": "42"}]}""", "messages[2].tool_call_id", "is required"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, {"role": "user", "content": "Hi"}]}""", "messages[1].tool_calls", "call_1 has no tool message answering it"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "[1]"}}]}]}""", "messages[1].tool_calls[0].function.arguments", "must be a JSON object as text"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": null}]}""", "messages[1].content", "is required unless tool_calls are given"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi", "tool_calls": [{"id": "c"}]}]}""", "messages[0].tool_calls", "only allowed on assistant messages"),
+        ("""{"model": "default", "messages": [{"role": "function", "name": "f", "content": "42"}]}""", "messages[0].role", "'function' is not supported"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": {"type": "function", "function": {"name": "f"}}}""", "tools", "must be an array"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "custom", "custom": {"name": "grep"}}]}""", "tools[0].type", "'custom' tools are not supported"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "get weather"}}]}""", "tools[0].function.name", "must be 1 to 64 letters"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}, {"type": "function", "function": {"name": "f"}}]}""", "tools[1].function.name", "names another tool too"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": "any"}}]}""", "tools[0].function.parameters", "must be a JSON schema object"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tool_choice": "auto"}""", "tool_choice", "only allowed when tools are given"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "g"}}}""", "tool_choice", "not a function of tools"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "sometimes"}""", "tool_choice", "must be none, auto, required"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}], "parallel_tool_calls": "no"}""", "parallel_tool_calls", "must be true or false"),
+        ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "functions": [{"name": "f"}]}""", "functions", "deprecated in favour of tools"),
+        ("""{"model": "command", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": {"type": "function", "function": {"name": "f"}}}""", "tool_choice", "naming a function is not supported by cohere"),
+        ("""{"model": "command", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f"}}], "parallel_tool_calls": false}""", "parallel_tool_calls", "false is not supported by cohere"),
+        ("""{"model": "command", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f", "strict": true}}, {"type": "function", "function": {"name": "g"}}]}""", "tools", "cohere takes strict for every tool or for none"),
+        ("""{"model": "smart", "messages": [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "low"}}]}]}""", "messages[0].content[1].image_url.detail", "'low' is not supported by anthropic"),
+        ("""{"model": "smart", "messages": [{"role": "user", "content": "Hi"}], "temperature": 0.5}""", "temperature", "is not accepted by model 'smart'"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "audio": {"voice": "alloy", "format": "mp3"}}""", "audio", "audio output"),
         ("""{"model": "default", "messages": [{"role": "user", "content": "Hi"}], "frobnicate": true}""", "frobnicate", "is not a parameter of the chat completions API"),
         ("""{"model": "default", "model": "fast", "messages": [{"role": "user", "content": "Hi"}]}""", "model", "appears more than once"),

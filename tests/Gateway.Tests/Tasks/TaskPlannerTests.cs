@@ -25,6 +25,25 @@ public sealed class TaskPlannerTests
     private static JsonElement Body(TaskCall call) => JsonDocument.Parse(call.VendorBody).RootElement;
 
     [Test]
+    public void AnImage_CountsAsTheTokensAVendorChargesForOne_NotAsItsBase64Length()
+    {
+        // 400 KB of base64 would be 100,000 tokens at 4 characters a token.
+        var image = new ImageInput("data:image/png;base64," + Convert.ToBase64String(new byte[300_000]), null);
+        var request = new TaskRequest
+        {
+            Messages = [new ChatMessage(ChatMessage.User, "What does this invoice say?") { Parts = [new ContentPart("What does this invoice say?", null), new ContentPart(null, image)] }],
+            Format = OutputFormats.Verbatim,
+        };
+
+        var call = TaskPlanner.Plan(TaskKind.Chat, request, OpenAi, Prompts);
+        var textOnly = TaskPlanner.Plan(TaskKind.Chat, request with { Messages = [new ChatMessage(ChatMessage.User, "What does this invoice say?")] }, OpenAi, Prompts);
+
+        Assert.That(call.VendorBody.Length, Is.GreaterThan(400_000), "the image is sent whole");
+        var text = textOnly.Record.EstimatedInputTokens!.Value;
+        Assert.That(call.Record.EstimatedInputTokens, Is.InRange(text + TaskPlanner.TokensPerImage, text + TaskPlanner.TokensPerImage + 30));
+    }
+
+    [Test]
     public void Summarize_PutsTheInstructionBeforeTheContext_AndMergesEverySystemTextWithTheFormatsInstruction()
     {
         var request = new TaskRequest

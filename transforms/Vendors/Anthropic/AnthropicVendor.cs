@@ -28,10 +28,13 @@ public sealed class AnthropicVendor : IVendorAdapter
             json.WriteRawValue(schema.Schema);
             json.WriteEndObject();
             json.WriteEndObject();
-        });
+        },
+        WriteTools: WriteTools,
+        WriteMessages: WriteMessages);
 
-    // Messages API: top_p and stop_sequences, no seed, no schema-less JSON mode, structured outputs by JSON schema.
-    public ChatFeatures Features { get; } = new(Seed: false, JsonMode: false, MaxStop: 16, JsonSchema: true);
+    // Messages API: top_p and stop_sequences, no seed, no schema-less JSON mode, structured outputs by JSON schema;
+    // tools with every choice, serial calls and strict schemas; images without a detail level.
+    public ChatFeatures Features { get; } = new(Seed: false, JsonMode: false, MaxStop: 16, JsonSchema: true, ImageDetail: false);
 
     public string Name => VendorName;
 
@@ -72,7 +75,171 @@ public sealed class AnthropicVendor : IVendorAdapter
             text,
             finish ?? FinishReasons.Stop,
             usage.Int("input_tokens") is { } input ? new TokenUsage(input, usage.Int("output_tokens") ?? 0) : null,
-            finish == FinishReasons.ContentFilter ? text : null);
+            finish == FinishReasons.ContentFilter ? text : null,
+            ToolUses(content));
+    }
+
+    // {"type": "tool_use", "id", "name", "input": {...}} blocks, the input as the call's arguments text.
+    private static List<ToolCall>? ToolUses(JsonElement content)
+    {
+        List<ToolCall>? calls = null;
+        foreach (var block in content.EnumerateArray())
+        {
+            if (block.String("type") == "tool_use")
+            {
+                if (block.String("id") is not { } id || block.String("name") is not { } name)
+                {
+                    throw new VendorFormatException("a tool_use block has no id or name");
+                }
+
+                (calls ??= []).Add(new ToolCall(id, name, block.Child("input") is { ValueKind: JsonValueKind.Object } input ? input.GetRawText() : "{}"));
+            }
+        }
+
+        return calls;
+    }
+
+    // "tools": [{"name", "description", "input_schema", "strict"}]; "tool_choice": {"type": auto | any | none | tool, "name",
+    // "disable_parallel_tool_use"}.
+    private static void WriteTools(Utf8JsonWriter json, VendorRequest request)
+    {
+        json.WriteStartArray("tools");
+        foreach (var tool in request.Tools!)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", tool.Name);
+            if (tool.Description is { } description)
+            {
+                json.WriteString("description", description);
+            }
+
+            json.WritePropertyName("input_schema");
+            json.WriteRawValue(tool.Parameters ?? """{"type":"object","properties":{}}""");
+            if (tool.Strict)
+            {
+                json.WriteBoolean("strict", true);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        var serial = request.ParallelToolCalls == false;
+        if (request.ToolChoice is null && !serial)
+        {
+            return;
+        }
+
+        var choice = request.ToolChoice ?? new ToolChoice(ToolChoice.Auto);
+        json.WriteStartObject("tool_choice");
+        json.WriteString("type", choice.Mode switch
+        {
+            ToolChoice.Required => "any",
+            ToolChoice.Named => "tool",
+            var mode => mode,
+        });
+        if (choice.Function is { } function)
+        {
+            json.WriteString("name", function);
+        }
+
+        if (serial && choice.Mode != ToolChoice.None)
+        {
+            json.WriteBoolean("disable_parallel_tool_use", true);
+        }
+
+        json.WriteEndObject();
+    }
+
+    // Messages as content blocks where a turn needs them: images ({"type": "image", "source": base64 or url}), an
+    // assistant's tool_use blocks after its text, and tool turns as tool_result blocks of one user turn.
+    private static void WriteMessages(Utf8JsonWriter json, VendorRequest request)
+    {
+        json.WriteStartArray("messages");
+        var messages = request.Messages;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            json.WriteStartObject();
+            if (message.Role == ChatMessage.Tool)
+            {
+                json.WriteString("role", ChatMessage.User);
+                json.WriteStartArray("content");
+                for (; i < messages.Count && messages[i].Role == ChatMessage.Tool; i++)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("type", "tool_result");
+                    json.WriteString("tool_use_id", messages[i].ToolCallId);
+                    json.WriteString("content", messages[i].Content);
+                    json.WriteEndObject();
+                }
+
+                i--;
+                json.WriteEndArray();
+                json.WriteEndObject();
+                continue;
+            }
+
+            json.WriteString("role", message.Role);
+            if (message.Parts is null && message.ToolCalls is null)
+            {
+                json.WriteString("content", message.Content);
+                json.WriteEndObject();
+                continue;
+            }
+
+            json.WriteStartArray("content");
+            foreach (var part in message.Parts ?? (message.Content.Length > 0 ? [new ContentPart(message.Content, null)] : []))
+            {
+                WriteBlock(json, part);
+            }
+
+            foreach (var call in message.ToolCalls ?? [])
+            {
+                json.WriteStartObject();
+                json.WriteString("type", "tool_use");
+                json.WriteString("id", call.Id);
+                json.WriteString("name", call.Name);
+                json.WritePropertyName("input");
+                json.WriteRawValue(call.Arguments);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteBlock(Utf8JsonWriter json, ContentPart part)
+    {
+        json.WriteStartObject();
+        if (part.Image is { } image)
+        {
+            json.WriteString("type", "image");
+            json.WriteStartObject("source");
+            if (image.Base64Data is { } data)
+            {
+                json.WriteString("type", "base64");
+                json.WriteString("media_type", image.MediaType);
+                json.WriteString("data", data);
+            }
+            else
+            {
+                json.WriteString("type", "url");
+                json.WriteString("url", image.Url);
+            }
+
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteString("type", "text");
+            json.WriteString("text", part.Text);
+        }
+
+        json.WriteEndObject();
     }
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
@@ -150,16 +317,22 @@ public sealed class AnthropicVendor : IVendorAdapter
     };
 
     /// <summary>
-    /// message_start (model, input tokens), content_block_delta (text), message_delta (stop reason, final output
-    /// tokens), message_stop; an error event can arrive mid-stream.
+    /// message_start (model, input tokens), content_block_start (a tool_use block's id and name), content_block_delta
+    /// (text, or a tool call's input_json_delta), content_block_stop, message_delta (stop reason, final output tokens),
+    /// message_stop; an error event can arrive mid-stream.
     /// </summary>
     private sealed class StreamReader : IVendorStreamReader
     {
+        // A tool_use block's index → its place among the answer's tool calls, and whether its arguments have begun.
+        private Dictionary<int, (int Call, bool HasArguments)>? _toolUses;
+
         public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
         {
             switch (eventName)
             {
-                case "ping" or "content_block_start" or "content_block_stop":
+                case "ping":
+                    return StreamUpdate.Nothing;
+                case "content_block_start" or "content_block_stop" when _toolUses is null && data.IndexOf("\"tool_use\""u8) < 0:
                     return StreamUpdate.Nothing;
                 case "message_stop":
                     return new StreamUpdate(Completed: true);
@@ -174,9 +347,47 @@ public sealed class AnthropicVendor : IVendorAdapter
                     var usage = message.Child("usage");
                     return new StreamUpdate(InputTokens: usage.Int("input_tokens"), OutputTokens: usage.Int("output_tokens"),
                         Model: message.String("model"), Id: message.String("id"));
+                case "content_block_start":
+                    var block = root.Child("content_block");
+                    if (block.String("type") != "tool_use")
+                    {
+                        return StreamUpdate.Nothing;
+                    }
+
+                    _toolUses ??= [];
+                    var call = _toolUses.Count;
+                    if (!_toolUses.TryAdd(root.Int("index") ?? -1, (call, false)) || block.String("id") is not { } id || block.String("name") is not { } name)
+                    {
+                        throw new VendorFormatException("a tool_use block start repeats an index or lacks the call's id or name");
+                    }
+
+                    return new StreamUpdate(ToolCalls: [new ToolCallDelta(call, id, name, "")]);
                 case "content_block_delta":
                     var delta = root.Child("delta");
-                    return delta.String("type") == "text_delta" ? new StreamUpdate(Delta: delta.String("text")) : StreamUpdate.Nothing;
+                    switch (delta.String("type"))
+                    {
+                        case "text_delta":
+                            return new StreamUpdate(Delta: delta.String("text"));
+                        case "input_json_delta" when _toolUses is not null && _toolUses.TryGetValue(root.Int("index") ?? -1, out var use):
+                            var json = delta.String("partial_json");
+                            if (string.IsNullOrEmpty(json))
+                            {
+                                return StreamUpdate.Nothing;
+                            }
+
+                            _toolUses[root.Int("index")!.Value] = (use.Call, true);
+                            return new StreamUpdate(ToolCalls: [new ToolCallDelta(use.Call, null, null, json)]);
+                        case "input_json_delta":
+                            throw new VendorFormatException("an input_json_delta continues no tool_use block");
+                        default:
+                            return StreamUpdate.Nothing;
+                    }
+
+                case "content_block_stop":
+                    // A call without arguments streams none: its arguments are the empty object, as in a whole answer.
+                    return _toolUses is not null && _toolUses.TryGetValue(root.Int("index") ?? -1, out var ended) && !ended.HasArguments
+                        ? new StreamUpdate(ToolCalls: [new ToolCallDelta(ended.Call, null, null, "{}")])
+                        : StreamUpdate.Nothing;
                 case "message_delta":
                     return new StreamUpdate(OutputTokens: root.Child("usage").Int("output_tokens"), FinishReason: MapFinish(root.Child("delta").String("stop_reason")));
                 case "error":

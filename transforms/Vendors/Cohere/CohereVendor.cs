@@ -20,10 +20,27 @@ public sealed class CohereVendor : IVendorAdapter
             json.WritePropertyName("json_schema");
             json.WriteRawValue(schema.Schema);
             json.WriteEndObject();
-        });
+        },
+        WriteTools: static (json, request) =>
+        {
+            // OpenAI's function tools; strictness for all tools at once; tool_choice NONE or REQUIRED (auto is the default).
+            VendorJson.WriteFunctionTools(json, request.Tools!, strictPerTool: false);
+            if (request.Tools!.All(t => t.Strict))
+            {
+                json.WriteBoolean("strict_tools", true);
+            }
 
-    // Chat v2: p, stop_sequences (up to 5), seed, response_format json_object (with a json_schema or not).
-    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 5, JsonSchema: true);
+            if (request.ToolChoice?.Mode is ToolChoice.None or ToolChoice.Required)
+            {
+                json.WriteString("tool_choice", request.ToolChoice.Mode == ToolChoice.None ? "NONE" : "REQUIRED");
+            }
+        },
+        ToolPlanField: "tool_plan");
+
+    // Chat v2: p, stop_sequences (up to 5), seed, response_format json_object (with a json_schema or not); tools with
+    // tool_choice NONE or REQUIRED (no named function, no serial calls) and strict_tools for all; image_url parts.
+    public ChatFeatures Features { get; } = new(Seed: true, JsonMode: true, MaxStop: 5, JsonSchema: true,
+        NamedToolChoice: false, SerialToolCalls: false, StrictPerTool: false);
 
     public string Name => VendorName;
 
@@ -79,7 +96,10 @@ public sealed class CohereVendor : IVendorAdapter
             throw new VendorFormatException("the response has no message or finish_reason");
         }
 
-        return new VendorResponse(root.String("id"), Model: null, VendorJson.TextBlocks(message.Child("content")), MapFinish(root.String("finish_reason")), Usage(root.Child("usage")));
+        // The text beside tool calls is the model's tool_plan.
+        var text = VendorJson.TextBlocks(message.Child("content"));
+        return new VendorResponse(root.String("id"), Model: null, text.Length == 0 ? message.String("tool_plan") ?? "" : text, MapFinish(root.String("finish_reason")),
+            Usage(root.Child("usage")), ToolCalls: VendorJson.ToolCalls(message));
     }
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
@@ -148,9 +168,15 @@ public sealed class CohereVendor : IVendorAdapter
         _ => FinishReasons.Stop,
     };
 
-    /// <summary>message-start, content-start, content-delta (text), content-end, message-end (finish reason and usage).</summary>
+    /// <summary>
+    /// message-start, content-start, content-delta (text), content-end; tool-plan-delta (the text beside tool calls),
+    /// tool-call-start (id, name), tool-call-delta (arguments), tool-call-end; message-end (finish reason and usage).
+    /// </summary>
     private sealed class StreamReader : IVendorStreamReader
     {
+        // Cohere's index of each tool call → its place among the answer's tool calls.
+        private Dictionary<int, int>? _toolCalls;
+
         public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
         {
             using var document = VendorJson.Parse(data);
@@ -161,6 +187,26 @@ public sealed class CohereVendor : IVendorAdapter
                     return new StreamUpdate(Id: root.String("id"));
                 case "content-delta":
                     return new StreamUpdate(Delta: root.Child("delta").Child("message").Child("content").String("text"));
+                case "tool-plan-delta":
+                    return new StreamUpdate(Delta: root.Child("delta").Child("message").String("tool_plan"));
+                case "tool-call-start":
+                    var started = root.Child("delta").Child("message").Child("tool_calls");
+                    _toolCalls ??= [];
+                    var index = _toolCalls.Count;
+                    if (!_toolCalls.TryAdd(root.Int("index") ?? index, index) || started.String("id") is not { } id || started.Child("function").String("name") is not { } name)
+                    {
+                        throw new VendorFormatException("a tool-call-start event repeats an index or lacks the call's id or name");
+                    }
+
+                    return new StreamUpdate(ToolCalls: [new ToolCallDelta(index, id, name, started.Child("function").String("arguments"))]);
+                case "tool-call-delta":
+                    if (_toolCalls is null || !_toolCalls.TryGetValue(root.Int("index") ?? -1, out var call))
+                    {
+                        throw new VendorFormatException("a tool-call-delta event continues no started tool call");
+                    }
+
+                    var arguments = root.Child("delta").Child("message").Child("tool_calls").Child("function").String("arguments");
+                    return string.IsNullOrEmpty(arguments) ? StreamUpdate.Nothing : new StreamUpdate(ToolCalls: [new ToolCallDelta(call, null, null, arguments)]);
                 case "message-end":
                     var delta = root.Child("delta");
                     var usage = Usage(delta.Child("usage"));

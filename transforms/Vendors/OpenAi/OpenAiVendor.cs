@@ -23,6 +23,29 @@ public sealed class OpenAiVendor : IVendorAdapter
             json.WriteBoolean("strict", schema.Strict);
             json.WriteEndObject();
             json.WriteEndObject();
+        },
+        WriteTools: static (json, request) =>
+        {
+            VendorJson.WriteFunctionTools(json, request.Tools!, strictPerTool: true);
+            switch (request.ToolChoice)
+            {
+                case { Mode: ToolChoice.Named, Function: { } function }:
+                    json.WriteStartObject("tool_choice");
+                    json.WriteString("type", "function");
+                    json.WriteStartObject("function");
+                    json.WriteString("name", function);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                    break;
+                case { Mode: var mode }:
+                    json.WriteString("tool_choice", mode);
+                    break;
+            }
+
+            if (request.ParallelToolCalls is { } parallel)
+            {
+                json.WriteBoolean("parallel_tool_calls", parallel);
+            }
         });
 
     // Chat completions: top_p, stop (up to 4), seed, response_format json_object and json_schema.
@@ -102,7 +125,8 @@ public sealed class OpenAiVendor : IVendorAdapter
             message.String("content") ?? "",
             refusal is not null ? FinishReasons.ContentFilter : finish ?? FinishReasons.Stop,
             Usage(root.Child("usage")),
-            refusal);
+            refusal,
+            VendorJson.ToolCalls(message));
     }
 
     public string? ReadErrorMessage(ReadOnlySpan<byte> body) => VendorJson.ErrorMessage(body);
@@ -204,6 +228,7 @@ public sealed class OpenAiVendor : IVendorAdapter
             string? delta = null;
             string? finish = null;
             string? refusal = null;
+            List<ToolCallDelta>? toolCalls = null;
             if (root.Child("choices") is { ValueKind: JsonValueKind.Array } choices && choices.GetArrayLength() > 0)
             {
                 var choice = choices[0];
@@ -211,6 +236,7 @@ public sealed class OpenAiVendor : IVendorAdapter
                 delta = content.String("content");
                 refusal = content.String("refusal");
                 finish = MapFinish(choice.String("finish_reason"));
+                toolCalls = ToolCallDeltas(content);
             }
 
             var usage = Usage(root.Child("usage"));
@@ -221,7 +247,27 @@ public sealed class OpenAiVendor : IVendorAdapter
                 FinishReason: finish,
                 Model: root.String("model"),
                 Id: root.String("id"),
-                Refusal: string.IsNullOrEmpty(refusal) ? null : refusal);
+                Refusal: string.IsNullOrEmpty(refusal) ? null : refusal,
+                ToolCalls: toolCalls);
+        }
+
+        // "delta": {"tool_calls": [{"index", "id", "type", "function": {"name", "arguments"}}]}: the id and name on a call's first piece.
+        private static List<ToolCallDelta>? ToolCallDeltas(JsonElement delta)
+        {
+            if (delta.Child("tool_calls") is not { ValueKind: JsonValueKind.Array } calls || calls.GetArrayLength() == 0)
+            {
+                return null;
+            }
+
+            var pieces = new List<ToolCallDelta>(calls.GetArrayLength());
+            foreach (var call in calls.EnumerateArray())
+            {
+                var function = call.Child("function");
+                pieces.Add(new ToolCallDelta(call.Int("index") ?? throw new VendorFormatException("a tool call delta has no index"),
+                    call.String("id"), function.String("name"), function.String("arguments")));
+            }
+
+            return pieces;
         }
 
         private static StreamUpdate ResponsesEvent(string type, JsonElement root)
