@@ -171,8 +171,9 @@ public sealed class RateLimitingTests
 /// <summary>Daily cost caps from the price table.</summary>
 public sealed class BudgetTests
 {
-    [Test]
-    public async Task DailyBudget_ConcurrentRequests_CannotOvershoot_ThenBudgetExhausted()
+    [TestCase("/v1/ai/generate", """{"prompt": "Hi", "max_tokens": 1000, "model": "openai/gpt-6-luna"}""")]
+    [TestCase("/v1/chat/completions", """{"messages": [{"role": "user", "content": "Hi"}], "max_completion_tokens": 1000, "model": "openai/gpt-6-luna"}""")]
+    public async Task DailyBudget_ConcurrentRequests_CannotOvershoot_ThenBudgetExhausted(string path, string body)
     {
         // The vendor holds every answer until all 40 calls are admitted or refused: no call settles before every decision is made.
         await using var vendor = await GatedVendor.StartAsync();
@@ -186,8 +187,7 @@ public sealed class BudgetTests
 
         var calls = Enumerable.Range(0, 40).Select(async _ =>
         {
-            using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, "/v1/ai/generate", gateway.ClientKeys["team-a"],
-                """{"prompt": "Hi", "max_tokens": 1000, "model": "openai/gpt-6-luna"}"""));
+            using var response = await gateway.Client.SendAsync(gateway.Request(HttpMethod.Post, path, gateway.ClientKeys["team-a"], body));
             return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
         }).ToList();
         await GatewayHost.WaitUntilAsync(() => Task.FromResult(vendor.Received + calls.Count(c => c.IsCompleted) == calls.Count),
@@ -200,6 +200,12 @@ public sealed class BudgetTests
         Assert.That(admitted, Is.EqualTo(10));
         var refused = responses.Where(r => r.StatusCode != HttpStatusCode.OK).ToList();
         Assert.That(refused.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("code").GetString()), Has.All.EqualTo("budget_exhausted"));
+        if (path == "/v1/chat/completions")
+        {
+            // OpenAI's error shape too, which its SDKs read.
+            Assert.That(refused.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("error").GetProperty("code").GetString()), Has.All.EqualTo("budget_exhausted"));
+        }
+
         Assert.That(vendor.Received, Is.EqualTo(admitted));
     }
 }

@@ -104,6 +104,33 @@ public sealed class CircuitBreakerTests
     }
 
     [Test]
+    public async Task WhileOpen_ChatCompletionsCalls_FallBack_OnlyToAVendorThatTakesAllOfTheCall()
+    {
+        OpenAiFails();
+        for (var i = 0; i < 5; i++)
+        {
+            using var failed = (await GenerateAsync()).Response;
+        }
+
+        using var moved = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/chat/completions", _gateway.ClientKeys["team-a"],
+            """{"model": "default", "messages": [{"role": "user", "content": "Hi"}]}"""));
+        var answer = JsonDocument.Parse(await moved.Content.ReadAsStringAsync()).RootElement;
+        Assert.That(moved.StatusCode, Is.EqualTo(HttpStatusCode.OK), answer.ToString());
+        Assert.That(answer.GetProperty("object").GetString(), Is.EqualTo("chat.completion"), "OpenAI's shape, from the fallback's vendor");
+        Assert.That(answer.GetProperty("model").GetString(), Is.EqualTo("claude-sonnet-5-5-20260929"), "the anthropic fixture's answering model");
+        Assert.That(moved.Headers.GetValues("x-gateway-fallback-from"), Is.EqualTo(new[] { "openai" }));
+        var anthropicCalls = _vendors.Anthropic.LogEntries.Count();
+
+        // Anthropic takes no seed: the call is not moved there to lose it.
+        using var kept = await _gateway.Client.SendAsync(_gateway.Request(HttpMethod.Post, "/v1/chat/completions", _gateway.ClientKeys["team-a"],
+            """{"model": "default", "seed": 7, "messages": [{"role": "user", "content": "Hi"}]}"""));
+        var problem = await ProblemAssert.IsProblemAsync(kept, HttpStatusCode.ServiceUnavailable, "vendor_unavailable", "POST /v1/chat/completions");
+        Assert.That(problem.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo("vendor_unavailable"), "OpenAI's error member too");
+        Assert.That(_vendors.Anthropic.LogEntries.Count(), Is.EqualTo(anthropicCalls));
+        Assert.That(OpenAiCalls, Is.EqualTo(5));
+    }
+
+    [Test]
     public async Task WhileOpen_PassthroughAndCallsWithoutFallback_Get503_WithTheBreakTimeLeft()
     {
         OpenAiFails();
