@@ -10,7 +10,7 @@ using WireMock.ResponseBuilders;
 namespace Gateway.Tests.Functional;
 
 /// <summary>
-/// Seeded fuzzing of the normalized endpoints over HTTP: thousands of mutated bodies (byte flips, cuts, repeats,
+/// Seeded fuzzing of the normalized endpoints and the OpenAI-compatible chat completions route over HTTP: thousands of mutated bodies (byte flips, cuts, repeats,
 /// hostile tokens such as lone surrogate escapes, control bytes and invalid UTF-8, type swaps), each answered 2xx or
 /// with a 4xx problem — never a 5xx, never a hang. The seed is fixed, so a failure names a body that reproduces.
 /// </summary>
@@ -30,11 +30,21 @@ public sealed class NormalizedEndpointFuzzTests : GatewayFixture
         """{"context":"Quarterly report text.","prompt":"Summarize.","model":"smart","format":"text"}""",
     ];
 
+    // The OpenAI-compatible route's requests: tools, tool turns, images, structured output, streams.
+    private static readonly string[] ChatValid =
+    [
+        """{"model":"default","messages":[{"role":"developer","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Invoice status?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"auto"}}]},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_invoice","arguments":"{\"id\":\"INV-1\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"paid"}],"tools":[{"type":"function","function":{"name":"get_invoice","description":"Look up an invoice.","parameters":{"type":"object","properties":{"id":{"type":"string"}}},"strict":true}}],"tool_choice":"auto","max_completion_tokens":64}""",
+        """{"model":"smart","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Weather?"}],"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false}""",
+        """{"model":"command","messages":[{"role":"user","content":[{"type":"text","text":"What is in this picture?"},{"type":"image_url","image_url":{"url":"https://files.example.com/a.png"}}]}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required","stop":["END"],"seed":3}""",
+        """{"model":"anthropic/claude-sonnet-5-5","messages":[{"role":"user","content":"Summarize as JSON."}],"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"type":"object"},"strict":true}},"temperature":0.3,"top_p":0.9}""",
+    ];
+
     private static readonly string[] Tokens =
     [
         "\\ud800", "\\udfff", "\\ud83d\\ude00", "\\u0000", "\\u00e9", "\\", "\"", "{", "}", "[", "]", ",", ":", "null", "true", "false",
         "1e999", "-0", "0x1F", "NaN", "\"\"", "{}", "[]", "\"model\":\"x\"", "\"stream\":true", "\"prompt\":1", "\u00e9", "\U0001F600",
         new string('a', 3000), "\"metadata\":{\"k\":\"v\"}", "\"messages\":[]", "\"format\":\"json\"", "\t", "\r\n",
+        "\"tools\":[]", "\"tool_calls\":[]", "\"role\":\"tool\"", "\"tool_call_id\":\"call_1\"", "\"type\":\"image_url\"", "\"arguments\":\"[\"",
     ];
 
     [OneTimeSetUp]
@@ -63,7 +73,12 @@ public sealed class NormalizedEndpointFuzzTests : GatewayFixture
     public async Task MutatedBodies_AreAnswered2xxOr4xxProblem_NeverAServerError()
     {
         var random = new Random(Seed);
-        var cases = Enumerable.Range(0, Bodies).Select(i => (Index: i, Endpoint: random.Next(2) == 0 ? "/v1/ai/generate" : "/v1/ai/summarize", Body: Mutate(random))).ToList();
+        var cases = Enumerable.Range(0, Bodies).Select(i => random.Next(3) switch
+        {
+            0 => (Index: i, Endpoint: "/v1/ai/generate", Body: Mutate(random, Valid)),
+            1 => (Index: i, Endpoint: "/v1/ai/summarize", Body: Mutate(random, Valid)),
+            _ => (Index: i, Endpoint: "/v1/chat/completions", Body: Mutate(random, ChatValid)),
+        }).ToList();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
@@ -93,9 +108,9 @@ public sealed class NormalizedEndpointFuzzTests : GatewayFixture
         Assert.That(Gateway.Logs.Entries, Has.None.Contains("Unhandled error"));
     }
 
-    private static byte[] Mutate(Random random)
+    private static byte[] Mutate(Random random, string[] valid)
     {
-        var body = Encoding.UTF8.GetBytes(Valid[random.Next(Valid.Length)]).ToList();
+        var body = Encoding.UTF8.GetBytes(valid[random.Next(valid.Length)]).ToList();
         var mutations = 1 + random.Next(3);
         for (var m = 0; m < mutations && body.Count > 0; m++)
         {
