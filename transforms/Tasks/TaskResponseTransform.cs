@@ -74,13 +74,13 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
                 using var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false);
                 if (call.Task == TaskKind.Embeddings)
                 {
-                    var vectors = call.Vendor.ReadEmbeddingsResponse(bytes.WrittenSpan);
+                    var vectors = call.Vendor.ReadEmbeddingsResponse(bytes.WrittenMemory);
                     bytes.Dispose();
                     await EmbeddingsOutput.WriteAsync(http, call, vectors);
                     return;
                 }
 
-                var result = call.Vendor.ReadResponse(bytes.WrittenSpan);
+                var result = call.Vendor.ReadResponse(bytes.WrittenMemory);
                 bytes.Dispose();
                 await output.CompleteAsync(result);
             }

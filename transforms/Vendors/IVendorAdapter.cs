@@ -31,7 +31,7 @@ public interface IVendorAdapter
     byte[] WriteEmbeddingsRequest(EmbeddingsRequest request) => throw new NotSupportedException($"{Name} offers no embeddings");
 
     /// <summary>Maps a successful embeddings answer; throws <see cref="VendorFormatException"/> when it is not the documented shape.</summary>
-    EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlySpan<byte> body) => throw new NotSupportedException($"{Name} offers no embeddings");
+    EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlyMemory<byte> body) => throw new NotSupportedException($"{Name} offers no embeddings");
 
     /// <summary>Highest sampling temperature the vendor accepts.</summary>
     double MaxTemperature { get; }
@@ -43,7 +43,7 @@ public interface IVendorAdapter
     byte[] WriteRequest(VendorRequest request);
 
     /// <summary>Maps a successful (2xx) non-streamed response; throws <see cref="VendorFormatException"/> when it is not the documented shape.</summary>
-    VendorResponse ReadResponse(ReadOnlySpan<byte> body);
+    VendorResponse ReadResponse(ReadOnlyMemory<byte> body);
 
     /// <summary>The human-readable message of a vendor error body, or null when there is none.</summary>
     string? ReadErrorMessage(ReadOnlySpan<byte> body);

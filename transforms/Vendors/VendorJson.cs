@@ -359,6 +359,22 @@ internal static class VendorJson
         return read;
     }
 
+    /// <summary>
+    /// A whole vendor answer as a document over its own bytes, with pooled bookkeeping (the span overload copies the
+    /// bytes into arrays of its own); the bytes must outlive the document.
+    /// </summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new VendorFormatException("the vendor's body is not valid JSON (" + ex.Message + ")");
+        }
+    }
+
     public static JsonDocument Parse(ReadOnlySpan<byte> body)
     {
         try

@@ -56,7 +56,7 @@ public sealed class AnthropicVendor : IVendorAdapter
     // Anthropic has no JSON mode: the format instruction in the system prompt asks for JSON, and the gateway checks it parses.
     public byte[] WriteRequest(VendorRequest request) => VendorJson.WriteChatRequest(request, Shape);
 
-    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    public VendorResponse ReadResponse(ReadOnlyMemory<byte> body)
     {
         using var document = VendorJson.Parse(body);
         var root = document.RootElement;

@@ -66,7 +66,7 @@ public sealed class CohereVendor : IVendorAdapter
     });
 
     // {"id", "embeddings": {"float": [[...], ...]}, "texts": [...], "meta": {"billed_units": {"input_tokens"}}}
-    public EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlySpan<byte> body)
+    public EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlyMemory<byte> body)
     {
         using var document = VendorJson.Parse(body);
         var root = document.RootElement;
@@ -86,7 +86,7 @@ public sealed class CohereVendor : IVendorAdapter
 
     public byte[] WriteRequest(VendorRequest request) => VendorJson.WriteChatRequest(request, Shape);
 
-    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    public VendorResponse ReadResponse(ReadOnlyMemory<byte> body)
     {
         using var document = VendorJson.Parse(body);
         var root = document.RootElement;

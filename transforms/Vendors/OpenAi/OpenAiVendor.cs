@@ -74,7 +74,7 @@ public sealed class OpenAiVendor : IVendorAdapter
     });
 
     // {"object": "list", "data": [{"object": "embedding", "index", "embedding": [...]}], "model", "usage": {"prompt_tokens", "total_tokens"}}
-    public EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlySpan<byte> body)
+    public EmbeddingsResponse ReadEmbeddingsResponse(ReadOnlyMemory<byte> body)
     {
         using var document = VendorJson.Parse(body);
         var root = document.RootElement;
@@ -105,7 +105,7 @@ public sealed class OpenAiVendor : IVendorAdapter
 
     public byte[] WriteRequest(VendorRequest request) => VendorJson.WriteChatRequest(request, Shape);
 
-    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    public VendorResponse ReadResponse(ReadOnlyMemory<byte> body)
     {
         using var document = VendorJson.Parse(body);
         var root = document.RootElement;

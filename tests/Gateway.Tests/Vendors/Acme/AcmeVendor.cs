@@ -68,9 +68,9 @@ public sealed class AcmeVendor : IVendorAdapter
         return buffer.ToArray();
     }
 
-    public VendorResponse ReadResponse(ReadOnlySpan<byte> body)
+    public VendorResponse ReadResponse(ReadOnlyMemory<byte> body)
     {
-        using var document = Parse(body);
+        using var document = Parse(body.Span);
         var root = document.RootElement;
         if (!root.TryGetProperty("output", out var output) || !output.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
         {
