@@ -62,13 +62,13 @@ public static class ChatCompletionsRequestReader
         List<ToolDefinition>? tools = null;
         ToolChoice? toolChoice = null;
         bool? parallelToolCalls = null;
-        foreach (var (name, value) in TaskRequestReader.Fields(root, seen, errors).Select(p => (p.Name, p.Value)))
+        foreach (var field in TaskRequestReader.Fields(root, seen, errors))
         {
+            var (name, value) = (field.Name, field.Value);
             switch (name)
             {
                 case "model":
-                    TaskRequestReader.Text(name, value, SchemaLimits.MaxModelLength, errors);
-                    model = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                    model = TaskRequestReader.Text(name, value, SchemaLimits.MaxModelLength, errors);
                     break;
                 case "messages":
                     messages = Messages(value, errors);
@@ -100,8 +100,7 @@ public static class ChatCompletionsRequestReader
 
                     break;
                 case "user":
-                    TaskRequestReader.Text(name, value, SchemaLimits.MaxUserLength, errors);
-                    user = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                    user = TaskRequestReader.Text(name, value, SchemaLimits.MaxUserLength, errors);
                     break;
                 case "stream":
                     stream = Boolean(name, value, errors);
@@ -265,14 +264,14 @@ public static class ChatCompletionsRequestReader
         var index = 0;
         foreach (var message in value.EnumerateArray())
         {
-            var path = $"messages[{index++}]";
+            var at = index++;
             if (message.ValueKind != JsonValueKind.Object)
             {
-                errors.Add(new FieldError(path, $"must be an object with role and content, not {TaskRequestReader.Describe(message.ValueKind)}"));
+                errors.Add(new FieldError(MessagePath(at), $"must be an object with role and content, not {TaskRequestReader.Describe(message.ValueKind)}"));
                 continue;
             }
 
-            if (Message(path, message, errors) is { } read)
+            if (Message(at, message, errors) is { } read)
             {
                 messages.Add(read);
             }
@@ -281,11 +280,33 @@ public static class ChatCompletionsRequestReader
         return messages;
     }
 
+    // The paths of the first messages and of their content, made once: a valid request builds no path.
+    private static readonly string[] MessagePaths = [.. Enumerable.Range(0, 64).Select(i => $"messages[{i}]")];
+    private static readonly string[] ContentPaths = [.. MessagePaths.Select(p => p + ".content")];
+
+    private static string MessagePath(int index) => index < MessagePaths.Length ? MessagePaths[index] : $"messages[{index}]";
+
+    // The role as one of the vocabulary's own strings (no string read for the usual ones).
+    private static string? Role(JsonElement message)
+    {
+        if (!message.TryGetProperty("role"u8, out var role) || role.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        return role.ValueEquals("user"u8) ? ChatMessage.User
+            : role.ValueEquals("assistant"u8) ? ChatMessage.Assistant
+            : role.ValueEquals("system"u8) ? ChatMessage.System
+            : role.ValueEquals("tool"u8) ? ChatMessage.Tool
+            : role.GetString();
+    }
+
     // One message; null when it has a fault (named in errors).
-    private static ChatMessage? Message(string path, JsonElement message, List<FieldError> errors)
+    private static ChatMessage? Message(int index, JsonElement message, List<FieldError> errors)
     {
         var before = errors.Count;
-        var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        var path = MessagePath(index);
+        var role = Role(message);
         if (role is "function")
         {
             errors.Add(new FieldError(path + ".role", "'function' is not supported (it is deprecated): answer tool calls with 'tool' messages"));
@@ -301,21 +322,26 @@ public static class ChatCompletionsRequestReader
         string? toolCallId = null;
         foreach (var property in message.EnumerateObject())
         {
+            if (property.NameEquals("role"u8))
+            {
+                continue;
+            }
+
+            if (property.NameEquals("content"u8))
+            {
+                contentNull = property.Value.ValueKind == JsonValueKind.Null;
+                content = contentNull ? null : Content(index < ContentPaths.Length ? ContentPaths[index] : path + ".content", property.Value, images: role == "user", errors);
+                continue;
+            }
+
             var field = $"{path}.{property.Name}";
             switch (property.Name)
             {
-                case "role":
-                    break;
-                case "content":
-                    contentNull = property.Value.ValueKind == JsonValueKind.Null;
-                    content = contentNull ? null : Content(field, property.Value, images: role == "user", errors);
-                    break;
                 case "tool_calls" when role == "assistant":
                     toolCalls = ChatTools.Calls(field, property.Value, errors);
                     break;
                 case "tool_call_id" when role == "tool":
-                    TaskRequestReader.Text(field, property.Value, SchemaLimits.MaxModelLength, errors);
-                    toolCallId = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                    toolCallId = TaskRequestReader.Text(field, property.Value, SchemaLimits.MaxModelLength, errors);
                     break;
                 case "tool_calls" or "tool_call_id":
                     if (!Neutral(property.Value))
@@ -379,8 +405,7 @@ public static class ChatCompletionsRequestReader
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            TaskRequestReader.Text(field, value, SchemaLimits.MaxTextLength, errors);
-            return (value.GetString()!, null);
+            return (TaskRequestReader.Text(field, value, SchemaLimits.MaxTextLength, errors)!, null);
         }
 
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)

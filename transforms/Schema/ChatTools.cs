@@ -81,8 +81,7 @@ internal static class ChatTools
                 case "name":
                     break;
                 case "description":
-                    TaskRequestReader.Text(field, property.Value, SchemaLimits.MaxTextLength, errors);
-                    description = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                    description = TaskRequestReader.Text(field, property.Value, SchemaLimits.MaxTextLength, errors);
                     break;
                 case "parameters":
                     if (property.Value.ValueKind != JsonValueKind.Object)

@@ -33,8 +33,7 @@ public static class EmbeddingsRequestReader
             switch (name)
             {
                 case "model":
-                    TaskRequestReader.Text(name, value, SchemaLimits.MaxModelLength, errors);
-                    model = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                    model = TaskRequestReader.Text(name, value, SchemaLimits.MaxModelLength, errors);
                     break;
                 case "input":
                     inputs = Inputs(value, errors);
@@ -59,8 +58,7 @@ public static class EmbeddingsRequestReader
 
                     break;
                 case "user":
-                    TaskRequestReader.Text(name, value, SchemaLimits.MaxUserLength, errors);
-                    user = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                    user = TaskRequestReader.Text(name, value, SchemaLimits.MaxUserLength, errors);
                     break;
                 default:
                     errors.Add(new FieldError(name, "is not a parameter of the embeddings API"));
@@ -99,8 +97,7 @@ public static class EmbeddingsRequestReader
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            TaskRequestReader.Text("input", value, SchemaLimits.MaxTextLength, errors);
-            return [value.GetString()!];
+            return [TaskRequestReader.Text("input", value, SchemaLimits.MaxTextLength, errors)!];
         }
 
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() is 0 or > MaxInputs)
@@ -124,8 +121,7 @@ public static class EmbeddingsRequestReader
             }
             else
             {
-                TaskRequestReader.Text(path, item, SchemaLimits.MaxTextLength, errors);
-                inputs.Add(item.GetString()!);
+                inputs.Add(TaskRequestReader.Text(path, item, SchemaLimits.MaxTextLength, errors)!);
             }
         }
 

@@ -243,23 +243,26 @@ public static class TaskRequestReader
         }
     }
 
-    internal static void Text(string field, JsonElement value, int maxLength, List<FieldError> errors)
+    /// <summary>Checks a text field (a non-blank string of at most <paramref name="maxLength"/> characters); returns the string, if it is one, read once.</summary>
+    internal static string? Text(string field, JsonElement value, int maxLength, List<FieldError> errors)
     {
         if (value.ValueKind != JsonValueKind.String)
         {
             errors.Add(new FieldError(field, $"must be a string, not {Describe(value.ValueKind)}"));
-            return;
+            return null;
         }
 
-        var length = value.GetString()!.Length;
-        if (length == 0 || string.IsNullOrWhiteSpace(value.GetString()))
+        var text = value.GetString()!;
+        if (string.IsNullOrWhiteSpace(text))
         {
             errors.Add(new FieldError(field, "must not be empty"));
         }
-        else if (length > maxLength)
+        else if (text.Length > maxLength)
         {
-            errors.Add(new FieldError(field, $"is {length} characters long; the most is {maxLength}"));
+            errors.Add(new FieldError(field, $"is {text.Length} characters long; the most is {maxLength}"));
         }
+
+        return text;
     }
 
     private static void Messages(JsonElement value, List<FieldError> errors)
