@@ -169,17 +169,44 @@ internal static class VendorJson
         return vector;
     }
 
+    // One buffer and writer per thread, taken while a body is written (a body written inside another gets its own).
+    [ThreadStatic]
+    private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Json)? _writer;
+
+    /// <summary>A JSON object written by <paramref name="write"/>, as a new array (the only allocation once the thread's writer exists).</summary>
     public static byte[] Write(Action<Utf8JsonWriter> write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
+        System.Buffers.ArrayBufferWriter<byte> buffer;
+        Utf8JsonWriter json;
+        if (_writer is { } cached)
+        {
+            (buffer, json) = cached;
+            _writer = null;
+        }
+        else
+        {
+            buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+            json = new Utf8JsonWriter(buffer);
+        }
+
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        try
         {
             json.WriteStartObject();
             write(json);
             json.WriteEndObject();
+            json.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
-
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            // A buffer grown past 64 KiB (a long conversation) is not kept for the thread's later calls.
+            if (buffer.Capacity <= 64 * 1024)
+            {
+                _writer = (buffer, json);
+            }
+        }
     }
 
     /// <summary>
