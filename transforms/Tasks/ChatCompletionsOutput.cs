@@ -21,8 +21,12 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
     private readonly long _created = time.GetUtcNow().ToUnixTimeSeconds();
     private readonly SseJson _sse = new(JsonOptions);
     private bool _streaming;
+    private bool _roleSent;
+    private TaskResponseTransform.StreamState? _state;
 
-    private string Model => call.Model;
+    // The model that answers, once the vendor's events name it (every chunk then carries it, as OpenAI's do), else the
+    // model asked for (Cohere names none).
+    private string Model => _state?.Model ?? call.Model;
 
     private bool IncludeUsage => call.Request.IncludeUsage;
 
@@ -69,16 +73,15 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
         await httpResponse.BodyWriter.FlushAsync(http.RequestAborted);
     }
 
-    public async Task StartStreamAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the stream's headers; the first chunk (the assistant role) goes with the first of the others, once the
+    /// vendor's first events have named the model.
+    /// </summary>
+    public async Task StartStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken)
     {
+        _state = state;
         await TaskStream.StartAsync(http.Response, cancellationToken);
         _streaming = true;
-        WriteChunk(static (json, _) =>
-        {
-            json.WriteString("role", "assistant");
-            json.WriteString("content", "");
-        }, (string?)null, finish: null);
-        await http.Response.BodyWriter.FlushAsync(cancellationToken);
     }
 
     public Task DeltaAsync(string delta, CancellationToken cancellationToken)
@@ -146,7 +149,7 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
                 json.WriteEndArray();
                 WriteUsage(json, state.Usage ?? new TokenUsage(0, 0));
                 json.WriteEndObject();
-            }, (Output: this, Model: state.Model ?? call.Model, state.Usage));
+            }, (Output: this, Model, state.Usage));
         }
 
         http.Response.BodyWriter.Write("data: [DONE]\n\n"u8);
@@ -192,9 +195,21 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
         json.WriteEndObject();
     }
 
-    // One chat.completion.chunk with one choice: its delta written by <paramref name="delta"/>, and the finish reason.
+    // One chat.completion.chunk with one choice: its delta written by <paramref name="delta"/>, and the finish reason;
+    // the role chunk before the first.
     private void WriteChunk<T>(Action<Utf8JsonWriter, T> delta, T state, string? finish)
-        => WriteData(static (json, s) =>
+    {
+        if (!_roleSent)
+        {
+            _roleSent = true;
+            WriteChunk(static (json, _) =>
+            {
+                json.WriteString("role", "assistant");
+                json.WriteString("content", "");
+            }, (string?)null, finish: null);
+        }
+
+        WriteData(static (json, s) =>
         {
             json.WriteStartObject();
             s.Output.WriteHead(json, "chat.completion.chunk", s.Output.Model);
@@ -215,6 +230,7 @@ internal sealed class ChatCompletionsOutput(HttpContext http, TaskCall call, IPr
 
             json.WriteEndObject();
         }, (Output: this, Delta: delta, State: state, Finish: finish));
+    }
 
     private void WriteData<T>(Action<Utf8JsonWriter, T> data, T state)
     {

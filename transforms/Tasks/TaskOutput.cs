@@ -64,7 +64,8 @@ internal interface ITaskOutput
 {
     Task CompleteAsync(VendorResponse response);
 
-    Task StartStreamAsync(CancellationToken cancellationToken);
+    /// <summary>Starts the answer's stream; <paramref name="state"/> is what the vendor's events say, kept current as they come.</summary>
+    Task StartStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken);
 
     Task DeltaAsync(string delta, CancellationToken cancellationToken);
 
@@ -131,7 +132,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
         await httpResponse.BodyWriter.FlushAsync(http.RequestAborted);
     }
 
-    public async Task StartStreamAsync(CancellationToken cancellationToken)
+    public async Task StartStreamAsync(TaskResponseTransform.StreamState state, CancellationToken cancellationToken)
     {
         await TaskStream.StartAsync(http.Response, cancellationToken);
         _streaming = true;

@@ -120,7 +120,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         var reader = call.Vendor.CreateStreamReader();
         await using var events = new SseReader(body);
         var state = new StreamState();
-        await output.StartStreamAsync(cancellationToken);
+        await output.StartStreamAsync(state, cancellationToken);
         while (await events.ReadAsync(cancellationToken))
         {
             idle.CancelAfter(idleTimeout);
