@@ -75,23 +75,33 @@ public sealed partial class SecretCache : ISecretStore
     public async Task<bool> RefreshIfStaleAsync(SecretReference reference, string usedValue, CancellationToken cancellationToken)
     {
         var entry = _entries.GetOrAdd(reference, _ => new Entry());
-        if (entry.Value is { } current && current != usedValue)
+        Task<bool>? read = null;
+        // Deciding is one step per reference: whether the value already moved on, whether a read is under way to join,
+        // whether to force one. Apart (stamp the forced read, then register it), a refusal coming in between found a read
+        // "just made" and none under way, and answered "unchanged" with the old value still in place.
+        lock (entry)
         {
-            return true;
+            if (entry.Value is { } current && current != usedValue)
+            {
+                return true;
+            }
+
+            var now = _time.GetUtcNow();
+            if (_inFlight.TryGetValue(reference, out var running))
+            {
+                read = running.Value;
+            }
+            else if (entry.LastForced is not { } last || now - last >= _settings.Current.MinRefreshInterval)
+            {
+                entry.LastForced = now;
+                read = RefreshAsync(reference, CancellationToken.None);
+            }
         }
 
-        var now = _time.GetUtcNow();
-        var last = entry.LastForced;
-        if (_inFlight.TryGetValue(reference, out var running))
+        // A read no longer under way has set its value before it was unregistered: the value below is its result.
+        if (read is not null)
         {
-            // A read is under way: its result is the answer. (Checking for it and then joining by key would start a second
-            // read when it ends in between.)
-            await running.Value.WaitAsync(cancellationToken);
-        }
-        else if (last is null || now - last.Value >= _settings.Current.MinRefreshInterval)
-        {
-            entry.LastForced = now;
-            await RefreshAsync(reference, cancellationToken);
+            await read.WaitAsync(cancellationToken);
         }
 
         return entry.Value is { } after && after != usedValue;

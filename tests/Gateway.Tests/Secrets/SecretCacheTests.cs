@@ -130,6 +130,32 @@ public sealed class SecretCacheTests
         Assert.That(_counting.Reads, Is.EqualTo(3));
     }
 
+    [Test]
+    public async Task RefreshIfStale_ARefusalWhileAnotherIsStartingTheRead_SeesTheNewValue()
+    {
+        // The race seen once in CI (VaultRotationTests.FiftyConcurrent401s_CauseOneVaultRead(True): one of 50 calls got
+        // 502): a refusal that came after another had stamped its forced read but before that read was registered found
+        // no read under way and a read "just made", skipped it, and answered "unchanged". The reference here pauses the
+        // first refusal exactly there (its third hash: entries, in-flight lookup, in-flight registration).
+        var reference = new PausingReference("vault:secret/ai#key");
+        var source = new PausingSource { Value = "old" };
+        var cache = new SecretCache([source], _settings, _time, NullLogger<SecretCache>.Instance);
+        await cache.GetAsync(reference, default);
+        source.Value = "new";
+        reference.PauseAtHash(3);
+
+        var first = Task.Run(() => cache.RefreshIfStaleAsync(reference, "old", default));
+        Assert.That(reference.Paused.Wait(TimeSpan.FromSeconds(10)), Is.True, "the first refusal reached the registration of its read");
+        var second = Task.Run(() => cache.RefreshIfStaleAsync(reference, "old", default));
+        // Before the fix the second answered at once (false); it may only answer from the first one's read.
+        await Task.WhenAny(second, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        reference.Resume.Set();
+
+        Assert.That(await first, Is.True);
+        Assert.That(await second, Is.True, "the second refusal sees the rotated value");
+        Assert.That(source.Reads, Is.EqualTo(2), "the first read, and one re-read for both refusals");
+    }
+
     [TestCase("env:OPENAI_API_KEY", true)]
     [TestCase("file:/run/secrets/openai", true)]
     [TestCase("vault:secret/ai/openai#api_key", true)]
@@ -155,6 +181,52 @@ public sealed class SecretCacheTests
     {
         SecretReference.TryParse("sk-live-abc123", out _, out var error);
         Assert.That(error, Does.Not.Contain("sk-live-abc123"));
+    }
+
+    private sealed record PausingReference(string Text) : SecretReference(Text)
+    {
+        private int _hashes;
+        private int _pauseAt = -1;
+
+        public ManualResetEventSlim Paused { get; } = new();
+
+        public ManualResetEventSlim Resume { get; } = new();
+
+        public void PauseAtHash(int call)
+        {
+            _hashes = 0;
+            _pauseAt = call;
+        }
+
+        public bool Equals(PausingReference? other) => ReferenceEquals(this, other);
+
+        public override int GetHashCode()
+        {
+            if (Interlocked.Increment(ref _hashes) == _pauseAt)
+            {
+                Paused.Set();
+                Resume.Wait(TimeSpan.FromSeconds(10));
+            }
+
+            return StringComparer.Ordinal.GetHashCode(Text);
+        }
+    }
+
+    private sealed class PausingSource : ISecretSource
+    {
+        private int _reads;
+
+        public int Reads => _reads;
+
+        public string Value { get; set; } = "value";
+
+        public bool Handles(SecretReference reference) => reference is PausingReference;
+
+        public Task<SecretFetch> FetchAsync(SecretReference reference, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            return Task.FromResult(new SecretFetch(Value, "1"));
+        }
     }
 
     private sealed class CountingSource : ISecretSource
