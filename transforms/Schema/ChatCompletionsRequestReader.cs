@@ -590,7 +590,7 @@ public static class ChatCompletionsRequestReader
     }
 
     // A value that asks for nothing: false, 0, an empty string, array or object.
-    internal static bool Neutral(JsonElement value) => value.ValueKind switch
+    private static bool Neutral(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.False => true,
         JsonValueKind.Number => value.TryGetDouble(out var number) && number == 0,
