@@ -67,8 +67,11 @@ public sealed class ChatCompletionsApiTests : GatewayFixture
         }
     }
 
-    private ChatClient Sdk(string model, string? key = null) => new(model, new ApiKeyCredential(key ?? Gateway.ClientKeys["team-a"]),
-        new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/v1"), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
+    private ChatClient Sdk(string model, string? key = null) => Sdk(Gateway, model, key);
+
+    /// <summary>The OpenAI SDK's chat client pointed at the gateway's /v1 with a client key (team-a's unless told), no SDK retries.</summary>
+    internal static ChatClient Sdk(GatewayHost gateway, string model, string? key = null) => new(model, new ApiKeyCredential(key ?? gateway.ClientKeys["team-a"]),
+        new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseAddress, "/v1"), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
 
     private JsonObject VendorRequest(Case vendor) => JsonNode.Parse(Vendors[vendor.Vendor.Vendor].LogEntries.Single().RequestMessage!.Body!)!.AsObject();
 

@@ -1,9 +1,6 @@
-using System.ClientModel;
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
-using OpenAI;
 using OpenAI.Chat;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -102,8 +99,7 @@ public sealed class ChatCompletionsToolsTests : GatewayFixture
         Assert.That(VendorBodies(vendor).Single()["tools"]!.AsArray(), Has.Count.EqualTo(3));
     }
 
-    private ChatClient Sdk(string model) => new(model, new ApiKeyCredential(Gateway.ClientKeys["team-a"]),
-        new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseAddress, "/v1"), RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0) });
+    private ChatClient Sdk(string model) => ChatCompletionsApiTests.Sdk(Gateway, model);
 
     private static readonly ChatTool[] SdkTools =
     [
