@@ -26,6 +26,12 @@ export DOTNET_TC_CallCountingDelayMs=0 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLO
 LOAD_CPU=0
 SERVER_CPU=1
 tick=$(getconf CLK_TCK)
+# The GC settings the chart starts the gateway with (startup.gc in charts/ai-gateway/values.yaml, as the runtime reads
+# them: hexadecimal), given to bare YARP as well, so the ratios compare the proxies' code rather than their GC settings.
+gc_setting() { awk -v name="$1" '/^  gc:/ { inside = 1; next } inside && $1 == name ":" { print $2; exit }' charts/ai-gateway/values.yaml; }
+gc_env=()
+[ "$(gc_setting heaps)" != 0 ] && gc_env+=("DOTNET_GCHeapCount=$(printf %x "$(gc_setting heaps)")")
+[ "$(gc_setting gen0SizeMiB)" != 0 ] && gc_env+=("DOTNET_GCgen0size=$(printf %x $(($(gc_setting gen0SizeMiB) * 1048576)))")
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -42,7 +48,7 @@ redis_pid=$!; pids+=($redis_pid)
 ASPNETCORE_URLS=http://127.0.0.1:$vendor Logging__LogLevel__Default=Warning \
   taskset -c $SERVER_CPU dotnet bench/FakeVendor/bin/Release/net10.0/FakeVendor.dll >/dev/null &
 pids+=($!)
-ASPNETCORE_URLS=http://127.0.0.1:$bare Logging__LogLevel__Default=Warning Vendor=http://127.0.0.1:$vendor/ \
+env "${gc_env[@]}" ASPNETCORE_URLS=http://127.0.0.1:$bare Logging__LogLevel__Default=Warning Vendor=http://127.0.0.1:$vendor/ \
   taskset -c $SERVER_CPU dotnet bench/BareProxy/bin/Release/net10.0/BareProxy.dll >/dev/null &
 bare_pid=$!; pids+=($bare_pid)
 
@@ -50,7 +56,7 @@ open_key="gwk_bench_open_$(date +%s%N)"
 limited_key="gwk_bench_limited_$(date +%s%N)"
 hash() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 start_gateway() { # port, redis connection string or empty, more settings (NAME=value); prints the pid
-  env ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
+  env "${gc_env[@]}" ASPNETCORE_URLS=http://127.0.0.1:$1 Gateway__ConfigDirectory="$root/config" \
     ConnectionStrings__Redis="$2" OPENAI_API_KEY=sk-bench-not-a-real-key \
     ReverseProxy__Clusters__openai__Destinations__primary__Address=http://127.0.0.1:$vendor/ \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
@@ -430,6 +436,7 @@ mkdir -p "$(dirname "$report")"
   echo "columns against bare YARP are the medians of the rounds' ratios to their paired bare round."
   echo "CPU µs/request: the proxy process's utime + stime over a round ÷ its requests (redis-server's added in the Redis"
   echo "scenario). 1-conn p50: one connection, one request at a time (wrk -c1, ${SINGLE} s). Latencies in ms."
+  echo "Both proxies run with the chart's GC settings (startup.gc): ${gc_env[*]:-none, the runtime defaults}."
   echo
   echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits | p50 | p99 | p99 vs bare | 1-conn p50 | bare YARP 1-conn p50 alongside | non-2xx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -70,6 +70,15 @@ Gateway__ConfigDirectory: "/app/config"
 Gateway__Shutdown__RefuseAfter: {{ include "ai-gateway.timespan" (int .refuseAfterSeconds) | quote }}
 Gateway__Shutdown__Drain: {{ include "ai-gateway.timespan" (int .drainSeconds) | quote }}
 {{- end }}
+{{- with .Values.startup.gc }}
+{{- /* The runtime reads these as hexadecimal numbers. */}}
+{{- if .heaps }}
+DOTNET_GCHeapCount: {{ printf "%x" (int .heaps) | quote }}
+{{- end }}
+{{- if .gen0SizeMiB }}
+DOTNET_GCgen0size: {{ printf "%x" (mul (int .gen0SizeMiB) 1048576) | quote }}
+{{- end }}
+{{- end }}
 {{- if .Values.startup.otlpEndpoint }}
 OTEL_EXPORTER_OTLP_ENDPOINT: {{ .Values.startup.otlpEndpoint | quote }}
 {{- end }}

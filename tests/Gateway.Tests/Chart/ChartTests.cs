@@ -248,6 +248,17 @@ public sealed partial class ChartTests
         Assert.That(rendered, Does.Contain("Gateway__Shutdown__RefuseAfter: \"00:00:07\"").And.Contain("Gateway__Shutdown__Drain: \"01:02:05\""));
     }
 
+    [Test]
+    public async Task GcSettings_ReachTheRuntimeAsTheHexadecimalNumbersItReads()
+    {
+        var defaults = await RenderAsync(null);
+        var changed = await RenderAsync(null, "--set", "startup.gc.heaps=16", "--set", "startup.gc.gen0SizeMiB=0");
+
+        // The runtime parses DOTNET_GC* numbers as hexadecimal: 2 heaps, 0x2000000 bytes = 32 MiB; 16 heaps = 0x10.
+        Assert.That(defaults, Does.Contain("DOTNET_GCHeapCount: \"2\"").And.Contain("DOTNET_GCgen0size: \"2000000\""));
+        Assert.That(changed, Does.Contain("DOTNET_GCHeapCount: \"10\"").And.Not.Contain("DOTNET_GCgen0size"), "0: the runtime's own budget");
+    }
+
     [GeneratedRegex(@"checksum/startup: (\w+)")]
     private static partial Regex ChecksumPattern();
 
