@@ -33,7 +33,7 @@ public sealed class AwsSecretsManagerTests
     private FakeTimeProvider _time = null!;
     private GatewayHost? _gateway;
     private string _directory = null!;
-    private readonly List<System.Diagnostics.Activity> _spans = [];
+    private readonly SpanCollector _spans = new();
 
     private static readonly string[] Secrets = [OldKey, NewKey, NewerKey, FakeAws.SecretAccessKey, SessionSecret, SessionToken, WebIdentityToken, ContainerToken];
 

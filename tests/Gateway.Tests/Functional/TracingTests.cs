@@ -20,7 +20,7 @@ public sealed class TracingTests
     private const string CallerTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     private const string CallerSpanId = "00f067aa0ba902b7";
 
-    private readonly List<Activity> _spans = [];
+    private readonly SpanCollector _spans = new();
     private FakeVendors _vendors = null!;
     private WireMockServer _intake = null!;
     private GatewayHost _gateway = null!;
@@ -58,10 +58,7 @@ public sealed class TracingTests
 
     private List<Activity> AttemptSpans(string traceId)
     {
-        lock (_spans)
-        {
-            return [.. _spans.Where(s => s.Source.Name == "Gateway.GenAi" && s.TraceId.ToHexString() == traceId).OrderBy(s => s.StartTimeUtc)];
-        }
+        return [.. _spans.Where(s => s.Source.Name == "Gateway.GenAi" && s.TraceId.ToHexString() == traceId).OrderBy(s => s.StartTimeUtc)];
     }
 
     private async Task<List<Activity>> CallAsync(string body, string traceId, int expectedAttempts, string path = "/api/ai/openai/v1/chat/completions")
@@ -104,11 +101,7 @@ public sealed class TracingTests
         // The vendor got traceparent with the caller's trace id, from a span inside this attempt's.
         var sent = _vendors.OpenAi.LogEntries.Last().RequestMessage!.Headers!["traceparent"].Single().Split('-');
         Assert.That(sent[1], Is.EqualTo(CallerTraceId));
-        List<Activity> trace;
-        lock (_spans)
-        {
-            trace = [.. _spans.Where(s => s.TraceId.ToHexString() == CallerTraceId)];
-        }
+        List<Activity> trace = [.. _spans.Where(s => s.TraceId.ToHexString() == CallerTraceId)];
 
         var vendorRequest = trace.Single(s => s.SpanId.ToHexString() == sent[2]);
         Assert.That(vendorRequest.ParentSpanId, Is.EqualTo(span.SpanId), "the HTTP request to the vendor is a child of the attempt");
