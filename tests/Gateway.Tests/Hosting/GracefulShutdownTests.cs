@@ -109,7 +109,7 @@ public sealed class GracefulShutdownTests
                 },
             }.ToJsonString());
 
-            var port = FreePort();
+            var port = ServerPorts.Next();
             var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Gateway.dll")])
             {
                 RedirectStandardOutput = true,
@@ -191,13 +191,6 @@ public sealed class GracefulShutdownTests
             TestContext.Out.WriteLine(await _output);
             _client.Dispose();
             _process.Dispose();
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }

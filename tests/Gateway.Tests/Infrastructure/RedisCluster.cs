@@ -30,7 +30,7 @@ public sealed class RedisCluster : IDisposable
         var cluster = new RedisCluster();
         try
         {
-            cluster.Ports = [.. Enumerable.Range(0, 6).Select(_ => FreePort())];
+            cluster.Ports = [.. Enumerable.Range(0, 6).Select(_ => ServerPorts.Next())];
             foreach (var port in cluster.Ports)
             {
                 var node = Path.Combine(cluster._folder, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -94,33 +94,6 @@ public sealed class RedisCluster : IDisposable
     }
 
     public ConnectionMultiplexer Connect() => ConnectionMultiplexer.Connect(ConnectionString + ",allowAdmin=true");
-
-    private static int FreePort()
-    {
-        // Cluster nodes also listen on port + 10000 (the cluster bus): pick ports whose bus port is free too.
-        while (true)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            if (port + 10000 > 65535)
-            {
-                continue;
-            }
-
-            try
-            {
-                var bus = new TcpListener(IPAddress.Loopback, port + 10000);
-                bus.Start();
-                bus.Stop();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-    }
 
     private static async Task WaitForPortAsync(int port)
     {

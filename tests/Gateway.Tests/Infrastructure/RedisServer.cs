@@ -29,11 +29,7 @@ public sealed class RedisServer : IDisposable
             Assert.Fail("redis-server is not on the PATH: run tests/run.sh (it installs it) or apt-get install redis-server.");
         }
 
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var server = new RedisServer(port);
+        var server = new RedisServer(ServerPorts.Next());
         server.Launch();
         return server;
     }
@@ -51,6 +47,11 @@ public sealed class RedisServer : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"redis-server exited at start on port {Port} (exit code {_process.ExitCode}).");
+            }
+
             try
             {
                 using var client = new TcpClient();
