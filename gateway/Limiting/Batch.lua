@@ -19,9 +19,10 @@
 --   then the operations, each: kind, id, a, b, [costDelta,] n, n × scope, m, m × budget
 --   'a': a = tokens, b = cost; 's': a = reserved tokens, b = used tokens, then costDelta; 'r': a = tokens, b = cost.
 --   (scope: 1..S, budget: 1..B; a settlement's or release's admission time and day are the registry's)
--- Returns one entry per operation: an admission {1, day, requestsLeft1, tokensLeft1, resetMs1, …}, a
--- refusal {0, reason (1 requests, 2 tokens, 3 budget), index within the operation, retryMs (-1: never)}, or 1 / 0
--- for a settlement or release that found (or did not find) its reservation.
+-- Returns one flat list of integers, per operation in order: an admission 1, day, then per scope requestsLeft,
+-- tokensLeft, resetMs; a refusal 0, reason (1 requests, 2 tokens, 3 budget), index within the operation, retryMs
+-- (-1: never); a settlement or release 1 / 0 as it found (or did not find) its reservation. (Flat: no table per
+-- operation here, no nested reply to build and to read.)
 local now
 if ARGV[1] ~= '' then
   now = tonumber(ARGV[1])
@@ -179,7 +180,9 @@ end
 local registered, ttl, dropped = {}, 60000, {}
 -- Registry values, "admittedAtMs:mask", made without formatting a number per admission (Lua formats numbers slowly).
 local admittedNow, maskTexts = now .. ':', {[0] = '0', [1] = '1', [3] = '3', [7] = '7'}
-local results = {}
+local results, count = {}, 0
+-- The operation's scopes as numbers (read once), and each scope's bit in a registry mask.
+local scopeIndex, bits = {}, {1, 2, 4, 8, 16, 32, 64, 128}
 local i = 5 + idCount + 3 * scopeCount + budgetCount
 while i <= #ARGV do
   local kind, id, a, b = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
@@ -201,6 +204,7 @@ while i <= #ARGV do
     local refusal = nil
     for k = 1, n do
       local s = tonumber(ARGV[scopeBase + k - 1])
+      scopeIndex[k] = s
       local state, window, requestLimit, tokenLimit = load(s), windows[s], requestLimits[s], tokenLimits[s]
       if requestLimit >= 0 and state.count + 1 > requestLimit then
         refusal = {0, 1, k, (state.oldest or now) + window - now}
@@ -225,20 +229,23 @@ while i <= #ARGV do
       end
     end
     if refusal then
-      results[#results + 1] = refusal
+      results[count + 1], results[count + 2], results[count + 3], results[count + 4] = refusal[1], refusal[2], refusal[3], refusal[4]
+      count = count + 4
     else
-      local result = {1, day}
+      results[count + 1], results[count + 2] = 1, day
+      count = count + 2
       local mask = 0
       for k = 1, n do
-        local s = tonumber(ARGV[scopeBase + k - 1])
+        local s = scopeIndex[k]
         local state, window, requestLimit, tokenLimit = scopes[s], windows[s], requestLimits[s], tokenLimits[s]
-        result[#result + 1] = requestLimit >= 0 and (requestLimit - state.count - 1) or -1
-        result[#result + 1] = tokenLimit >= 0 and (tokenLimit - state.used - tokens) or -1
-        result[#result + 1] = (state.oldest or now) + window - now
+        results[count + 1] = requestLimit >= 0 and (requestLimit - state.count - 1) or -1
+        results[count + 2] = tokenLimit >= 0 and (tokenLimit - state.used - tokens) or -1
+        results[count + 3] = (state.oldest or now) + window - now
+        count = count + 3
         -- A reservation of no tokens in a tokens-only scope changes nothing there: not logged, so the log stays
         -- bounded by the limit.
         if requestLimit >= 0 or tokens ~= 0 then
-          mask = mask + 2 ^ (k - 1)
+          mask = mask + (bits[k] or 2 ^ (k - 1))
           state.firstId = state.firstId or id
           state.requests, state.tokens = state.requests + 1, state.tokens + tokens
           state.count, state.used = state.count + 1, state.used + tokens
@@ -260,11 +267,11 @@ while i <= #ARGV do
       end
       registered[#registered + 1] = id
       registered[#registered + 1] = admittedNow .. (maskTexts[mask] or mask)
-      results[#results + 1] = result
     end
   elseif not open[id] then
     -- Already settled or released, or never admitted.
-    results[#results + 1] = 0
+    count = count + 1
+    results[count] = 0
   else
     local admittedAt, mask = string.match(open[id], '^(%d+):(%d+)$')
     admittedAt, mask = tonumber(admittedAt), tonumber(mask)
@@ -296,7 +303,8 @@ while i <= #ARGV do
       end
       adjustBudgets(budgetBase, m, reservedDay, -b)
     end
-    results[#results + 1] = 1
+    count = count + 1
+    results[count] = 1
   end
 end
 

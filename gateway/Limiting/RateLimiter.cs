@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Gateway.Hosting;
+using Gateway.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
 using StackExchange.Redis;
@@ -111,7 +112,9 @@ public sealed partial class RateLimiter : IDisposable
         string store;
         try
         {
-            decision = await _breaker!.ExecuteAsync(static (state, token) => state.Self.DecideOnRedisAsync(state.Request, token), (Self: this, Request: request), cancellationToken);
+            decision = _breakerState.CircuitState == CircuitState.Closed
+                ? await DecideWhileClosedAsync(request, cancellationToken)
+                : await _breaker!.ExecuteAsync(static (state, token) => state.Self.DecideOnRedisAsync(state.Request, token), (Self: this, Request: request), cancellationToken);
             store = "redis";
             Note(request, decision);
         }
@@ -169,6 +172,27 @@ public sealed partial class RateLimiter : IDisposable
         {
             Log.SettleFailed(_logger, ex.GetType().Name);
         }
+    }
+
+    // While the breaker is closed (nearly always) the decision is asked of Redis first and its outcome then counted by the
+    // breaker as one made inside it (Resilience/ClosedBreaker): Polly's frames are not around every decision.
+    private async ValueTask<LimitDecision> DecideWhileClosedAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        Outcome<LimitDecision> outcome;
+        try
+        {
+            // As the breaker does: nothing asked for a call already cancelled (counted, and not as a failure).
+            cancellationToken.ThrowIfCancellationRequested();
+            outcome = Outcome.FromResult(await DecideOnRedisAsync(request, cancellationToken));
+        }
+        catch (Exception ex)
+        {
+            outcome = Outcome.FromException<LimitDecision>(ex);
+        }
+
+        await ClosedBreaker.CountAsync(_breaker!, outcome);
+        outcome.ThrowIfException();
+        return outcome.Result!;
     }
 
     private async ValueTask<LimitDecision> DecideOnRedisAsync(AdmissionRequest request, CancellationToken cancellationToken)

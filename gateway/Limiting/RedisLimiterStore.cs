@@ -212,6 +212,7 @@ public sealed class RedisLimiterStore : ILimiterStore
 
             // The next call goes out first; then this one's callers resume, on this thread (no hop per operation).
             SendNext();
+            var at = 0;
             for (var i = 0; i < batch.Count; i++)
             {
                 var operation = batch[i];
@@ -222,39 +223,44 @@ public sealed class RedisLimiterStore : ILimiterStore
                 }
                 else if (operation.Kind == OperationKind.Acquire)
                 {
-                    operation.TrySetResult(Decision(operation.Request, (RedisResult[])results![i]!));
+                    operation.TrySetResult(Decision(operation.Request, results!, ref at));
                 }
                 else
                 {
+                    at++;
                     operation.TrySetResult(null!);
                 }
             }
         }
 
-        private LimitDecision Decision(AdmissionRequest request, RedisResult[] result)
+        // One decision read from the script's flat answer at `at` (Batch.lua), which is moved past it.
+        private LimitDecision Decision(AdmissionRequest request, RedisResult[] results, ref int at)
         {
             var scopes = request.Scopes;
-            if ((long)result[0] == 0)
+            if ((long)results[at] == 0)
             {
-                var reason = (LimitReason)(int)(long)result[1];
-                var index = (int)(long)result[2] - 1;
-                var retry = (long)result[3];
+                var reason = (LimitReason)(int)(long)results[at + 1];
+                var index = (int)(long)results[at + 2] - 1;
+                var retry = (long)results[at + 3];
+                at += 4;
                 var retryAfter = retry < 0 ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(retry, 1));
                 return reason == LimitReason.Budget
                     ? LimitDecision.Refused(reason, null, retryAfter, request.Budgets[index])
                     : LimitDecision.Refused(reason, scopes[index], retryAfter);
             }
 
+            var day = (long)results[at + 1];
+            at += 2;
             var quotas = new ScopeQuota[scopes.Count];
-            for (var i = 0; i < scopes.Count; i++)
+            for (var i = 0; i < scopes.Count; i++, at += 3)
             {
-                var requestsLeft = (long)result[2 + 3 * i];
-                var tokensLeft = (long)result[3 + 3 * i];
+                var requestsLeft = (long)results[at];
+                var tokensLeft = (long)results[at + 1];
                 quotas[i] = new ScopeQuota(scopes[i], requestsLeft < 0 ? null : requestsLeft, tokensLeft < 0 ? null : tokensLeft,
-                    TimeSpan.FromMilliseconds((long)result[4 + 3 * i]));
+                    TimeSpan.FromMilliseconds((long)results[at + 2]));
             }
 
-            var lease = new Lease(request, (long)result[1], store);
+            var lease = new Lease(request, day, store);
             return new LimitDecision(lease, null, null, TimeSpan.Zero, quotas);
         }
 

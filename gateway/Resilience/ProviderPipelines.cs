@@ -147,36 +147,8 @@ public sealed class ProviderPipeline
     /// <summary>Whether the breaker is closed: every call goes to the provider, and only its outcome is counted.</summary>
     internal bool IsClosed => _state.CircuitState == CircuitState.Closed;
 
-    /// <summary>
-    /// Hands an attempt already made to the breaker, which counts it as one made inside it (a failure may open it). Not
-    /// cancellable: the attempt happened, whether or not its caller is still there. The breaker's own steps are
-    /// synchronous, so this completes at once; when the breaker opened meanwhile it refuses the outcome without counting
-    /// it, as it would have refused the attempt.
-    /// </summary>
-    internal ValueTask CountAsync(Outcome<AttemptResult> outcome)
-    {
-        var polly = ResilienceContextPool.Shared.Get(CancellationToken.None);
-        var counted = CircuitBreaker!.ExecuteOutcomeAsync(static (_, outcome) => ValueTask.FromResult(outcome), polly, outcome);
-        if (counted.IsCompletedSuccessfully)
-        {
-            ResilienceContextPool.Shared.Return(polly);
-            return ValueTask.CompletedTask;
-        }
-
-        return AwaitAsync(counted, polly);
-
-        static async ValueTask AwaitAsync(ValueTask<Outcome<AttemptResult>> counted, ResilienceContext polly)
-        {
-            try
-            {
-                await counted;
-            }
-            finally
-            {
-                ResilienceContextPool.Shared.Return(polly);
-            }
-        }
-    }
+    /// <summary>Hands an attempt already made to the breaker, which counts it as one made inside it (<see cref="ClosedBreaker"/>).</summary>
+    internal ValueTask CountAsync(Outcome<AttemptResult> outcome) => ClosedBreaker.CountAsync(CircuitBreaker!, outcome);
 
     /// <summary>Whether calls are kept away now (open, and its break not yet over).</summary>
     public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated && RemainingBreak > TimeSpan.Zero;
