@@ -1,7 +1,9 @@
 using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Auth;
@@ -69,6 +71,80 @@ public sealed class ClientKeyAuthenticatorTests
 
     [Test]
     public void NonAsciiKey_IsNull() => Assert.That(Authenticate(("x-api-key", "ключ-🔑")), Is.Null);
+
+    /// <summary>Requests on one HTTP/1.1 connection: the same connection items, a fresh request each time.</summary>
+    private sealed class Connection(ClientKeyAuthenticator authenticator, string protocol = "HTTP/1.1") : IConnectionItemsFeature
+    {
+        public IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
+
+        public ClientKeyMatch Present(string name, string value)
+        {
+            var context = new DefaultHttpContext();
+            context.Features.Set<IConnectionItemsFeature>(this);
+            context.Request.Protocol = protocol;
+            // A new string each time, as when Kestrel does not hand back the previous request's: compared, not just referenced.
+            context.Request.Headers.Append(name, new string(value.AsSpan()));
+            return authenticator.Authenticate(context.Request);
+        }
+    }
+
+    [Test]
+    public void OneConnection_SameKeyAgain_IsKnownWithoutHashing_AnotherKeyOrHeaderIsLookedUpAfresh()
+    {
+        var connection = new Connection(_authenticator);
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyA).Client?.Id, Is.EqualTo("team-a"));
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyA).Client?.Id, Is.EqualTo("team-a"));
+        Assert.That(_authenticator.KeysHashed, Is.EqualTo(1), "the second request's key was known to its connection");
+
+        // Another key on the same connection is that key's client, never the one the connection knew.
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyB).Client?.Id, Is.EqualTo("team-b"));
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyA[..^1] + (_keyA[^1] == 'x' ? 'y' : 'x')).Client, Is.Null, "one character off");
+        // The same text in the other header is another key ("Bearer …" as a whole is no key).
+        Assert.That(connection.Present("x-api-key", "Bearer " + _keyA).Client, Is.Null);
+        Assert.That(connection.Present("x-api-key", _keyA).Client?.Id, Is.EqualTo("team-a"));
+        Assert.That(_authenticator.KeysHashed, Is.EqualTo(5));
+
+        // Every HTTP/2 stream hashes: streams share their connection's items concurrently.
+        var http2 = new Connection(_authenticator, "HTTP/2");
+        Assert.That(http2.Present("Authorization", "Bearer " + _keyA).Client?.Id, Is.EqualTo("team-a"));
+        Assert.That(http2.Present("Authorization", "Bearer " + _keyA).Client?.Id, Is.EqualTo("team-a"));
+        Assert.That(_authenticator.KeysHashed, Is.EqualTo(7));
+    }
+
+    [Test]
+    public void OneConnection_KeyRemovedFromConfiguration_IsRefusedOnTheConnectionThatKnewIt()
+    {
+        var values = new Dictionary<string, string?> { ["Gateway:Clients:team-a:KeySha256"] = ClientKeyHasher.HashHex(_keyA) };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        using var settings = TestSettings.Reloadable(configuration);
+        var authenticator = new ClientKeyAuthenticator(new ClientKeyTable(settings), TimeProvider.System);
+        var connection = new Connection(authenticator);
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyA).Client?.Id, Is.EqualTo("team-a"));
+
+        // team-a's key replaced (a reload): the key the connection knew no longer counts there either.
+        configuration["Gateway:Clients:team-a:KeySha256"] = ClientKeyHasher.HashHex(_keyB);
+        configuration.Reload();
+        Assert.That(settings.Current.Clients.Single().Keys.Single().Hash, Is.EqualTo(Convert.FromHexString(ClientKeyHasher.HashHex(_keyB))), "the reload was taken");
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyA).Client, Is.Null);
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyB).Client?.Id, Is.EqualTo("team-a"));
+    }
+
+    [Test]
+    public void OneConnection_KnownKeyPastItsNotAfter_IsExpired()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+        using var settings = TestSettings.Monitor(new()
+        {
+            ["Gateway:Clients:team-a:Keys:0:Sha256"] = ClientKeyHasher.HashHex(_keyA),
+            ["Gateway:Clients:team-a:Keys:0:NotAfter"] = "2026-11-28T12:30:00Z",
+        });
+        var authenticator = new ClientKeyAuthenticator(new ClientKeyTable(settings), time);
+        var connection = new Connection(authenticator);
+        Assert.That(connection.Present("Authorization", "Bearer " + _keyA).Expired, Is.False);
+        time.Advance(TimeSpan.FromMinutes(31));
+        var late = connection.Present("Authorization", "Bearer " + _keyA);
+        Assert.That((late.Client?.Id, late.Expired, authenticator.KeysHashed), Is.EqualTo(("team-a", true, 1L)));
+    }
 
     [Test]
     public async Task SeveralKeys_EachWorksUntilItsNotAfter_KeysFromASecretToo_AndLastUseIsKeptPerLabel()

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Gateway.Auth;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -97,6 +98,32 @@ public sealed class ClientKeyLifecycleTests
         Assert.That(_vendors.OpenAi.LogEntries.Count(), Is.EqualTo(3), "the expired key's call never reached the vendor");
         Assert.That(gateway.Logs.Entries.Where(e => e.Contains(oldKey, StringComparison.Ordinal) || e.Contains(newKey, StringComparison.Ordinal)), Is.Empty,
             "no client key in any log line at Trace level");
+    }
+
+    [Test]
+    public async Task KeepAliveConnection_HashesItsKeyOnce_AnUnknownKeyOnItAndANewConnectionAreLookedUp()
+    {
+        await using var gateway = await GatewayHost.StartAsync(_vendors.Addresses);
+        var authenticator = gateway.Services.GetRequiredService<ClientKeyAuthenticator>();
+        async Task<HttpStatusCode> StatusAsync(HttpClient client, string key)
+        {
+            using var response = await client.SendAsync(gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, key, VendorCase.OpenAi.RequestBody));
+            return response.StatusCode;
+        }
+
+        // One HTTP/1.1 connection (the host's client keeps it alive), Kestrel in front: its key is hashed once.
+        var before = authenticator.KeysHashed;
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.That(await StatusAsync(gateway.Client, gateway.ClientKeys["team-a"]), Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        Assert.That(authenticator.KeysHashed - before, Is.EqualTo(1));
+        Assert.That(await StatusAsync(gateway.Client, ClientKeyHasher.NewKey()), Is.EqualTo(HttpStatusCode.Unauthorized), "an unknown key on the same connection");
+        Assert.That(await StatusAsync(gateway.Client, gateway.ClientKeys["team-a"]), Is.EqualTo(HttpStatusCode.OK));
+        using var another = new HttpClient { BaseAddress = gateway.BaseAddress };
+        Assert.That(await StatusAsync(another, gateway.ClientKeys["team-a"]), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(authenticator.KeysHashed - before, Is.EqualTo(3), "the unknown key and the new connection's (team-a's is still known after a refused key)");
     }
 
     [Test]

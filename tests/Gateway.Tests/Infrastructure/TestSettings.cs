@@ -9,7 +9,11 @@ namespace Gateway.Tests.Infrastructure;
 public static class TestSettings
 {
     public static GatewaySettingsMonitor Monitor(Dictionary<string, string?> values, TimeProvider? time = null)
-        => new(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), new TestHostEnvironment(), Gateway.Transforms.Vendors.VendorCatalog.Default,
+        => Reloadable(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), time);
+
+    /// <summary>Over the given configuration: a test changes it and calls its Reload, as a file change would.</summary>
+    public static GatewaySettingsMonitor Reloadable(IConfigurationRoot configuration, TimeProvider? time = null)
+        => new(configuration, new TestHostEnvironment(), Gateway.Transforms.Vendors.VendorCatalog.Default,
             new ConfigStatus(time ?? TimeProvider.System), NullLogger<GatewaySettingsMonitor>.Instance);
 
     private sealed class TestHostEnvironment : IHostEnvironment
