@@ -45,41 +45,27 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         var prepared = Prepared.For(client);
         var model = client.ModelRateLimit is not null ? call?.LimitModel : null;
         var userScoped = client.UserRateLimit is not null && user is not null;
-        IReadOnlyList<LimitScope> scopes = prepared.ClientScopes;
-        if (model is not null || userScoped)
+        var scopes = prepared.ClientScopes;
+        if (model is not null)
         {
-            var list = new List<LimitScope>(3);
-            list.AddRange(prepared.ClientScopes);
-            if (model is not null)
-            {
-                list.Add(new LimitScope("model:" + model, client.ModelRateLimit!));
-            }
+            scopes = [.. scopes, new LimitScope("model:" + model, client.ModelRateLimit!)];
+        }
 
-            if (userScoped)
-            {
-                list.Add(new LimitScope("user:" + user, client.UserRateLimit!));
-            }
-
-            scopes = list;
+        if (userScoped)
+        {
+            scopes = [.. scopes, new LimitScope("user:" + user, client.UserRateLimit!)];
         }
 
         var session = client.SessionDailyBudgetMicros is not null ? HeaderValue(context.Request.Headers[current.RateLimiting.SessionHeader]) : null;
-        IReadOnlyList<BudgetScope> budgets = prepared.ClientBudgets;
-        if ((client.UserDailyBudgetMicros is not null && user is not null) || session is not null)
+        var budgets = prepared.ClientBudgets;
+        if (client.UserDailyBudgetMicros is { } userCap && user is not null)
         {
-            var list = new List<BudgetScope>(3);
-            list.AddRange(prepared.ClientBudgets);
-            if (client.UserDailyBudgetMicros is { } userCap && user is not null)
-            {
-                list.Add(new BudgetScope(BudgetScope.ClientKey + ":user:" + user, userCap));
-            }
+            budgets = [.. budgets, new BudgetScope(BudgetScope.ClientKey + ":user:" + user, userCap)];
+        }
 
-            if (session is not null)
-            {
-                list.Add(new BudgetScope(BudgetScope.ClientKey + ":session:" + session, client.SessionDailyBudgetMicros!.Value));
-            }
-
-            budgets = list;
+        if (session is not null)
+        {
+            budgets = [.. budgets, new BudgetScope(BudgetScope.ClientKey + ":session:" + session, client.SessionDailyBudgetMicros!.Value)];
         }
 
         var request = new AdmissionRequest(client.Id, scopes, estimate.TotalTokens, Micros(price.Cost(estimate)), budgets);

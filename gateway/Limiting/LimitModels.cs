@@ -32,7 +32,7 @@ public sealed record BudgetScope(string Key, long CapMicros)
 /// <param name="Tokens">Tokens to reserve (estimated input + max output).</param>
 /// <param name="CostMicros">Cost to reserve, in millionths of a USD.</param>
 /// <param name="Budgets">The daily caps to check, all or nothing with the scopes.</param>
-public sealed record AdmissionRequest(string ClientId, IReadOnlyList<LimitScope> Scopes, long Tokens, long CostMicros, IReadOnlyList<BudgetScope> Budgets)
+public sealed record AdmissionRequest(string ClientId, LimitScope[] Scopes, long Tokens, long CostMicros, BudgetScope[] Budgets)
 {
     private static readonly string Replica = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
     private static long _sequence;

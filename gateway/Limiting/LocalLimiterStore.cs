@@ -87,8 +87,8 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
         }
 
         var scopes = request.Scopes;
-        Span<int> counts = stackalloc int[scopes.Count];
-        for (var i = 0; i < scopes.Count; i++)
+        Span<int> counts = stackalloc int[scopes.Length];
+        for (var i = 0; i < scopes.Length; i++)
         {
             var scope = scopes[i];
             var window = (long)scope.Policy.Window.TotalMilliseconds;
@@ -123,8 +123,8 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
             }
         }
 
-        var quotas = new ScopeQuota[scopes.Count];
-        for (var i = 0; i < scopes.Count; i++)
+        var quotas = new ScopeQuota[scopes.Length];
+        for (var i = 0; i < scopes.Length; i++)
         {
             var log = client.Scopes[scopes[i].Key];
             var policy = scopes[i].Policy;

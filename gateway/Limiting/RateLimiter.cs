@@ -326,7 +326,7 @@ public sealed partial class RateLimiter : IDisposable
         {
             await foreach (var pending in _releases.Reader.ReadAllAsync(_stopping.Token))
             {
-                var longest = pending.Request.Budgets.Count > 0 ? TimeSpan.FromDays(2) : pending.Request.Scopes.Select(s => s.Policy.Window).DefaultIfEmpty().Max();
+                var longest = pending.Request.Budgets.Length > 0 ? TimeSpan.FromDays(2) : pending.Request.Scopes.Select(s => s.Policy.Window).DefaultIfEmpty().Max();
                 while (_time.GetElapsedTime(pending.Since) < longest + TimeSpan.FromMinutes(1))
                 {
                     try

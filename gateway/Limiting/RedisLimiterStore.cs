@@ -251,8 +251,8 @@ public sealed class RedisLimiterStore : ILimiterStore
 
             var day = (long)results[at + 1];
             at += 2;
-            var quotas = new ScopeQuota[scopes.Count];
-            for (var i = 0; i < scopes.Count; i++, at += 3)
+            var quotas = new ScopeQuota[scopes.Length];
+            for (var i = 0; i < scopes.Length; i++, at += 3)
             {
                 var requestsLeft = (long)results[at];
                 var tokensLeft = (long)results[at + 1];
@@ -290,7 +290,7 @@ public sealed class RedisLimiterStore : ILimiterStore
                     ids++;
                 }
 
-                argCount += (operation.Kind == OperationKind.Settle ? 7 : 6) + request.Scopes.Count + request.Budgets.Count;
+                argCount += (operation.Kind == OperationKind.Settle ? 7 : 6) + request.Scopes.Length + request.Budgets.Length;
             }
 
             argCount += ids + 3 * _scopes.Count + _budgets.Count;
@@ -345,13 +345,13 @@ public sealed class RedisLimiterStore : ILimiterStore
                     args[at++] = request.CostMicros;
                 }
 
-                args[at++] = request.Scopes.Count;
+                args[at++] = request.Scopes.Length;
                 foreach (var scope in request.Scopes)
                 {
                     args[at++] = _scopes[scope.Key].Index;
                 }
 
-                args[at++] = request.Budgets.Count;
+                args[at++] = request.Budgets.Length;
                 foreach (var budget in request.Budgets)
                 {
                     args[at++] = _budgets[budget.Key].Index;
