@@ -146,7 +146,7 @@ run() { # name url key body pids...
   if [ $# -gt 1 ]; then
     echo "bench: $name — of which the other processes (redis-server): $extra µs/request" >&2
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" "$ratios" "${bare_single:-$single}" | tee -a "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$cpu" "$p50" "$p99" "$non2xx" "$rounds" "$single" "$ratios" "${bare_single:-$single}" "$extra" | tee -a "$results"
 }
 # One measured round: wrk for DURATION seconds, the CPU of the given processes read around it; appends
 # req/s, CPU µs/request, p50, p99, non-2xx, CPU µs/request of the processes after the first.
@@ -260,7 +260,8 @@ run "gateway passthrough, Redis limiter (+ redis-server CPU)" "http://127.0.0.1:
 if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
   # How many operations one Redis script call carried, over the whole run (warm-up included).
   curl -s "http://127.0.0.1:$gw_redis/metrics" | awk '/^gateway_limiter_redis_batch_size_sum/ { s += $2 } /^gateway_limiter_redis_batch_size_count/ { c += $2 }
-    END { if (c > 0) printf "bench: Redis limiter — %d script calls, %.2f operations per call\n", c, s / c > "/dev/stderr" }'
+    END { if (c > 0) printf "%d script calls carried %.2f operations each (the whole run, warm-up included)", c, s / c }' >"$work/batches.txt"
+  [ -s "$work/batches.txt" ] && echo "bench: Redis limiter — $(cat "$work/batches.txt")" >&2
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
 run "gateway OpenAI-compatible /v1/chat/completions, in-process limiter" "http://127.0.0.1:$gw_local/v1/chat/completions" "$limited_key" "$compat" $gw_local_pid
@@ -438,16 +439,21 @@ mkdir -p "$(dirname "$report")"
   echo "scenario). 1-conn p50: one connection, one request at a time (wrk -c1, ${SINGLE} s). Latencies in ms."
   echo "Both proxies run with the chart's GC settings (startup.gc): ${gc_env[*]:-none, the runtime defaults}."
   echo
-  echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits | p50 | p99 | p99 vs bare | 1-conn p50 | bare YARP 1-conn p50 alongside | non-2xx |"
+  echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits (× bare's) | p50 | p99 | p99 vs bare | 1-conn p50 | bare YARP 1-conn p50 alongside | non-2xx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-  awk -F'\t' '$1 ~ /no limits/ { open_cpu = $3 }
+  # Δ CPU: the difference of the two scenarios' paired ratios to bare YARP (rounds minutes apart differ by slow spells;
+  # each ratio compares rounds a minute apart at most).
+  awk -F'\t' '$1 ~ /no limits/ { open_ratio = $10 }
     { rows[NR] = $0 } END {
       for (i = 1; i <= NR; i++) {
         split(rows[i], f, "\t")
-        delta = (f[1] ~ /passthrough, .*(limiter|pipeline off)/ && open_cpu > 0) ? sprintf("%+.1f", f[3] - open_cpu) : ""
+        delta = (f[1] ~ /passthrough, .*(limiter|pipeline off)/ && open_ratio > 0) ? sprintf("%+.2f×", f[10] - open_ratio) : ""
         printf "| %s | %s | %.2f× | %s | %.2f× | %s | %s | %s | %.2f× | %s | %s | %s |\n", f[1], f[2], f[9], f[3], f[10], delta, f[4], f[5], f[11], f[8], f[12], f[6]
       }
     }' "$results"
+  awk -F'\t' '$1 ~ /Redis/ && $13 > 0 { printf "\nOf the Redis scenario'"'"'s CPU per request, redis-server'"'"'s: %s µs (median of its rounds).", $13 }' "$results"
+  [ -s "$work/batches.txt" ] && echo " The Redis limiter's $(cat "$work/batches.txt")."
+  echo
   if [ -s "$ttfb" ]; then
     echo
     echo "Streamed calls, time to first byte (ms): median of $STREAMS calls one after another, each on a new connection (curl);"
