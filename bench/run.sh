@@ -384,7 +384,7 @@ targets() {
   norm=$(row_of "gateway normalized /v1/ai/generate, in-process limiter") bare_single=$(row_of "bare YARP (baseline)" | cut -f8)
   verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "met" : "**NOT met**") }'; }
   if [ -n "$lim" ]; then
-    IFS=$'\t' read -r _ _ _ _ _ _ _ single rps_r cpu_r p99_r bare_single <<<"$lim"
+    IFS=$'\t' read -r _ _ _ _ _ _ _ single rps_r cpu_r p99_r bare_single _ <<<"$lim"
     rps_r=$(printf '%.2f' "$rps_r") cpu_r=$(printf '%.2f' "$cpu_r") p99_r=$(printf '%.2f' "$p99_r")
     echo "1. Passthrough, in-process limiter: $rps_r× req/s (≥ 0.85: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.85) }')")), CPU $cpu_r× (≤ 1.2: $(verdict "$(awk -v v="$cpu_r" 'BEGIN { print (v <= 1.2) }')")), p99 $p99_r× (≤ 1.2: $(verdict "$(awk -v v="$p99_r" 'BEGIN { print (v <= 1.2) }')")), 1-connection p50 $single ms against $bare_single (≤ +0.05 ms: $(verdict "$(awk -v a="$single" -v b="$bare_single" 'BEGIN { print (a <= b + 0.05) }')"))."
   fi
