@@ -101,6 +101,11 @@ public sealed class TracingTests
         // The vendor got traceparent with the caller's trace id, from a span inside this attempt's.
         var sent = _vendors.OpenAi.LogEntries.Last().RequestMessage!.Headers!["traceparent"].Single().Split('-');
         Assert.That(sent[1], Is.EqualTo(CallerTraceId));
+        // The server span ends after the caller has the whole answer (the steps after the forwarding run on), and so may
+        // be exported a moment after the attempt's.
+        await GatewayHost.WaitUntilAsync(() => Task.FromResult(
+            _spans.Any(s => s.TraceId.ToHexString() == CallerTraceId && s.Kind == ActivityKind.Server && s.ParentSpanId.ToHexString() == CallerSpanId)
+            && _spans.Any(s => s.TraceId.ToHexString() == CallerTraceId && s.SpanId.ToHexString() == sent[2])), "the server and vendor-request spans");
         List<Activity> trace = [.. _spans.Where(s => s.TraceId.ToHexString() == CallerTraceId)];
 
         var vendorRequest = trace.Single(s => s.SpanId.ToHexString() == sent[2]);
