@@ -121,7 +121,6 @@ public sealed class ClientKeyAuthenticator(ClientKeyTable keys, TimeProvider tim
         public bool Presents(string presented, bool asBearer, ClientKeyTable.Entry[] current)
             => ReferenceEquals(entries, current) && asBearer == bearer
                 && (ReferenceEquals(presented, header)
-                    || (presented.Length == header.Length
-                        && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(presented.AsSpan()), MemoryMarshal.AsBytes(header.AsSpan()))));
+                    || CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(presented.AsSpan()), MemoryMarshal.AsBytes(header.AsSpan())));
     }
 }
