@@ -4,7 +4,6 @@ using Gateway.Secrets;
 using Gateway.Transforms.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
-using System.Runtime.CompilerServices;
 using Polly;
 using Polly.CircuitBreaker;
 using Yarp.ReverseProxy.Forwarder;
@@ -62,7 +61,33 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
                 pipeline.Budget.Deposit();
                 try
                 {
-                    var first = await call.ThroughBreakerAsync(context.RequestAborted);
+                    Outcome<AttemptResult> first;
+                    if (pipeline.CircuitBreaker is null || (pipeline.IsClosed && !context.RequestAborted.IsCancellationRequested))
+                    {
+                        // The common call, in this frame: one attempt, made first and then counted by the closed breaker
+                        // as one made inside it (Resilience/ClosedBreaker) — a throw is an outcome there, as the breaker
+                        // makes it. Open or half-open (one probe at a time), and for further attempts, through the breaker.
+                        try
+                        {
+                            BeginAttempt(call);
+                            await next(context);
+                            first = EndAttempt(call);
+                        }
+                        catch (Exception ex) when (pipeline.CircuitBreaker is not null)
+                        {
+                            first = Outcome.FromException<AttemptResult>(ex);
+                        }
+
+                        if (pipeline.CircuitBreaker is not null)
+                        {
+                            await pipeline.CountAsync(first);
+                        }
+                    }
+                    else
+                    {
+                        first = await call.ThroughBreakerAsync(context.RequestAborted);
+                    }
+
                     if (first.Exception is not BrokenCircuitException || context.Response.HasStarted)
                     {
                         first.ThrowIfException();
@@ -114,14 +139,14 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
                 }
 
                 // The provider's breaker is open (only a pipeline that is on has one): its next fallback, or 503.
-                if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } next)
+                if (fallback.MoveToNext(context, pipelines.IsOpen) is not { } fallbackProvider)
                 {
                     await BrokenAsync(context, headers, provider, pipeline, attempt.Number);
                     break;
                 }
 
-                headers = FellBack(context, headers, provider, next);
-                provider = next;
+                headers = FellBack(context, headers, provider, fallbackProvider);
+                provider = fallbackProvider;
                 deadline ??= Arm(context, firstByte, started);
             }
         }
@@ -192,8 +217,15 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
 
     private static string Number(int number) => (uint)number < (uint)Numbers.Length ? Numbers[number] : number.ToString(CultureInfo.InvariantCulture);
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<AttemptResult>> AttemptAsync(Call call)
+    {
+        BeginAttempt(call);
+        await next(call.Context);
+        return EndAttempt(call);
+    }
+
+    // An attempt, before it is forwarded.
+    private void BeginAttempt(Call call)
     {
         var (context, attempt, provider) = (call.Context, call.Attempt, call.Provider);
         if (call.Tries > 0)
@@ -211,7 +243,12 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         attempt.MayRetry = call.Replayable && call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
         Decided(context, attempt.Number, provider);
         Gateway.Telemetry.GenAiTracing.StartAttempt(context, attempt.Number);
-        await next(context);
+    }
+
+    // What came of an attempt once forwarded: for the breaker, the retries and the key recovery.
+    private Outcome<AttemptResult> EndAttempt(Call call)
+    {
+        var (context, attempt, provider) = (call.Context, call.Attempt, call.Provider);
         Gateway.Telemetry.GenAiTracing.AttemptAnswered(context, attempt.VendorStatus);
 
         // A vendor failure for the breaker: 5xx and 529 (not 429: throttling is not an outage), unreachable, or silent
@@ -319,40 +356,15 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         }
 
         /// <summary>
-        /// One attempt, through the provider's breaker when it has one; an open breaker is an outcome with a
-        /// <see cref="BrokenCircuitException"/>, not a throw. While the breaker is closed (nearly always) the attempt is
-        /// made first and its outcome then handed to the breaker, which counts it as it counts one made inside it — one
-        /// asynchronous frame fewer per call; open or half-open (one probe at a time), the attempt is made inside it.
+        /// A further attempt (a retry, or the first while the breaker is open or half-open), through the provider's
+        /// breaker when it has one; an open breaker is an outcome with a <see cref="BrokenCircuitException"/>, not a
+        /// throw. The common first attempt through a closed breaker is made in <see cref="CallAsync"/> itself.
         /// </summary>
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<Outcome<AttemptResult>> ThroughBreakerAsync(CancellationToken cancellationToken)
         {
             if (pipeline.CircuitBreaker is not { } breaker)
             {
                 return await Self.AttemptAsync(this);
-            }
-
-            if (pipeline.IsClosed)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    // As the breaker does: no attempt for a call already cancelled.
-                    return Outcome.FromException<AttemptResult>(new OperationCanceledException(cancellationToken));
-                }
-
-                Outcome<AttemptResult> outcome;
-                try
-                {
-                    outcome = await Self.AttemptAsync(this);
-                }
-                catch (Exception ex)
-                {
-                    // As the breaker makes an attempt that throws: an outcome with the exception (not a vendor failure).
-                    outcome = Outcome.FromException<AttemptResult>(ex);
-                }
-
-                await pipeline.CountAsync(outcome);
-                return outcome;
             }
 
             var polly = ResilienceContextPool.Shared.Get(cancellationToken);
