@@ -101,8 +101,7 @@ public static class GatewayApp
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<ClusterDefaultsFilter>()
             .AddVendorTransforms()
-            // Vendor calls carry traceparent, never the caller's tracestate or baggage.
-            .ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = TraceparentOnlyPropagator.Instance);
+            .AddVendorTraceparent(configuration);
         // A change that would leave no route is refused unless Gateway:Forwarding:AllowNoRoutes says otherwise.
         services.Decorate<IProxyConfigProvider>((sp, inner) => ActivatorUtilities.CreateInstance<RouteGuardConfigProvider>(sp, inner));
 

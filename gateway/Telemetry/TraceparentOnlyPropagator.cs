@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Telemetry;
 
@@ -17,6 +18,29 @@ internal sealed class TraceparentOnlyPropagator : DistributedContextPropagator
     private static readonly string[] Dropped = [TraceParent, "tracestate", "baggage", "Request-Id", "Correlation-Context"];
 
     public override IReadOnlyCollection<string> Fields => Dropped;
+
+    /// <summary>
+    /// The same header, written by a request transform when HttpClient makes no activity of its own for the vendor call
+    /// (spans not exported): the parent named is the request's own span, the trace id the caller's.
+    /// </summary>
+    public static ValueTask WriteAsync(RequestTransformContext context)
+    {
+        var headers = context.ProxyRequest.Headers;
+        if (context.HeadersCopied)
+        {
+            foreach (var name in Dropped)
+            {
+                headers.Remove(name);
+            }
+        }
+
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id })
+        {
+            headers.TryAddWithoutValidation(TraceParent, id);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     public override void Inject(Activity? activity, object? carrier, PropagatorSetterCallback? setter)
     {

@@ -2,6 +2,7 @@ using Gateway.Secrets;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Telemetry;
 
@@ -37,7 +38,7 @@ internal static class TracingServiceCollectionExtensions
 
     public static IServiceCollection AddGatewayTracing(this IServiceCollection services, IConfiguration configuration)
     {
-        var export = !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
+        var export = Exported(configuration);
         services.AddOpenTelemetry()
             // service.name: OTEL_SERVICE_NAME when set (and OTEL_RESOURCE_ATTRIBUTES, read by the SDK), else ai-gateway.
             .ConfigureResource(resource =>
@@ -57,8 +58,8 @@ internal static class TracingServiceCollectionExtensions
                 {
                     // The spans are listened to only when they go somewhere: listening costs every call its diagnostic
                     // events and sampling (~3 µs of CPU in paired bench rounds). Without a listener the trace context
-                    // still flows: ASP.NET Core makes each request's Activity (the caller's trace id), and HttpClient
-                    // writes traceparent from it through TraceparentOnlyPropagator.
+                    // still flows: ASP.NET Core makes each request's Activity (the caller's trace id), and the vendor call
+                    // carries traceparent from it (AddVendorTraceparent).
                     tracing.AddSource(GenAiTracing.SourceName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddOtlpExporter();
                 }
             })
@@ -89,6 +90,21 @@ internal static class TracingServiceCollectionExtensions
             });
         return services;
     }
+
+    /// <summary>
+    /// Vendor calls carry traceparent, never the caller's tracestate or baggage. When spans are exported, HttpClient's
+    /// own activity for the vendor call (the vendor-request span) writes it, through <see cref="TraceparentOnlyPropagator"/>.
+    /// Otherwise HttpClient makes no activity per vendor call (no propagator: its diagnostics step is left out) — that
+    /// span was recorded by nobody, yet its tags, URL strings and ExecutionContext changes cost every call ~1 KB of
+    /// allocations — and a request transform writes traceparent from the request's own activity.
+    /// </summary>
+    public static IReverseProxyBuilder AddVendorTraceparent(this IReverseProxyBuilder builder, IConfiguration configuration)
+        => Exported(configuration)
+            ? builder.ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = TraceparentOnlyPropagator.Instance)
+            : builder.ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = null)
+                .AddTransforms(context => context.AddRequestTransform(TraceparentOnlyPropagator.WriteAsync));
+
+    private static bool Exported(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
 
     /// <summary>Serves the Prometheus scrape endpoint (no client key: expose it only inside the cluster).</summary>
     public static void MapGatewayMetrics(this IEndpointRouteBuilder endpoints)

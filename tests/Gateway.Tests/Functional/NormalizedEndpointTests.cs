@@ -48,6 +48,35 @@ public sealed class NormalizedEndpointTests : GatewayFixture
     }
 
     [TestCaseSource(nameof(AllVendors))]
+    public async Task VendorCall_CarriesTheCallersTraceId_UnderTheGatewaysOwnSpan_AndNothingElseOfItsContext(TaskVendorCase vendor)
+    {
+        // Spans are not exported here (no OTLP endpoint): traceparent is written from the request's own activity.
+        VendorAnswers(vendor);
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const string callerSpan = "00f067aa0ba902b7";
+        using var request = Gateway.Request(HttpMethod.Post, "/v1/ai/generate", Gateway.ClientKeys["team-a"], WithModel(SeedExample, vendor));
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
+        request.Headers.Add("tracestate", "corp=tenant-7");
+        request.Headers.Add("baggage", "user.id=alice");
+
+        using var response = await Gateway.Client.SendAsync(request);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var headers = Vendors[vendor.Name].LogEntries.Single().RequestMessage!.Headers!;
+        var traceparent = headers.Single(h => h.Key.Equals("traceparent", StringComparison.OrdinalIgnoreCase)).Value.Single().Split('-');
+        Assert.Multiple(() =>
+        {
+            Assert.That(traceparent, Has.Length.EqualTo(4));
+            Assert.That(traceparent[0], Is.EqualTo("00"));
+            Assert.That(traceparent[1], Is.EqualTo(traceId), "the caller's trace id");
+            Assert.That(traceparent[2], Does.Match("^[0-9a-f]{16}$").And.Not.EqualTo(callerSpan), "the gateway's span, not the caller's");
+            Assert.That(traceparent[3], Is.EqualTo("01"));
+            Assert.That(response.Headers.GetValues("x-request-id").Single(), Is.EqualTo(traceId));
+            Assert.That(headers.Keys, Has.None.EqualTo("tracestate").IgnoreCase.And.None.EqualTo("baggage").IgnoreCase);
+        });
+    }
+
+    [TestCaseSource(nameof(AllVendors))]
     public async Task Summarize_SeedExample_ReturnsSummaryEnvelope_AndSendsVendorRequest(TaskVendorCase vendor)
     {
         VendorAnswers(vendor);
