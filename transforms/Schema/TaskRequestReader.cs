@@ -106,17 +106,44 @@ public static class TaskRequestReader
         return document;
     }
 
+    // The request's fields, matched on their UTF-8 names: a known name is not made a string per request, and a repeat of
+    // it is found with a bit; other names (each one a fault) are read, and their repeats found, only when they occur.
+    private static readonly string[] KnownFields =
+        ["prompt", "context", "system", "messages", "model", "user", "max_tokens", "temperature", "format", "stream", "metadata"];
+
+    private static readonly byte[][] KnownFieldsUtf8 = [.. KnownFields.Select(System.Text.Encoding.UTF8.GetBytes)];
+
+    private static string FieldName(JsonProperty property, out int known)
+    {
+        for (known = 0; known < KnownFieldsUtf8.Length; known++)
+        {
+            if (property.NameEquals(KnownFieldsUtf8[known]))
+            {
+                return KnownFields[known];
+            }
+        }
+
+        known = -1;
+        return property.Name;
+    }
+
     private static void Validate(JsonElement root, TaskKind task, List<FieldError> errors, TaskRequestCheck? check)
     {
         var before = errors.Count;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seenKnown = 0;
+        HashSet<string>? seenOthers = null;
         foreach (var property in root.EnumerateObject())
         {
-            var name = property.Name;
-            if (!seen.Add(name))
+            var name = FieldName(property, out var known);
+            if (known >= 0 ? (seenKnown & (1 << known)) != 0 : !(seenOthers ??= new HashSet<string>(StringComparer.Ordinal)).Add(name))
             {
                 errors.Add(new FieldError(name, "appears more than once"));
                 continue;
+            }
+
+            if (known >= 0)
+            {
+                seenKnown |= 1 << known;
             }
 
             var value = property.Value;
@@ -180,32 +207,44 @@ public static class TaskRequestReader
             }
         }
 
-        var has = (string name) => root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
-        if (task == TaskKind.Generate && !has("prompt") && !has("messages"))
+        if (task == TaskKind.Generate && !Has(root, "prompt") && !Has(root, "messages"))
         {
             errors.Add(new FieldError("prompt", "is required (or give 'messages')"));
         }
 
-        if (task == TaskKind.Generate && !has("prompt") && !has("context") && OnlySystemTurns(root))
+        if (task == TaskKind.Generate && !Has(root, "prompt") && !Has(root, "context") && OnlySystemTurns(root))
         {
             errors.Add(new FieldError("messages", "must hold a user or assistant message"));
         }
 
-        if (check is not null)
+        if (check is not null && !Faulty(errors, before, "model"))
         {
-            var faulty = errors.Skip(before).Select(e => e.Field).ToHashSet(StringComparer.Ordinal);
-            var model = has("model") && !faulty.Contains("model") ? root.GetProperty("model").GetString() : null;
-            var temperature = has("temperature") && !faulty.Contains("temperature") ? root.GetProperty("temperature").GetDouble() : (double?)null;
-            if (!faulty.Contains("model"))
-            {
-                check(model, temperature, errors);
-            }
+            var model = Has(root, "model") ? root.GetProperty("model").GetString() : null;
+            var temperature = Has(root, "temperature") && !Faulty(errors, before, "temperature") ? root.GetProperty("temperature").GetDouble() : (double?)null;
+            check(model, temperature, errors);
         }
 
-        if (task == TaskKind.Summarize && !has("context"))
+        if (task == TaskKind.Summarize && !Has(root, "context"))
         {
             errors.Add(new FieldError("context", "is required: the text to summarize"));
         }
+    }
+
+    // A field given, and not null (null means absent).
+    private static bool Has(JsonElement root, string name) => root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
+    // Whether a fault about the field was found since the first `from` faults.
+    private static bool Faulty(List<FieldError> errors, int from, string field)
+    {
+        for (var i = from; i < errors.Count; i++)
+        {
+            if (string.Equals(errors[i].Field, field, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // A conversation of system turns only: nothing for the model to answer (prompt and context absent).
