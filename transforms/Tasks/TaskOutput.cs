@@ -86,8 +86,9 @@ internal interface ITaskOutput
 internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemResponder problems) : ITaskOutput
 {
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private readonly StringBuilder _raw = new();
-    private readonly StringBuilder _formatted = new();
+    // A stream's text so far, and the piece of it formatted last (made when a stream starts; a whole answer has neither).
+    private StringBuilder _raw = null!;
+    private StringBuilder _formatted = null!;
     private MarkdownStripper? _stripper;
     private readonly SseJson _sse = new(JsonOptions);
     private bool _streaming;
@@ -136,6 +137,7 @@ internal sealed class TaskOutput(HttpContext http, TaskCall call, IProblemRespon
     {
         await TaskStream.StartAsync(http.Response, cancellationToken);
         _streaming = true;
+        (_raw, _formatted) = (new StringBuilder(), new StringBuilder());
         _stripper = call.Format == OutputFormats.Text ? new MarkdownStripper() : null;
     }
 
