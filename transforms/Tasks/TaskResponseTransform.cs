@@ -34,16 +34,19 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
 
         context.SuppressResponseBody = true;
         var idleTimeout = http.GetReverseProxyFeature().Cluster?.Config.HttpRequest?.ActivityTimeout ?? TimeSpan.FromMinutes(10);
+        // One token source for reading the vendor's answer and writing the caller's: its timer is the idle timeout, and
+        // the caller leaving or the drain's deadline cancel it too (the catches below tell which came first).
         using var idle = new CancellationTokenSource(idleTimeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, idle.Token, drain.Deadline);
+        using var callerLeft = http.RequestAborted.UnsafeRegister(Cancel, idle);
+        using var drained = drain.Deadline.UnsafeRegister(Cancel, idle);
         ITaskOutput output = call.Task == TaskKind.Chat ? new ChatCompletionsOutput(http, call, problems, time) : new TaskOutput(http, call, problems);
         try
         {
-            await using var body = await vendorResponse.Content.ReadAsStreamAsync(linked.Token);
+            await using var body = await vendorResponse.Content.ReadAsStreamAsync(idle.Token);
             if (!vendorResponse.IsSuccessStatusCode)
             {
                 GatewayError error;
-                using (var errorBody = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxErrorBodyBytes, idle, idleTimeout, linked.Token, truncate: true))
+                using (var errorBody = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxErrorBodyBytes, idle, idleTimeout, idle.Token, truncate: true))
                 {
                     error = VendorErrors.FromStatus(vendorResponse.StatusCode, call.Provider, call.Vendor.ReadErrorMessage(errorBody.WrittenSpan));
                 }
@@ -67,11 +70,11 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
                     throw new VendorFormatException($"the answer to a streamed call is {vendorResponse.Content.Headers.ContentType?.MediaType ?? "untyped"}, not text/event-stream");
                 }
 
-                await StreamAsync(body, call, output, idle, idleTimeout, linked.Token);
+                await StreamAsync(body, call, output, idle, idleTimeout, idle.Token);
             }
             else
             {
-                using var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, linked.Token, truncate: false);
+                using var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, idle.Token, truncate: false);
                 if (call.Task == TaskKind.Embeddings)
                 {
                     var vectors = call.Vendor.ReadEmbeddingsResponse(bytes.WrittenMemory);
@@ -111,6 +114,8 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             await output.FailAsync(new GatewayError(ErrorCodes.VendorUnavailable, $"The connection to {call.Provider} broke while its answer was being read."));
         }
     }
+
+    private static void Cancel(object? source) => ((CancellationTokenSource)source!).Cancel();
 
     private static bool IsEventStream(HttpResponseMessage response)
         => string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
