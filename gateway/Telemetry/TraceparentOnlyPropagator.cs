@@ -25,20 +25,8 @@ internal sealed class TraceparentOnlyPropagator : DistributedContextPropagator
     /// </summary>
     public static ValueTask WriteAsync(RequestTransformContext context)
     {
-        var headers = context.ProxyRequest.Headers;
-        if (context.HeadersCopied)
-        {
-            foreach (var name in Dropped)
-            {
-                headers.Remove(name);
-            }
-        }
-
-        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } id })
-        {
-            headers.TryAddWithoutValidation(TraceParent, id);
-        }
-
+        Instance.Inject(Activity.Current, context.ProxyRequest,
+            static (carrier, name, value) => ((HttpRequestMessage)carrier!).Headers.TryAddWithoutValidation(name, value));
         return ValueTask.CompletedTask;
     }
 
