@@ -197,7 +197,3 @@ public static class FinishReasons
     public const string ToolCalls = "tool_calls";
     public const string Error = "error";
 }
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, AllowDuplicateProperties = false)]
-[JsonSerializable(typeof(TaskRequest))]
-internal sealed partial class SchemaJsonContext : JsonSerializerContext;

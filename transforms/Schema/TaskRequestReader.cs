@@ -24,7 +24,7 @@ public delegate void TaskRequestCheck(string? model, double? temperature, List<F
 
 /// <summary>
 /// Parses and validates a task request, listing every field at fault (wrong type, missing, out of range, unknown)
-/// rather than stopping at the first, then binds it with the source-generated serializer.
+/// rather than stopping at the first, and binds each field as it checks it (one pass over the document).
 /// </summary>
 public static class TaskRequestReader
 {
@@ -44,23 +44,8 @@ public static class TaskRequestReader
             return null;
         }
 
-        var root = document.RootElement;
-        Validate(root, task, errors, check);
-        if (errors.Count > 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            return root.Deserialize(SchemaJsonContext.Default.TaskRequest);
-        }
-        catch (JsonException ex)
-        {
-            // Validation is meant to catch everything binding refuses; should a case slip through, it is still the body's fault.
-            errors.Add(new FieldError("$", "could not be read: " + ex.Message));
-            return null;
-        }
+        var request = ReadFields(document.RootElement, task, errors, check);
+        return errors.Count > 0 ? null : request;
     }
 
     /// <summary>The body as a JSON object, or null with the fault (empty, not UTF-8, not JSON, an escape no string can hold, not an object).</summary>
@@ -113,6 +98,10 @@ public static class TaskRequestReader
 
     private static readonly byte[][] KnownFieldsUtf8 = [.. KnownFields.Select(System.Text.Encoding.UTF8.GetBytes)];
 
+    private static readonly int PromptBit = Bit("prompt"), ContextBit = Bit("context"), MessagesBit = Bit("messages");
+
+    private static int Bit(string field) => 1 << Array.IndexOf(KnownFields, field);
+
     private static string FieldName(JsonProperty property, out int known)
     {
         for (known = 0; known < KnownFieldsUtf8.Length; known++)
@@ -127,14 +116,31 @@ public static class TaskRequestReader
         return property.Name;
     }
 
-    private static void Validate(JsonElement root, TaskKind task, List<FieldError> errors, TaskRequestCheck? check)
+    // Every field checked, and read as it is checked (each value once, no second pass to bind): the request, which counts
+    // only when no fault was found.
+    private static TaskRequest ReadFields(JsonElement root, TaskKind task, List<FieldError> errors, TaskRequestCheck? check)
     {
         var before = errors.Count;
         var seenKnown = 0;
+        var given = 0;
         HashSet<string>? seenOthers = null;
+        string? prompt = null, context = null, system = null, model = null, user = null, format = null;
+        int? maxTokens = null;
+        double? temperature = null;
+        bool? stream = null;
+        List<ChatMessage>? messages = null;
+        Dictionary<string, string>? metadata = null;
+        var messagesValue = default(JsonElement);
         foreach (var property in root.EnumerateObject())
         {
             var name = FieldName(property, out var known);
+            var value = property.Value;
+            if (known >= 0)
+            {
+                // Given or not (null means absent) as its last occurrence says, as a lookup by name would find it.
+                given = value.ValueKind == JsonValueKind.Null ? given & ~(1 << known) : given | (1 << known);
+            }
+
             if (known >= 0 ? (seenKnown & (1 << known)) != 0 : !(seenOthers ??= new HashSet<string>(StringComparer.Ordinal)).Add(name))
             {
                 errors.Add(new FieldError(name, "appears more than once"));
@@ -146,7 +152,6 @@ public static class TaskRequestReader
                 seenKnown |= 1 << known;
             }
 
-            var value = property.Value;
             if (value.ValueKind == JsonValueKind.Null)
             {
                 continue;
@@ -155,35 +160,49 @@ public static class TaskRequestReader
             switch (name)
             {
                 case "prompt":
+                    prompt = Text(name, value, SchemaLimits.MaxTextLength, errors);
+                    break;
                 case "context":
+                    context = Text(name, value, SchemaLimits.MaxTextLength, errors);
+                    break;
                 case "system":
-                    Text(name, value, SchemaLimits.MaxTextLength, errors);
+                    system = Text(name, value, SchemaLimits.MaxTextLength, errors);
                     break;
                 case "messages" when task == TaskKind.Generate:
-                    Messages(value, errors);
+                    messagesValue = value;
+                    messages = Messages(value, errors);
                     break;
                 case "model":
-                    Text(name, value, SchemaLimits.MaxModelLength, errors);
+                    model = Text(name, value, SchemaLimits.MaxModelLength, errors);
                     break;
                 case "user":
-                    Text(name, value, SchemaLimits.MaxUserLength, errors);
+                    user = Text(name, value, SchemaLimits.MaxUserLength, errors);
                     break;
                 case "max_tokens":
                     if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var tokens) || tokens < 1 || tokens > SchemaLimits.MaxOutputTokens)
                     {
                         errors.Add(new FieldError(name, $"must be an integer from 1 to {SchemaLimits.MaxOutputTokens}"));
                     }
+                    else
+                    {
+                        maxTokens = tokens;
+                    }
 
                     break;
                 case "temperature":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var temperature) || temperature < 0 || temperature > SchemaLimits.MaxTemperature)
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var degrees) || degrees < 0 || degrees > SchemaLimits.MaxTemperature)
                     {
                         errors.Add(new FieldError(name, $"must be a number from 0 to {SchemaLimits.MaxTemperature}"));
+                    }
+                    else
+                    {
+                        temperature = degrees;
                     }
 
                     break;
                 case "format":
-                    if (value.ValueKind != JsonValueKind.String || !OutputFormats.All.Contains(value.GetString()))
+                    format = value.ValueKind == JsonValueKind.String ? Format(value) : null;
+                    if (format is null)
                     {
                         errors.Add(new FieldError(name, $"must be one of: {string.Join(", ", OutputFormats.All)}"));
                     }
@@ -194,10 +213,14 @@ public static class TaskRequestReader
                     {
                         errors.Add(new FieldError(name, $"must be true or false, not {Describe(value.ValueKind)}"));
                     }
+                    else
+                    {
+                        stream = value.ValueKind == JsonValueKind.True;
+                    }
 
                     break;
                 case "metadata":
-                    Metadata(value, errors);
+                    metadata = Metadata(value, errors);
                     break;
                 default:
                     errors.Add(new FieldError(name, task == TaskKind.Summarize && name == "messages"
@@ -207,31 +230,56 @@ public static class TaskRequestReader
             }
         }
 
-        if (task == TaskKind.Generate && !Has(root, "prompt") && !Has(root, "messages"))
+        if (task == TaskKind.Generate && (given & (PromptBit | MessagesBit)) == 0)
         {
             errors.Add(new FieldError("prompt", "is required (or give 'messages')"));
         }
 
-        if (task == TaskKind.Generate && !Has(root, "prompt") && !Has(root, "context") && OnlySystemTurns(root))
+        if (task == TaskKind.Generate && (given & (PromptBit | ContextBit)) == 0 && OnlySystemTurns(messagesValue))
         {
             errors.Add(new FieldError("messages", "must hold a user or assistant message"));
         }
 
+        // A model or temperature with a fault of its own was not read (null): the check sees the well-formed ones.
         if (check is not null && !Faulty(errors, before, "model"))
         {
-            var model = Has(root, "model") ? root.GetProperty("model").GetString() : null;
-            var temperature = Has(root, "temperature") && !Faulty(errors, before, "temperature") ? root.GetProperty("temperature").GetDouble() : (double?)null;
             check(model, temperature, errors);
         }
 
-        if (task == TaskKind.Summarize && !Has(root, "context"))
+        if (task == TaskKind.Summarize && (given & ContextBit) == 0)
         {
             errors.Add(new FieldError("context", "is required: the text to summarize"));
         }
+
+        return new TaskRequest
+        {
+            Prompt = prompt,
+            Context = context,
+            System = system,
+            Messages = messages,
+            Model = model,
+            MaxTokens = maxTokens,
+            Temperature = temperature,
+            Format = format,
+            Stream = stream,
+            User = user,
+            Metadata = metadata,
+        };
     }
 
-    // A field given, and not null (null means absent).
-    private static bool Has(JsonElement root, string name) => root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+    // One of the output formats, as its constant (no string read per request); null when it names none.
+    private static string? Format(JsonElement value)
+    {
+        foreach (var format in OutputFormats.All)
+        {
+            if (value.ValueEquals(format))
+            {
+                return format;
+            }
+        }
+
+        return null;
+    }
 
     // Whether a fault about the field was found since the first `from` faults.
     private static bool Faulty(List<FieldError> errors, int from, string field)
@@ -248,9 +296,9 @@ public static class TaskRequestReader
     }
 
     // A conversation of system turns only: nothing for the model to answer (prompt and context absent).
-    private static bool OnlySystemTurns(JsonElement root)
+    private static bool OnlySystemTurns(JsonElement messages)
     {
-        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
+        if (messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
         {
             return false;
         }
@@ -304,78 +352,111 @@ public static class TaskRequestReader
         return text;
     }
 
-    private static void Messages(JsonElement value, List<FieldError> errors)
+    // The conversation, read as it is checked; a message's path is made only for a fault.
+    private static List<ChatMessage>? Messages(JsonElement value, List<FieldError> errors)
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
             errors.Add(new FieldError("messages", $"must be an array of {{role, content}} objects, not {Describe(value.ValueKind)}"));
-            return;
+            return null;
         }
 
         var count = value.GetArrayLength();
         if (count == 0 || count > SchemaLimits.MaxMessages)
         {
             errors.Add(new FieldError("messages", $"must hold 1 to {SchemaLimits.MaxMessages} messages (has {count})"));
-            return;
+            return null;
         }
 
-        var index = 0;
+        var messages = new List<ChatMessage>(count);
+        var index = -1;
         foreach (var message in value.EnumerateArray())
         {
-            var path = $"messages[{index++}]";
+            index++;
             if (message.ValueKind != JsonValueKind.Object)
             {
-                errors.Add(new FieldError(path, $"must be an object with role and content, not {Describe(message.ValueKind)}"));
+                errors.Add(new FieldError(MessagePath(index), $"must be an object with role and content, not {Describe(message.ValueKind)}"));
                 continue;
             }
 
             var fields = 0;
+            string? role = null, text = null;
+            var content = default(JsonElement);
             foreach (var property in message.EnumerateObject())
             {
-                if (property.Name is not ("role" or "content"))
+                var field = property.NameEquals("role"u8) ? 1 : property.NameEquals("content"u8) ? 2 : 0;
+                if (field == 0)
                 {
-                    errors.Add(new FieldError($"{path}.{property.Name}", "is not a field of a message"));
-                }
-                else if ((fields & (property.Name == "role" ? 1 : 2)) != 0)
-                {
-                    errors.Add(new FieldError($"{path}.{property.Name}", "appears more than once"));
+                    errors.Add(new FieldError($"{MessagePath(index)}.{property.Name}", "is not a field of a message"));
+                    continue;
                 }
 
-                fields |= property.Name == "role" ? 1 : 2;
+                if ((fields & field) != 0)
+                {
+                    errors.Add(new FieldError($"{MessagePath(index)}.{property.Name}", "appears more than once"));
+                }
+
+                fields |= field;
+                if (field == 1)
+                {
+                    role = Role(property.Value);
+                }
+                else
+                {
+                    content = property.Value;
+                }
             }
 
-            if (!message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String
-                || role.GetString() is not (ChatMessage.User or ChatMessage.Assistant or ChatMessage.System))
+            if (role is null)
             {
-                errors.Add(new FieldError(path + ".role", "must be one of: user, assistant, system"));
+                errors.Add(new FieldError(MessagePath(index) + ".role", "must be one of: user, assistant, system"));
             }
 
-            if (!message.TryGetProperty("content", out var content))
+            if ((fields & 2) == 0)
             {
-                errors.Add(new FieldError(path + ".content", "is required"));
+                errors.Add(new FieldError(MessagePath(index) + ".content", "is required"));
             }
             else
             {
-                Text(path + ".content", content, SchemaLimits.MaxTextLength, errors);
+                text = Text(MessagePath(index) + ".content", content, SchemaLimits.MaxTextLength, errors);
+            }
+
+            if (role is not null && text is not null)
+            {
+                messages.Add(new ChatMessage(role, text));
             }
         }
+
+        return messages;
     }
 
-    private static void Metadata(JsonElement value, List<FieldError> errors)
+    private static string MessagePath(int index) => $"messages[{index}]";
+
+    // A message's role as its constant; null when it is not one of them.
+    private static string? Role(JsonElement value)
+        => value.ValueKind != JsonValueKind.String ? null
+            : value.ValueEquals(ChatMessage.User) ? ChatMessage.User
+            : value.ValueEquals(ChatMessage.Assistant) ? ChatMessage.Assistant
+            : value.ValueEquals(ChatMessage.System) ? ChatMessage.System
+            : null;
+
+    // The string tags, read as they are checked.
+    private static Dictionary<string, string>? Metadata(JsonElement value, List<FieldError> errors)
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
             errors.Add(new FieldError("metadata", $"must be an object of string values, not {Describe(value.ValueKind)}"));
-            return;
+            return null;
         }
 
         var count = 0;
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in value.EnumerateObject())
         {
             count++;
             var path = "metadata." + (entry.Name.Length > SchemaLimits.MaxMetadataKeyLength ? entry.Name[..SchemaLimits.MaxMetadataKeyLength] + "…" : entry.Name);
-            if (!keys.Add(entry.Name))
+            var text = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()! : null;
+            if (!tags.TryAdd(entry.Name, text ?? ""))
             {
                 errors.Add(new FieldError(path, "appears more than once"));
             }
@@ -385,11 +466,11 @@ public static class TaskRequestReader
                 errors.Add(new FieldError(path, $"keys must be 1 to {SchemaLimits.MaxMetadataKeyLength} characters"));
             }
 
-            if (entry.Value.ValueKind != JsonValueKind.String)
+            if (text is null)
             {
                 errors.Add(new FieldError(path, $"must be a string, not {Describe(entry.Value.ValueKind)}"));
             }
-            else if (entry.Value.GetString()!.Length > SchemaLimits.MaxMetadataValueLength)
+            else if (text.Length > SchemaLimits.MaxMetadataValueLength)
             {
                 errors.Add(new FieldError(path, $"is longer than {SchemaLimits.MaxMetadataValueLength} characters"));
             }
@@ -399,6 +480,8 @@ public static class TaskRequestReader
         {
             errors.Add(new FieldError("metadata", $"has {count} entries; the most is {SchemaLimits.MaxMetadataEntries}"));
         }
+
+        return tags;
     }
 
     internal static string Describe(JsonValueKind kind) => kind switch
