@@ -18,7 +18,13 @@ internal sealed class TaskRequestTransform : RequestTransform
         }
 
         context.Path = call.VendorPath;
-        context.Query.Collection.Clear();
+        // The caller's query string is not the vendor's (asked for only when there is one: the query's collection is built
+        // on first use, and rebuilt into a string).
+        if (context.HttpContext.Request.QueryString.HasValue)
+        {
+            context.Query.Collection.Clear();
+        }
+
         context.ProxyRequest.Headers.Accept.Add(call.Stream ? AcceptEvents : AcceptJson);
         if (context.ProxyRequest.Content is { } content)
         {

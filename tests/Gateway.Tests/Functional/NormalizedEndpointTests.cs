@@ -208,6 +208,18 @@ public sealed class NormalizedEndpointTests : GatewayFixture
     }
 
     [Test]
+    public async Task Generate_WithAQueryString_SendsTheVendorNoneOfIt()
+    {
+        VendorAnswers(TaskVendorCase.OpenAi);
+        using var response = await PostAsync("/v1/ai/generate?api-version=2024-10-21&key=not-for-the-vendor", """{"prompt":"Say hi"}""");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var received = Vendors.OpenAi.LogEntries.Single().RequestMessage!;
+        Assert.That(received.Path, Is.EqualTo(TaskVendorCase.OpenAi.Vendor.VendorPath));
+        Assert.That(received.Url, Does.Not.Contain("?").And.Not.Contain("not-for-the-vendor"));
+    }
+
+    [Test]
     public async Task Generate_Messages_SystemTurnsJoinTheSystemInstruction()
     {
         VendorAnswers(TaskVendorCase.Anthropic);
