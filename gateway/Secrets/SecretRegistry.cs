@@ -37,7 +37,8 @@ public sealed partial class SecretRegistry
             }
         }
 
-        return CredentialHeader().IsMatch(text);
+        // A credential header needs its ':' or '=' (most texts checked, a path or a model name, have neither).
+        return text.AsSpan().IndexOfAny(':', '=') >= 0 && CredentialHeader().IsMatch(text);
     }
 
     /// <summary>The text with every known secret value and every credential header value masked.</summary>
