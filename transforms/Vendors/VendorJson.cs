@@ -32,8 +32,9 @@ internal static class VendorJson
     /// The chat request body the three vendors share the shape of: model, messages, an output-token limit, temperature,
     /// JSON mode and streaming, each spelt the vendor's way.
     /// </summary>
-    public static byte[] WriteChatRequest(VendorRequest request, ChatRequestShape shape) => Write(json =>
+    public static byte[] WriteChatRequest(VendorRequest request, ChatRequestShape shape) => Write((request, shape), static (json, state) =>
     {
+        var (request, shape) = state;
         json.WriteString("model", request.Model);
         json.WriteNumber(shape.MaxTokensField, request.MaxTokens);
         if (!shape.SystemAsMessage && request.System is not null)
@@ -174,7 +175,10 @@ internal static class VendorJson
     private static (System.Buffers.ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Json)? _writer;
 
     /// <summary>A JSON object written by <paramref name="write"/>, as a new array (the only allocation once the thread's writer exists).</summary>
-    public static byte[] Write(Action<Utf8JsonWriter> write)
+    public static byte[] Write(Action<Utf8JsonWriter> write) => Write(write, static (json, write) => write(json));
+
+    /// <summary>A JSON object written by <paramref name="write"/> from <paramref name="state"/> (no closure per body).</summary>
+    public static byte[] Write<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
         System.Buffers.ArrayBufferWriter<byte> buffer;
         Utf8JsonWriter json;
@@ -194,7 +198,7 @@ internal static class VendorJson
         try
         {
             json.WriteStartObject();
-            write(json);
+            write(json, state);
             json.WriteEndObject();
             json.Flush();
             return buffer.WrittenSpan.ToArray();
