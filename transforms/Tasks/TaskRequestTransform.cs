@@ -1,4 +1,4 @@
-using System.Net.Http.Headers;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Transforms.Tasks;
@@ -6,9 +6,8 @@ namespace Gateway.Transforms.Tasks;
 /// <summary>Points a normalized call at the vendor's chat (or embeddings) endpoint and describes the vendor body the host put in place.</summary>
 internal sealed class TaskRequestTransform : RequestTransform
 {
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
-    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
-    private static readonly MediaTypeWithQualityHeaderValue AcceptEvents = new("text/event-stream");
+    private const string Json = "application/json";
+    private const string Events = "text/event-stream";
 
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
@@ -25,10 +24,12 @@ internal sealed class TaskRequestTransform : RequestTransform
             context.Query.Collection.Clear();
         }
 
-        context.ProxyRequest.Headers.Accept.Add(call.Stream ? AcceptEvents : AcceptJson);
+        // Added as text (constant values): no parsed header values, value lists or per-header stores made per call.
+        context.ProxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Accept, call.Stream ? Events : Json);
         if (context.ProxyRequest.Content is { } content)
         {
-            content.Headers.ContentType = Json;
+            content.Headers.Remove(HeaderNames.ContentType);
+            content.Headers.TryAddWithoutValidation(HeaderNames.ContentType, Json);
             content.Headers.ContentLength = call.VendorBody.Length;
         }
 

@@ -111,7 +111,8 @@ public sealed class NormalizedEndpointTests : GatewayFixture
         var otherCredential = vendor.Name == "anthropic" ? "Authorization" : "x-api-key";
         Assert.That(headers.Keys, Has.None.EqualTo(otherCredential).IgnoreCase.And.None.StartsWith("X-Forwarded").IgnoreCase);
         Assert.That(headers.Values, Has.None.Contains(Gateway.ClientKeys["team-a"]));
-        Assert.That(headers["Content-Type"], Does.StartWith("application/json"));
+        Assert.That(headers["Content-Type"], Is.EqualTo("application/json"));
+        Assert.That(headers["Accept"], Is.EqualTo("application/json"));
         const string userContent = "Summarize the following email.\n\nPlease review the attached invoice and confirm delivery times for Q3.";
         Assert.That(sent.GetProperty("model").GetString(), Is.EqualTo(vendor.Model[(vendor.Name.Length + 1)..]));
         switch (vendor.Name)
@@ -187,8 +188,11 @@ public sealed class NormalizedEndpointTests : GatewayFixture
         Assert.That(done.GetProperty("finish_reason").GetString(), Is.EqualTo("stop"));
         Assert.That(done.GetProperty("provider").GetString(), Is.EqualTo(vendor.Name));
 
-        var streamRequest = JsonDocument.Parse(Vendors[vendor.Name].LogEntries.Last().RequestMessage!.Body!).RootElement;
+        var streamMessage = Vendors[vendor.Name].LogEntries.Last().RequestMessage!;
+        var streamRequest = JsonDocument.Parse(streamMessage.Body!).RootElement;
         Assert.That(streamRequest.GetProperty("stream").GetBoolean(), Is.True);
+        Assert.That(streamMessage.Headers!["Accept"], Is.EqualTo(new[] { "text/event-stream" }));
+        Assert.That(streamMessage.Headers!["Content-Type"], Is.EqualTo(new[] { "application/json" }));
         if (vendor.Name == "openai")
         {
             Assert.That(streamRequest.GetProperty("stream_options").GetProperty("include_usage").GetBoolean(), Is.True);
