@@ -38,6 +38,12 @@ public static class ChatCompletionsRequestReader
         ["safety_identifier"] = "use 'user' to name the end user",
     };
 
+    private static readonly ObjectFields Known = new(
+        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "seed", "user", "stream",
+        "stream_options", "n", "response_format", "tools", "tool_choice", "parallel_tool_calls");
+
+    private static readonly long ModelBit = Known.Bit("model"), MessagesBit = Known.Bit("messages");
+
     /// <summary>The request in internal terms (format verbatim), or null with every fault in <paramref name="errors"/>.</summary>
     public static TaskRequest? Read(ReadOnlyMemory<byte> body, out List<FieldError> errors)
     {
@@ -49,7 +55,7 @@ public static class ChatCompletionsRequestReader
         }
 
         var root = document.RootElement;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var fields = Known.Start();
         string? model = null;
         List<ChatMessage>? messages = null;
         int? maxTokens = null, maxCompletionTokens = null;
@@ -62,9 +68,15 @@ public static class ChatCompletionsRequestReader
         List<ToolDefinition>? tools = null;
         ToolChoice? toolChoice = null;
         bool? parallelToolCalls = null;
-        foreach (var field in TaskRequestReader.Fields(root, seen, errors))
+        foreach (var property in root.EnumerateObject())
         {
-            var (name, value) = (field.Name, field.Value);
+            if (!fields.Take(property, errors, out var name))
+            {
+                continue;
+            }
+
+            var value = property.Value;
+
             switch (name)
             {
                 case "model":
@@ -145,12 +157,12 @@ public static class ChatCompletionsRequestReader
             }
         }
 
-        if (!seen.Contains("model") || root.GetProperty("model").ValueKind == JsonValueKind.Null)
+        if ((fields.Given & ModelBit) == 0)
         {
             errors.Add(new FieldError("model", "is required: a model alias of the gateway (GET /v1/models lists them) or provider/model"));
         }
 
-        if (!seen.Contains("messages") || root.GetProperty("messages").ValueKind == JsonValueKind.Null)
+        if ((fields.Given & MessagesBit) == 0)
         {
             errors.Add(new FieldError("messages", "is required"));
         }

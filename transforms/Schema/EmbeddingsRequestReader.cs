@@ -13,6 +13,8 @@ public static class EmbeddingsRequestReader
 {
     public const int MaxInputs = 2048;
 
+    private static readonly ObjectFields Known = new("model", "input", "encoding_format", "dimensions", "user");
+
     /// <summary>The request in internal terms, or null with every fault in <paramref name="errors"/>.</summary>
     public static TaskRequest? Read(ReadOnlyMemory<byte> body, out List<FieldError> errors)
     {
@@ -23,13 +25,19 @@ public static class EmbeddingsRequestReader
             return null;
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var fields = Known.Start();
         string? model = null, user = null;
         List<string>? inputs = null;
         int? dimensions = null;
         var base64 = false;
-        foreach (var (name, value) in TaskRequestReader.Fields(document.RootElement, seen, errors).Select(p => (p.Name, p.Value)))
+        foreach (var property in document.RootElement.EnumerateObject())
         {
+            if (!fields.Take(property, errors, out var name))
+            {
+                continue;
+            }
+
+            var value = property.Value;
             switch (name)
             {
                 case "model":

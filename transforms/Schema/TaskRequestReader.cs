@@ -91,39 +91,17 @@ public static class TaskRequestReader
         return document;
     }
 
-    // The request's fields, matched on their UTF-8 names: a known name is not made a string per request, and a repeat of
-    // it is found with a bit; other names (each one a fault) are read, and their repeats found, only when they occur.
-    private static readonly string[] KnownFields =
-        ["prompt", "context", "system", "messages", "model", "user", "max_tokens", "temperature", "format", "stream", "metadata"];
+    private static readonly ObjectFields Known =
+        new("prompt", "context", "system", "messages", "model", "user", "max_tokens", "temperature", "format", "stream", "metadata");
 
-    private static readonly byte[][] KnownFieldsUtf8 = [.. KnownFields.Select(System.Text.Encoding.UTF8.GetBytes)];
-
-    private static readonly int PromptBit = Bit("prompt"), ContextBit = Bit("context"), MessagesBit = Bit("messages");
-
-    private static int Bit(string field) => 1 << Array.IndexOf(KnownFields, field);
-
-    private static string FieldName(JsonProperty property, out int known)
-    {
-        for (known = 0; known < KnownFieldsUtf8.Length; known++)
-        {
-            if (property.NameEquals(KnownFieldsUtf8[known]))
-            {
-                return KnownFields[known];
-            }
-        }
-
-        known = -1;
-        return property.Name;
-    }
+    private static readonly long PromptBit = Known.Bit("prompt"), ContextBit = Known.Bit("context"), MessagesBit = Known.Bit("messages");
 
     // Every field checked, and read as it is checked (each value once, no second pass to bind): the request, which counts
     // only when no fault was found.
     private static TaskRequest ReadFields(JsonElement root, TaskKind task, List<FieldError> errors, TaskRequestCheck? check)
     {
         var before = errors.Count;
-        var seenKnown = 0;
-        var given = 0;
-        HashSet<string>? seenOthers = null;
+        var fields = Known.Start();
         string? prompt = null, context = null, system = null, model = null, user = null, format = null;
         int? maxTokens = null;
         double? temperature = null;
@@ -133,29 +111,12 @@ public static class TaskRequestReader
         var messagesValue = default(JsonElement);
         foreach (var property in root.EnumerateObject())
         {
-            var name = FieldName(property, out var known);
+            if (!fields.Take(property, errors, out var name))
+            {
+                continue;
+            }
+
             var value = property.Value;
-            if (known >= 0)
-            {
-                // Given or not (null means absent) as its last occurrence says, as a lookup by name would find it.
-                given = value.ValueKind == JsonValueKind.Null ? given & ~(1 << known) : given | (1 << known);
-            }
-
-            if (known >= 0 ? (seenKnown & (1 << known)) != 0 : !(seenOthers ??= new HashSet<string>(StringComparer.Ordinal)).Add(name))
-            {
-                errors.Add(new FieldError(name, "appears more than once"));
-                continue;
-            }
-
-            if (known >= 0)
-            {
-                seenKnown |= 1 << known;
-            }
-
-            if (value.ValueKind == JsonValueKind.Null)
-            {
-                continue;
-            }
 
             switch (name)
             {
@@ -230,12 +191,12 @@ public static class TaskRequestReader
             }
         }
 
-        if (task == TaskKind.Generate && (given & (PromptBit | MessagesBit)) == 0)
+        if (task == TaskKind.Generate && (fields.Given & (PromptBit | MessagesBit)) == 0)
         {
             errors.Add(new FieldError("prompt", "is required (or give 'messages')"));
         }
 
-        if (task == TaskKind.Generate && (given & (PromptBit | ContextBit)) == 0 && OnlySystemTurns(messagesValue))
+        if (task == TaskKind.Generate && (fields.Given & (PromptBit | ContextBit)) == 0 && OnlySystemTurns(messagesValue))
         {
             errors.Add(new FieldError("messages", "must hold a user or assistant message"));
         }
@@ -246,7 +207,7 @@ public static class TaskRequestReader
             check(model, temperature, errors);
         }
 
-        if (task == TaskKind.Summarize && (given & ContextBit) == 0)
+        if (task == TaskKind.Summarize && (fields.Given & ContextBit) == 0)
         {
             errors.Add(new FieldError("context", "is required: the text to summarize"));
         }
@@ -312,22 +273,6 @@ public static class TaskRequestReader
         }
 
         return true;
-    }
-
-    /// <summary>The object's properties, each name once (a repeat is a fault) and null values skipped (null means absent).</summary>
-    internal static IEnumerable<JsonProperty> Fields(JsonElement root, HashSet<string> seen, List<FieldError> errors)
-    {
-        foreach (var property in root.EnumerateObject())
-        {
-            if (!seen.Add(property.Name))
-            {
-                errors.Add(new FieldError(property.Name, "appears more than once"));
-            }
-            else if (property.Value.ValueKind != JsonValueKind.Null)
-            {
-                yield return property;
-            }
-        }
     }
 
     /// <summary>Checks a text field (a non-blank string of at most <paramref name="maxLength"/> characters); returns the string, if it is one, read once.</summary>

@@ -81,6 +81,24 @@ public sealed class TaskRequestReaderTests
     }
 
     [Test]
+    public void ARepeatedField_KnownOrNot_IsAFaultOnce_AndTheLastOccurrenceSaysWhetherItIsGiven()
+    {
+        var request = Read("""{"prompt": "a", "prompt": "b", "x": 1, "x": 2, "x": 3, "context": "c", "context": null}""", TaskKind.Summarize, out var errors);
+
+        Assert.That(request, Is.Null);
+        Assert.That(errors.Select(e => (e.Field, e.Message)), Is.EqualTo(new[]
+        {
+            ("prompt", "appears more than once"),
+            ("x", "is not a field of this request"),
+            ("x", "appears more than once"),
+            ("x", "appears more than once"),
+            ("context", "appears more than once"),
+            // Its last occurrence is null: as absent as a lookup by name finds it.
+            ("context", "is required: the text to summarize"),
+        }));
+    }
+
+    [Test]
     public void TheReadersFieldNames_AreTheSchemaRecordsWireNames()
     {
         // The reader matches names itself; the record's attributes name the same fields (the OpenAPI document's test
