@@ -32,6 +32,9 @@ gc_setting() { awk -v name="$1" '/^  gc:/ { inside = 1; next } inside && $1 == n
 gc_env=()
 [ "$(gc_setting heaps)" != 0 ] && gc_env+=("DOTNET_GCHeapCount=$(printf %x "$(gc_setting heaps)")")
 [ "$(gc_setting gen0SizeMiB)" != 0 ] && gc_env+=("DOTNET_GCgen0size=$(printf %x $(($(gc_setting gen0SizeMiB) * 1048576)))")
+# The gateway ships with idle thread-pool workers that block without spinning first (gateway/Gateway.csproj,
+# UnfairSemaphoreSpinLimit 0, in its runtimeconfig.json): bare YARP gets the same, for the same reason as the GC settings.
+bare_env=("${gc_env[@]}" DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -48,7 +51,7 @@ redis_pid=$!; pids+=($redis_pid)
 ASPNETCORE_URLS=http://127.0.0.1:$vendor Logging__LogLevel__Default=Warning \
   taskset -c $SERVER_CPU dotnet bench/FakeVendor/bin/Release/net10.0/FakeVendor.dll >/dev/null &
 pids+=($!)
-env "${gc_env[@]}" ASPNETCORE_URLS=http://127.0.0.1:$bare Logging__LogLevel__Default=Warning Vendor=http://127.0.0.1:$vendor/ \
+env "${bare_env[@]}" ASPNETCORE_URLS=http://127.0.0.1:$bare Logging__LogLevel__Default=Warning Vendor=http://127.0.0.1:$vendor/ \
   taskset -c $SERVER_CPU dotnet bench/BareProxy/bin/Release/net10.0/BareProxy.dll >/dev/null &
 bare_pid=$!; pids+=($bare_pid)
 
@@ -437,7 +440,8 @@ mkdir -p "$(dirname "$report")"
   echo "columns against bare YARP are the medians of the rounds' ratios to their paired bare round."
   echo "CPU µs/request: the proxy process's utime + stime over a round ÷ its requests (redis-server's added in the Redis"
   echo "scenario). 1-conn p50: one connection, one request at a time (wrk -c1, ${SINGLE} s). Latencies in ms."
-  echo "Both proxies run with the chart's GC settings (startup.gc): ${gc_env[*]:-none, the runtime defaults}."
+  echo "Both proxies run with the chart's GC settings (startup.gc): ${gc_env[*]:-none, the runtime defaults}; idle thread-pool"
+  echo "workers block without spinning in both (the gateway's runtimeconfig, DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 for bare YARP)."
   echo
   echo "| scenario | req/s | vs bare YARP | CPU µs/req | CPU vs bare | Δ CPU vs no limits (× bare's) | p50 | p99 | p99 vs bare | 1-conn p50 | bare YARP 1-conn p50 alongside | non-2xx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
