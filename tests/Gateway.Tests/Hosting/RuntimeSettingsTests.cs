@@ -18,6 +18,10 @@ public sealed class RuntimeSettingsTests
     }
 
     [Test]
+    public void TheGatewaysHostedByTheTests_RunWithTheSameSetting()
+        => Assert.That(AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit")?.ToString(), Is.EqualTo("0"));
+
+    [Test]
     public void TheServerGarbageCollector_IsOn()
         => Assert.That(ConfigProperties().GetProperty("System.GC.Server").GetBoolean(), Is.True);
 }
