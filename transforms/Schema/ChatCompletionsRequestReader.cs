@@ -138,7 +138,7 @@ public static class ChatCompletionsRequestReader
                     toolChoice = ChatTools.Choice(value, errors);
                     break;
                 case "parallel_tool_calls":
-                    parallelToolCalls = value.ValueKind == JsonValueKind.Null ? null : Boolean(name, value, errors);
+                    parallelToolCalls = Boolean(name, value, errors);
                     break;
                 default:
                     if (NotCarried.TryGetValue(name, out var why))

@@ -46,7 +46,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
             if (!vendorResponse.IsSuccessStatusCode)
             {
                 GatewayError error;
-                using (var errorBody = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxErrorBodyBytes, idle, idleTimeout, idle.Token, truncate: true))
+                using (var errorBody = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxErrorBodyBytes, idle, idleTimeout, truncate: true))
                 {
                     error = VendorErrors.FromStatus(vendorResponse.StatusCode, call.Provider, call.Vendor.ReadErrorMessage(errorBody.WrittenSpan));
                 }
@@ -70,11 +70,11 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
                     throw new VendorFormatException($"the answer to a streamed call is {vendorResponse.Content.Headers.ContentType?.MediaType ?? "untyped"}, not text/event-stream");
                 }
 
-                await StreamAsync(body, call, output, idle, idleTimeout, idle.Token);
+                await StreamAsync(body, call, output, idle, idleTimeout);
             }
             else
             {
-                using var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, idle.Token, truncate: false);
+                using var bytes = await ReadBoundedAsync(body, vendorResponse.Content.Headers.ContentLength, MaxVendorBodyBytes, idle, idleTimeout, truncate: false);
                 if (call.Task == TaskKind.Embeddings)
                 {
                     var vectors = call.Vendor.ReadEmbeddingsResponse(bytes.WrittenMemory);
@@ -120,8 +120,10 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
     private static bool IsEventStream(HttpResponseMessage response)
         => string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
 
-    private async Task StreamAsync(Stream body, TaskCall call, ITaskOutput output, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    // Every read and write stops when the idle timer (or what is registered on it) cancels.
+    private async Task StreamAsync(Stream body, TaskCall call, ITaskOutput output, CancellationTokenSource idle, TimeSpan idleTimeout)
     {
+        var cancellationToken = idle.Token;
         var reader = call.Vendor.CreateStreamReader();
         await using var events = new SseReader(body);
         var state = new StreamState();
@@ -162,7 +164,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
 
     // The vendor's whole answer, into a pooled buffer sized to its declared length (the caller disposes it).
     private static async Task<PooledBuffer> ReadBoundedAsync(
-        Stream body, long? declared, int limit, CancellationTokenSource idle, TimeSpan idleTimeout, CancellationToken cancellationToken, bool truncate)
+        Stream body, long? declared, int limit, CancellationTokenSource idle, TimeSpan idleTimeout, bool truncate)
     {
         // One byte past the declared length, so the read that finds the end needs no larger buffer.
         var buffer = new PooledBuffer(declared is >= 0 and var length && length < limit ? (int)length + 1 : 16 * 1024);
@@ -170,7 +172,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
         {
             while (true)
             {
-                var read = await body.ReadAsync(buffer.GetMemory(), cancellationToken);
+                var read = await body.ReadAsync(buffer.GetMemory(), idle.Token);
                 if (read == 0)
                 {
                     return buffer;
