@@ -250,6 +250,29 @@ public abstract class LimiterStoreContract
 public sealed class LocalLimiterStoreTests : LimiterStoreContract
 {
     protected override ILimiterStore CreateStore(FakeTimeProvider time) => new LocalLimiterStore(time);
+
+    [Test]
+    public async Task Reservation_WhoseScopeWasSweptAndMadeAgain_EndsWithoutTouchingTheNewScope([Values] bool released)
+    {
+        // A reservation still open when its window passed; every 1024th decision of a client sweeps away the scopes that
+        // hold nothing, and the next request of that user makes the scope again, its log starting over.
+        var user = new LimitScope("user:u1", new LimitPolicy("u", 10, 1_000_000, Window, true));
+        var other = new LimitScope("client", new LimitPolicy("c", 100_000, null, Window, true));
+        var old = new AdmissionRequest("swept", [user], 500, 0, []);
+        var lease = (await Store.AcquireAsync(old, default)).Lease!;
+        Time.Advance(Window + TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 1100; i++)
+        {
+            Assert.That((await Store.AcquireAsync(new AdmissionRequest("swept", [other], 0, 0, []), default)).Admitted, Is.True);
+        }
+
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("swept", [user], 700, 0, []), default)).Admitted, Is.True);
+        await (released ? Store.ReleaseAsync(old, default) : Store.SettleAsync(lease, 0, 0, default));
+
+        var probe = (await Store.AcquireAsync(new AdmissionRequest("swept", [user], 0, 0, []), default)).Quotas.Single();
+        Assert.That((probe.RequestsLeft, probe.TokensLeft), Is.EqualTo((10L - 1 - 1, 1_000_000L - 700)),
+            "only the new request counts, with its own reservation");
+    }
 }
 
 [TestFixture]
