@@ -13,12 +13,14 @@
 -- released. Time is Redis server time (TIME) unless ARGV[1] gives it.
 -- No operation walks a window: expiry is amortized O(1) per batch, a refusal reads at most 8 entries.
 -- KEYS: registry, then per scope: log, totals, corrections; then the budgets
--- ARGV: now|'', scope count S, budget count B, id count K, then
+-- ARGV: now|'', scope count S, budget count B, id count K, set count T, then
 --   K ids (of the settlements and releases, looked up in the registry at once),
 --   S × (windowMs, requestLimit|-1, tokenLimit|-1), B × cap,
---   then the operations, each: kind, id, a, b, [costDelta,] n, n × scope, m, m × budget
---   'a': a = tokens, b = cost; 's': a = reserved tokens, b = used tokens, then costDelta; 'r': a = tokens, b = cost.
---   (scope: 1..S, budget: 1..B; a settlement's or release's admission time and day are the registry's)
+--   T sets — the batch's distinct lists of scopes and budgets, each: n, n × scope, m, m × budget —,
+--   then the operations, five arguments each: kind, id, a, b, set
+--   'a': a = tokens, b = cost; 's': a = used − reserved tokens, b = used − reserved cost; 'r': a = tokens, b = cost.
+--   (scope: 1..S, budget: 1..B, set: 1..T; a settlement's or release's admission time and day are the registry's.
+--   Most operations of a batch share one set, read once here rather than once per operation.)
 -- Returns one flat list of integers, per operation in order: an admission 1, day, then per scope requestsLeft,
 -- tokensLeft, resetMs; a refusal 0, reason (1 requests, 2 tokens, 3 budget), index within the operation, retryMs
 -- (-1: never); a settlement or release 1 / 0 as it found (or did not find) its reservation. (Flat: no table per
@@ -31,20 +33,31 @@ else
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local day = math.floor(now / 86400000)
-local scopeCount, budgetCount, idCount = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local scopeCount, budgetCount, idCount, setCount = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local registry = KEYS[1]
 
-local windows, requestLimits, tokenLimits, caps = {}, {}, {}, {}
-do
-  local at = 5 + idCount
-  for s = 1, scopeCount do
-    windows[s], requestLimits[s], tokenLimits[s] = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
-    at = at + 3
+-- Each set: its scopes and its budgets, as numbers.
+local windows, requestLimits, tokenLimits, caps, setScopes, setBudgets = {}, {}, {}, {}, {}, {}
+local i = 6 + idCount
+for s = 1, scopeCount do
+  windows[s], requestLimits[s], tokenLimits[s] = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  i = i + 3
+end
+for b = 1, budgetCount do
+  caps[b] = tonumber(ARGV[i])
+  i = i + 1
+end
+for t = 1, setCount do
+  local scopesOf, budgetsOf = {}, {}
+  for k = 1, tonumber(ARGV[i]) do
+    scopesOf[k] = tonumber(ARGV[i + k])
   end
-  for b = 1, budgetCount do
-    caps[b] = tonumber(ARGV[at])
-    at = at + 1
+  i = i + #scopesOf + 1
+  for k = 1, tonumber(ARGV[i]) do
+    budgetsOf[k] = tonumber(ARGV[i + k])
   end
+  i = i + #budgetsOf + 1
+  setScopes[t], setBudgets[t] = scopesOf, budgetsOf
 end
 
 -- A member's requests and tokens.
@@ -128,12 +141,12 @@ end
 
 -- A settlement's or release's cost change, in the budgets of the day it was reserved: only a day still counted (a
 -- change never brings back a day that has gone).
-local function adjustBudgets(budgetBase, m, reservedDay, delta)
+local function adjustBudgets(budgetsOf, reservedDay, delta)
   if delta == 0 then
     return
   end
-  for k = 1, m do
-    local b = tonumber(ARGV[budgetBase + k - 1])
+  for k = 1, #budgetsOf do
+    local b = budgetsOf[k]
     local key = budgetKey(b)
     if redis.call('HEXISTS', key, reservedDay) == 1 then
       redis.call('HINCRBY', key, reservedDay, delta)
@@ -167,7 +180,7 @@ local open = {}
 if idCount > 0 then
   local ids = {}
   for j = 1, idCount do
-    ids[j] = ARGV[4 + j]
+    ids[j] = ARGV[5 + j]
   end
   local entries = redis.call('HMGET', registry, unpack(ids))
   for j = 1, idCount do
@@ -181,30 +194,20 @@ local registered, ttl, dropped = {}, 60000, {}
 -- Registry values, "admittedAtMs:mask", made without formatting a number per admission (Lua formats numbers slowly).
 local admittedNow, maskTexts = now .. ':', {[0] = '0', [1] = '1', [3] = '3', [7] = '7'}
 local results, count = {}, 0
--- The operation's scopes as numbers (read once), and each scope's bit in a registry mask.
-local scopeIndex, bits = {}, {1, 2, 4, 8, 16, 32, 64, 128}
-local i = 5 + idCount + 3 * scopeCount + budgetCount
-while i <= #ARGV do
-  local kind, id, a, b = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  local costDelta
-  if kind == 's' then
-    costDelta = tonumber(ARGV[i + 4])
-    i = i + 5
-  else
-    i = i + 4
-  end
-  local n = tonumber(ARGV[i])
-  local scopeBase = i + 1
-  local m = tonumber(ARGV[scopeBase + n])
-  local budgetBase = scopeBase + n + 1
-  i = budgetBase + m
+-- Each scope's bit in a registry mask, by its place in the operation's set.
+local bits = {1, 2, 4, 8, 16, 32, 64, 128}
+local last = #ARGV
+while i <= last do
+  local kind, id, a, b, set = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  i = i + 5
+  local scopesOf, budgetsOf = setScopes[set], setBudgets[set]
+  local n, m = #scopesOf, #budgetsOf
 
   if kind == 'a' then
     local tokens, cost = a, b
     local refusal = nil
     for k = 1, n do
-      local s = tonumber(ARGV[scopeBase + k - 1])
-      scopeIndex[k] = s
+      local s = scopesOf[k]
       local state, window, requestLimit, tokenLimit = load(s), windows[s], requestLimits[s], tokenLimits[s]
       if requestLimit >= 0 and state.count + 1 > requestLimit then
         refusal = {0, 1, k, (state.oldest or now) + window - now}
@@ -221,7 +224,7 @@ while i <= #ARGV do
     end
     if not refusal then
       for k = 1, m do
-        local bi = tonumber(ARGV[budgetBase + k - 1])
+        local bi = budgetsOf[k]
         if budget(bi).spent + cost > caps[bi] then
           refusal = {0, 3, k, (day + 1) * 86400000 - now}
           break
@@ -236,7 +239,7 @@ while i <= #ARGV do
       count = count + 2
       local mask = 0
       for k = 1, n do
-        local s = scopeIndex[k]
+        local s = scopesOf[k]
         local state, window, requestLimit, tokenLimit = scopes[s], windows[s], requestLimits[s], tokenLimits[s]
         results[count + 1] = requestLimit >= 0 and (requestLimit - state.count - 1) or -1
         results[count + 2] = tokenLimit >= 0 and (tokenLimit - state.used - tokens) or -1
@@ -257,7 +260,7 @@ while i <= #ARGV do
         end
       end
       for k = 1, m do
-        local state = budget(tonumber(ARGV[budgetBase + k - 1]))
+        local state = budget(budgetsOf[k])
         state.spent = state.spent + cost
         state.added = state.added + cost
         state.admitted = true
@@ -281,10 +284,10 @@ while i <= #ARGV do
     if kind == 's' then
       -- Tokens used instead of reserved, in every scope: a correction is counted (and leaves the window) with what it
       -- corrects even where the reservation itself was not logged.
-      local delta = b - a
+      local delta = a
       if delta ~= 0 then
         for k = 1, n do
-          local s = tonumber(ARGV[scopeBase + k - 1])
+          local s = scopesOf[k]
           -- Still in the window (no expiry has reached it: time only moves on): corrected until it leaves. Else it has
           -- left, or leaves at the next expiry, with what it reserved: nothing to correct.
           if admittedAt > now - windows[s] then
@@ -292,16 +295,16 @@ while i <= #ARGV do
           end
         end
       end
-      adjustBudgets(budgetBase, m, reservedDay, costDelta)
+      adjustBudgets(budgetsOf, reservedDay, b)
     else
       -- Released: the reservation no longer counts where it was logged.
       for k = 1, n do
-        local s = tonumber(ARGV[scopeBase + k - 1])
+        local s = scopesOf[k]
         if math.floor(mask / 2 ^ (k - 1)) % 2 == 1 and admittedAt > now - windows[s] then
           correct(load(s), admittedAt, id, -1, -a)
         end
       end
-      adjustBudgets(budgetBase, m, reservedDay, -b)
+      adjustBudgets(budgetsOf, reservedDay, -b)
     end
     count = count + 1
     results[count] = 1

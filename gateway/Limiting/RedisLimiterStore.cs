@@ -82,6 +82,10 @@ public sealed class RedisLimiterStore : ILimiterStore
         }
     }
 
+    private static readonly RedisValue Acquire = "a";
+    private static readonly RedisValue Settle = "s";
+    private static readonly RedisValue Release = "r";
+
     private enum OperationKind
     {
         Acquire,
@@ -118,6 +122,8 @@ public sealed class RedisLimiterStore : ILimiterStore
         private readonly Dictionary<string, RedisKey> _correctionKeys = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (int Index, LimitPolicy Policy)> _scopes = new(StringComparer.Ordinal);
         private readonly Dictionary<string, (int Index, long Cap)> _budgets = new(StringComparer.Ordinal);
+        private readonly Dictionary<ScopeSet, int> _sets = new(ScopeSet.Comparer);
+        private readonly List<ScopeSet> _setOrder = [];
         private List<Operation> _waiting = [];
         private bool _busy;
         private bool _lingering;
@@ -265,43 +271,66 @@ public sealed class RedisLimiterStore : ILimiterStore
         }
 
         // KEYS: registry, per distinct scope its log, totals and corrections, then the distinct budgets. ARGV: see Batch.lua
-        // (a scope's policy and a budget's cap are sent once, as the batch's first operation on it has them).
+        // (a scope's policy and a budget's cap are sent once, as the batch's first operation on it has them; each distinct
+        // list of scopes and budgets once, the operations naming theirs by number).
         private (RedisKey[] Keys, RedisValue[] Args) Build(List<Operation> batch)
         {
             _scopes.Clear();
             _budgets.Clear();
+            _sets.Clear();
+            _setOrder.Clear();
             var ids = 0;
-            var argCount = 4;
-            foreach (var operation in batch)
+            var setArgs = 0;
+            Span<int> setOf = batch.Count <= 128 ? stackalloc int[batch.Count] : new int[batch.Count];
+            AdmissionRequest? previous = null;
+            for (var i = 0; i < batch.Count; i++)
             {
+                var operation = batch[i];
                 var request = operation.Request;
-                foreach (var scope in request.Scopes)
-                {
-                    _scopes.TryAdd(scope.Key, (_scopes.Count + 1, scope.Policy));
-                }
-
-                foreach (var budget in request.Budgets)
-                {
-                    _budgets.TryAdd(budget.Key, (_budgets.Count + 1, budget.CapMicros));
-                }
-
                 if (operation.Kind != OperationKind.Acquire)
                 {
                     ids++;
                 }
 
-                argCount += (operation.Kind == OperationKind.Settle ? 7 : 6) + request.Scopes.Length + request.Budgets.Length;
+                // The operations of one client mostly carry the same arrays (its prepared scopes and budgets): no lookup then.
+                if (previous is not null && ReferenceEquals(request.Scopes, previous.Scopes) && ReferenceEquals(request.Budgets, previous.Budgets))
+                {
+                    setOf[i] = setOf[i - 1];
+                    previous = request;
+                    continue;
+                }
+
+                previous = request;
+                var set = new ScopeSet(request.Scopes, request.Budgets);
+                if (!_sets.TryGetValue(set, out var index))
+                {
+                    foreach (var scope in request.Scopes)
+                    {
+                        _scopes.TryAdd(scope.Key, (_scopes.Count + 1, scope.Policy));
+                    }
+
+                    foreach (var budget in request.Budgets)
+                    {
+                        _budgets.TryAdd(budget.Key, (_budgets.Count + 1, budget.CapMicros));
+                    }
+
+                    _setOrder.Add(set);
+                    _sets[set] = index = _setOrder.Count;
+                    setArgs += 2 + request.Scopes.Length + request.Budgets.Length;
+                }
+
+                setOf[i] = index;
             }
 
-            argCount += ids + 3 * _scopes.Count + _budgets.Count;
             var keys = new RedisKey[1 + 3 * _scopes.Count + _budgets.Count];
-            var args = new RedisValue[argCount];
+            var args = new RedisValue[5 + ids + 3 * _scopes.Count + _budgets.Count + setArgs + 5 * batch.Count];
             keys[0] = Key(Layout + "reservations");
             args[0] = store._clock is null ? RedisValue.EmptyString : store._clock.GetUtcNow().ToUnixTimeMilliseconds();
             args[1] = _scopes.Count;
             args[2] = _budgets.Count;
             args[3] = ids;
-            var at = 4;
+            args[4] = _setOrder.Count;
+            var at = 5;
             foreach (var operation in batch)
             {
                 if (operation.Kind != OperationKind.Acquire)
@@ -329,33 +358,39 @@ public sealed class RedisLimiterStore : ILimiterStore
             }
 
             at += _budgets.Count;
-            foreach (var operation in batch)
+            foreach (var set in _setOrder)
             {
-                var request = operation.Request;
-                args[at++] = operation.Kind switch { OperationKind.Acquire => "a", OperationKind.Settle => "s", _ => "r" };
-                args[at++] = request.Id;
-                args[at++] = request.Tokens;
-                if (operation.Kind == OperationKind.Settle)
-                {
-                    args[at++] = operation.Used;
-                    args[at++] = operation.CostDelta;
-                }
-                else
-                {
-                    args[at++] = request.CostMicros;
-                }
-
-                args[at++] = request.Scopes.Length;
-                foreach (var scope in request.Scopes)
+                args[at++] = set.Scopes.Length;
+                foreach (var scope in set.Scopes)
                 {
                     args[at++] = _scopes[scope.Key].Index;
                 }
 
-                args[at++] = request.Budgets.Length;
-                foreach (var budget in request.Budgets)
+                args[at++] = set.Budgets.Length;
+                foreach (var budget in set.Budgets)
                 {
                     args[at++] = _budgets[budget.Key].Index;
                 }
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var operation = batch[i];
+                var request = operation.Request;
+                args[at++] = operation.Kind switch { OperationKind.Acquire => Acquire, OperationKind.Settle => Settle, _ => Release };
+                args[at++] = request.Id;
+                if (operation.Kind == OperationKind.Settle)
+                {
+                    args[at++] = operation.Used - request.Tokens;
+                    args[at++] = operation.CostDelta;
+                }
+                else
+                {
+                    args[at++] = request.Tokens;
+                    args[at++] = request.CostMicros;
+                }
+
+                args[at++] = setOf[i];
             }
 
             return (keys, args);
@@ -384,6 +419,58 @@ public sealed class RedisLimiterStore : ILimiterStore
             }
 
             return key;
+        }
+    }
+
+    /// <summary>The scopes and budgets of an operation, equal to another's when they name the same keys in the same order.</summary>
+    private readonly record struct ScopeSet(LimitScope[] Scopes, BudgetScope[] Budgets)
+    {
+        public static readonly IEqualityComparer<ScopeSet> Comparer = new KeyComparer();
+
+        private sealed class KeyComparer : IEqualityComparer<ScopeSet>
+        {
+            public bool Equals(ScopeSet x, ScopeSet y)
+            {
+                if (x.Scopes.Length != y.Scopes.Length || x.Budgets.Length != y.Budgets.Length)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < x.Scopes.Length; i++)
+                {
+                    if (!string.Equals(x.Scopes[i].Key, y.Scopes[i].Key, StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                for (var i = 0; i < x.Budgets.Length; i++)
+                {
+                    if (!string.Equals(x.Budgets[i].Key, y.Budgets[i].Key, StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
+            public int GetHashCode(ScopeSet set)
+            {
+                var hash = new HashCode();
+                foreach (var scope in set.Scopes)
+                {
+                    hash.Add(scope.Key, StringComparer.Ordinal);
+                }
+
+                hash.Add(set.Budgets.Length);
+                foreach (var budget in set.Budgets)
+                {
+                    hash.Add(budget.Key, StringComparer.Ordinal);
+                }
+
+                return hash.ToHashCode();
+            }
         }
     }
 

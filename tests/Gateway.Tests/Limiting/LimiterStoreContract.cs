@@ -339,6 +339,60 @@ public sealed class RedisLimiterStoreTests : LimiterStoreContract
     }
 
     [Test]
+    public async Task OperationsOfDifferentScopesAndBudgets_GoOutTogether_AndEachCountsWhereItBelongs()
+    {
+        // One client's requests name different lists of scopes and budgets (its own; with a model; with one of three end
+        // users; with a budget), some as the same array, some as equal arrays of their own; all at once, so most go out
+        // in shared script calls. Then a third are settled to other usage and a sixth released, also all at once.
+        var server = _connection.GetServer(_connection.GetEndPoints().Single());
+        var client = new LimitScope("client", new LimitPolicy("c", 100_000, 100_000_000, Window, true));
+        var model = new LimitScope("model:m", new LimitPolicy("m", 100_000, 100_000_000, Window, true));
+        LimitScope User(int n) => new("user:u" + n, new LimitPolicy("u", 100_000, 100_000_000, Window, true));
+        BudgetScope[] Budget() => [new BudgetScope(BudgetScope.ClientKey, 1_000_000_000)];
+        LimitScope[] shared = [client];
+        var requests = Enumerable.Range(0, 240).Select(i => (i % 4) switch
+        {
+            0 => new AdmissionRequest("sets", shared, 10 + i, 0, []),
+            1 => new AdmissionRequest("sets", [client, model], 10 + i, 0, []),
+            2 => new AdmissionRequest("sets", [client, User(i % 3)], 10 + i, 0, []),
+            _ => new AdmissionRequest("sets", [client], 10 + i, 100 + i, Budget()),
+        }).ToList();
+        var before = ScriptCalls(server);
+        var decisions = await Task.WhenAll(requests.Select(r => Task.Run(async () => await Store.AcquireAsync(r, default))));
+        Assert.That(decisions.All(d => d.Admitted), Is.True);
+        Assert.That(ScriptCalls(server) - before, Is.LessThan(requests.Count / 2), "operations of different lists went out together");
+
+        var used = requests.Select((r, i) => i % 6 == 5 ? -1L : i % 3 == 0 ? (r.Tokens / 2) : r.Tokens).ToList();
+        await Task.WhenAll(requests.Select((r, i) => Task.Run(async () =>
+        {
+            if (used[i] < 0)
+            {
+                await Store.ReleaseAsync(r, default);
+            }
+            else if (i % 3 == 0)
+            {
+                await Store.SettleAsync(decisions[i].Lease!, used[i], r.CostMicros / 2, default);
+            }
+        })));
+
+        // What each scope and the budget hold now, asked with no tokens and no cost.
+        long Count(Func<AdmissionRequest, bool> has) => requests.Where((r, i) => has(r) && used[i] >= 0).Count();
+        long Tokens(Func<AdmissionRequest, bool> has) => requests.Select((r, i) => has(r) && used[i] >= 0 ? used[i] : 0).Sum();
+        bool Has(AdmissionRequest r, string key) => r.Scopes.Any(s => s.Key == key);
+        var probe = await Store.AcquireAsync(new AdmissionRequest("sets", [client, model, User(0), User(1), User(2)], 0, 0, Budget()), default);
+        foreach (var (quota, key) in probe.Quotas.Zip(new[] { "client", "model:m", "user:u0", "user:u1", "user:u2" }))
+        {
+            Assert.That((quota.RequestsLeft, quota.TokensLeft), Is.EqualTo((100_000 - Count(r => Has(r, key)) - 1, 100_000_000 - Tokens(r => Has(r, key)))), key);
+        }
+
+        var spent = requests.Select((r, i) => used[i] < 0 ? 0 : i % 3 == 0 ? r.CostMicros / 2 : r.CostMicros).Sum();
+        var cap = 1_000_000_000 - spent;
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("sets", [client], 0, cap + 1, Budget()), default)).Reason, Is.EqualTo(LimitReason.Budget),
+            "the budget holds what the settled and unreleased requests cost");
+        Assert.That((await Store.AcquireAsync(new AdmissionRequest("sets", [client], 0, cap, Budget()), default)).Admitted, Is.True);
+    }
+
+    [Test]
     public async Task Settlement_GoesOutWithTheNextDecision_OrWhenTheLingerHasPassed()
     {
         var server = _connection.GetServer(_connection.GetEndPoints().Single());
