@@ -220,7 +220,10 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
     {
         public long At = at;
 
-        /// <summary>The reservation's id; 0 once released (still in the ring until it would have expired, no longer counted).</summary>
+        /// <summary>
+        /// The reservation's id (<see cref="AdmissionRequest.Sequence"/>, from 1); 0 once released (still in the ring until
+        /// it would have expired, no longer counted).
+        /// </summary>
         public long Member = member;
 
         public long Tokens = tokens;
@@ -229,9 +232,9 @@ public sealed class LocalLimiterStore(TimeProvider time) : ILimiterStore
     /// <summary>
     /// A scope's reservations in admission order, in a ring of values grown by doubling and addressed by absolute
     /// position. The open reservation keeps its positions, so settling one goes straight to its entry: no index by id,
-    /// whose lookups (one insert and one removal per request, at random in a table as large as the window holds —
-    /// hundreds of thousands of entries for a busy client's minute) missed the CPU caches on every call. What is read and
-    /// written per request is the ring's two ends and a recent entry.
+    /// which took an insert and a removal per request at random places in a table as large as the window (a busy
+    /// client's minute at 10k requests/s: ~600,000 entries, half of the 50 MB its window took). What is read and written
+    /// per request is the ring's two ends and a recent entry.
     /// </summary>
     private sealed class ScopeLog(long windowMs)
     {
