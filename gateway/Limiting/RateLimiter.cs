@@ -112,9 +112,34 @@ public sealed partial class RateLimiter : IDisposable
         string store;
         try
         {
-            decision = _breakerState.CircuitState == CircuitState.Closed
-                ? await DecideWhileClosedAsync(request, cancellationToken)
-                : await _breaker!.ExecuteAsync(static (state, token) => state.Self.DecideOnRedisAsync(state.Request, token), (Self: this, Request: request), cancellationToken);
+            if (_breakerState.CircuitState == CircuitState.Closed)
+            {
+                // While the breaker is closed (nearly always) the decision is asked of Redis first and its outcome then
+                // counted by the breaker as one made inside it (Resilience/ClosedBreaker): neither Polly's frames nor
+                // frames of this class's own are around every decision.
+                Outcome<LimitDecision> outcome;
+                Task<LimitDecision>? pending = null;
+                try
+                {
+                    // As the breaker does: nothing asked for a call already cancelled (counted, and not as a failure).
+                    cancellationToken.ThrowIfCancellationRequested();
+                    pending = AskRedis(request);
+                    outcome = Outcome.FromResult(await pending.WaitAsync(_settings.Current.RateLimiting.RedisTimeout, _time, cancellationToken));
+                }
+                catch (Exception ex)
+                {
+                    outcome = Outcome.FromException<LimitDecision>(pending is null ? ex : Unanswered(ex, request, pending, cancellationToken));
+                }
+
+                await ClosedBreaker.CountAsync(_breaker!, outcome);
+                outcome.ThrowIfException();
+                decision = outcome.Result!;
+            }
+            else
+            {
+                decision = await _breaker!.ExecuteAsync(static (state, token) => state.Self.DecideOnRedisAsync(state.Request, token), (Self: this, Request: request), cancellationToken);
+            }
+
             store = "redis";
             Note(request, decision);
         }
@@ -174,57 +199,54 @@ public sealed partial class RateLimiter : IDisposable
         }
     }
 
-    // While the breaker is closed (nearly always) the decision is asked of Redis first and its outcome then counted by the
-    // breaker as one made inside it (Resilience/ClosedBreaker): Polly's frames are not around every decision.
-    private async ValueTask<LimitDecision> DecideWhileClosedAsync(AdmissionRequest request, CancellationToken cancellationToken)
-    {
-        Outcome<LimitDecision> outcome;
-        try
-        {
-            // As the breaker does: nothing asked for a call already cancelled (counted, and not as a failure).
-            cancellationToken.ThrowIfCancellationRequested();
-            outcome = Outcome.FromResult(await DecideOnRedisAsync(request, cancellationToken));
-        }
-        catch (Exception ex)
-        {
-            outcome = Outcome.FromException<LimitDecision>(ex);
-        }
-
-        await ClosedBreaker.CountAsync(_breaker!, outcome);
-        outcome.ThrowIfException();
-        return outcome.Result!;
-    }
-
+    // Inside the breaker (open or half-open: its probes).
     private async ValueTask<LimitDecision> DecideOnRedisAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
-        // Not cancelled with the wait: if the answer is late it is still read, and reconciled with what was decided meanwhile
-        // (the client library's own timeout bounds it).
-        var pending = _redis!.AcquireAsync(request, CancellationToken.None).AsTask();
+        var pending = AskRedis(request);
         try
         {
             return await pending.WaitAsync(_settings.Current.RateLimiting.RedisTimeout, _time, cancellationToken);
         }
-        catch (TimeoutException) when (!pending.IsCompleted)
+        catch (Exception ex)
         {
-            throw new LateDecisionException(pending, _settings.Current.RateLimiting.RedisTimeout);
+            var failure = Unanswered(ex, request, pending, cancellationToken);
+            if (failure == ex)
+            {
+                throw;
+            }
+
+            throw failure;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    }
+
+    // Not cancelled with the wait: if the answer is late it is still read, and reconciled with what was decided meanwhile
+    // (the client library's own timeout bounds it).
+    private Task<LimitDecision> AskRedis(AdmissionRequest request) => _redis!.AcquireAsync(request, CancellationToken.None).AsTask();
+
+    /// <summary>
+    /// What a wait for Redis's answer that failed with <paramref name="failure"/> leaves behind, and the exception to
+    /// report: a late answer is still on its way (<see cref="LateDecisionException"/>, to reconcile); a caller gone
+    /// releases whatever Redis decides; a timeout of the client library or a connection lost after sending may have run
+    /// the script, so the reservation is released by id (only a command never sent reserved nothing).
+    /// </summary>
+    private Exception Unanswered(Exception failure, AdmissionRequest request, Task<LimitDecision> pending, CancellationToken cancellationToken)
+    {
+        if (failure is TimeoutException && !pending.IsCompleted)
+        {
+            return new LateDecisionException(pending, _settings.Current.RateLimiting.RedisTimeout);
+        }
+
+        if (failure is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             // The caller is gone: whatever Redis decides, nobody was admitted.
             ReleaseIfAdmitted(request, pending);
-            throw;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        else if (failure is RedisException or TimeoutException && failure is not RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent })
         {
-            // The client library's own timeout (RedisTimeoutException) or a connection lost after sending: the script may
-            // have run. Only a command never sent reserved nothing.
-            if (ex is not RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent })
-            {
-                EnqueueRelease(request);
-            }
-
-            throw;
+            EnqueueRelease(request);
         }
+
+        return failure;
     }
 
     /// <summary>
