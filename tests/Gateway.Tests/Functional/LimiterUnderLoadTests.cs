@@ -217,6 +217,31 @@ public sealed class LimiterUnderLoadTests
     }
 
     [Test]
+    public async Task CallerGoneWhileItsDecisionWaitsForRedis_WhatRedisThenAdmitsIsReleased()
+    {
+        // The decision's script is sent, Redis is paused, the caller leaves: nobody was admitted, so when Redis resumes and
+        // runs the script, the reservation it made is released there by its id.
+        var prefix = NewPrefix();
+        await using var gateway = await StartGatewayAsync(prefix, """{"p": {"Requests": 10, "Window": "00:05:00"}}""", _ => { });
+        var limiter = gateway.Services.GetRequiredService<RateLimiter>();
+        using var admin = _redis.Connect();
+        var database = admin.GetDatabase();
+        var scope = new LimitScope("client", new LimitPolicy("p", 10, null, TimeSpan.FromMinutes(5), FailOpen: true));
+        Assert.That((await limiter.AcquireAsync(new AdmissionRequest("gone", [scope], 0, 0, []), default)).Admitted, Is.True);
+
+        await database.ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
+        using var leaving = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        Assert.That(async () => await limiter.AcquireAsync(new AdmissionRequest("gone", [scope], 0, 0, []), leaving.Token),
+            Throws.InstanceOf<OperationCanceledException>());
+
+        // The second script has run once the log holds its admission; its release then leaves only the first counted.
+        await GatewayHost.WaitUntilAsync(async () => await database.SortedSetLengthAsync(RedisLimiterState.Log(prefix, "gone")) == 2
+                && (await RedisLimiterState.CountedAsync(database, prefix, "gone")).Requests == 1
+                && await database.HashLengthAsync(RedisLimiterState.Registry(prefix, "gone")) == 1,
+            "Redis ran the second decision, admitted it and then released it: only the first counts", TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
     public async Task ClientHammeringWithATenThousandEntryWindow_RefusalsStayCheap_OthersNeverFallBack_NoAdmissionOverItsLimit()
     {
         const long limit = 100_000;
