@@ -281,7 +281,7 @@ public sealed class RedisLimiterStore : ILimiterStore
             _setOrder.Clear();
             var ids = 0;
             var setArgs = 0;
-            Span<int> setOf = batch.Count <= 128 ? stackalloc int[batch.Count] : new int[batch.Count];
+            Span<int> setOf = batch.Count <= MaxBatch ? stackalloc int[batch.Count] : new int[batch.Count];
             AdmissionRequest? previous = null;
             for (var i = 0; i < batch.Count; i++)
             {
