@@ -107,6 +107,8 @@ public static class GatewayApp
 
         services.AddGatewayLimiting(configuration);
         services.AddSingleton<GenAiMetrics>();
+        services.AddSingleton<GenAiCallTelemetry>();
+        services.AddSingleton<ForwarderProblems>();
         services.AddSingleton(sp => new AccessLogWriter(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<SecretRegistry>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<AccessLogStream>()));
         services.AddSingleton<TrafficMetrics>();
         services.AddSingleton<PromptLogWriter>();
@@ -154,12 +156,10 @@ public static class GatewayApp
             proxy.UseMiddleware<TaskRequestMiddleware>();
             // Prompt logs (when asked for) read the body kept by the steps above, after the response has ended.
             proxy.UseMiddleware<PromptLogMiddleware>();
-            // Limits need the resolved call (model, estimate); they settle after everything inside has ended.
-            proxy.UseMiddleware<AdmissionMiddleware>();
-            // Only admitted calls are vendor calls: duration and usage measured around the forwarding alone.
-            proxy.UseMiddleware<GenAiTelemetryMiddleware>();
-            // Forwarding errors become problems inside telemetry and admission, so both see the same failure.
-            proxy.UseMiddleware<ForwarderProblemsMiddleware>();
+            // The vendor call's frame: limits need the resolved call (model, estimate) and settle after everything inside
+            // has ended; only admitted calls are measured (duration and usage around the forwarding alone); forwarding
+            // errors become problems inside both, so both see the same failure.
+            proxy.UseMiddleware<VendorCallMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

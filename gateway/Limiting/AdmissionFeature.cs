@@ -1,7 +1,7 @@
 namespace Gateway.Limiting;
 
 /// <summary>
-/// What admission decided for the current request, for the access log: set by <see cref="AdmissionMiddleware"/>
+/// What admission decided for the current request, for the access log: set by <see cref="Admission"/>
 /// (absent when admission did not run: a request refused earlier, or a route outside the proxy).
 /// </summary>
 public sealed class AdmissionFeature

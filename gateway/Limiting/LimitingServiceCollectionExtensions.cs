@@ -10,6 +10,7 @@ internal static class LimitingServiceCollectionExtensions
     public static IServiceCollection AddGatewayLimiting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<LimiterMetrics>();
+        services.AddSingleton<Admission>();
         var connection = configuration.GetConnectionString(RedisConnectionName);
         if (string.IsNullOrWhiteSpace(connection))
         {

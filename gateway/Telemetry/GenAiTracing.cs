@@ -12,7 +12,7 @@ namespace Gateway.Telemetry;
 /// <c>error.type</c>; plus <c>gateway.attempt</c> and <c>gateway.limiter.decision</c>. The vendor request's own HTTP
 /// span is its child, so the caller's trace id reaches the vendor in traceparent. An attempt that is tried again ends
 /// when the next starts; the last one ends with the call (a stream's, with the stream), recorded by
-/// <see cref="GenAiTelemetryMiddleware"/>. Nothing is made unless a listener samples the source (OTLP export on).
+/// <see cref="GenAiCallTelemetry"/>. Nothing is made unless a listener samples the source (OTLP export on).
 /// </summary>
 public static class GenAiTracing
 {

@@ -11,11 +11,39 @@ namespace Gateway.Limiting;
 /// <summary>
 /// Admission for passthrough and normalized routes alike: reserves a request and its estimated tokens (input + max
 /// output) and cost in every scope of the client, or answers 429 with Retry-After and the RateLimit headers; when the
-/// response has ended (streams, disconnects and errors included) it settles the reservation to the vendor's usage.
+/// response has ended (streams, disconnects and errors included) the reservation is settled to the vendor's usage.
+/// Not a middleware of its own: the vendor call's frame (<see cref="Gateway.Hosting.VendorCallMiddleware"/>) admits,
+/// forwards and settles, so a call has one async frame for admission, its metrics and its forwarding problems.
 /// </summary>
-internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimiter limiter, ProblemWriter problems)
+internal sealed class Admission(GatewaySettingsMonitor settings, RateLimiter limiter, ProblemWriter problems)
 {
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>
+    /// What a call goes on with: a reservation to settle (<see cref="Lease"/>), nothing to settle (no client, or an
+    /// unlimited one), or a refusal already answered (<see cref="Refused"/>: the call stops there).
+    /// </summary>
+    internal readonly struct Ticket
+    {
+        public static readonly Ticket Free = default;
+        public static readonly Ticket Refusal = new(refused: true);
+
+        public Ticket(Lease lease, CallRecord? call, GatewaySettings settings) => (Lease, Call, Settings) = (lease, call, settings);
+
+        private Ticket(bool refused) => Refused = refused;
+
+        public Lease? Lease { get; }
+
+        public CallRecord? Call { get; }
+
+        public GatewaySettings? Settings { get; }
+
+        public bool Refused { get; }
+    }
+
+    /// <summary>
+    /// Reserves what the call may use, or answers the refusal. Completes at once when the decision is made in process
+    /// (the usual call allocates no task for it).
+    /// </summary>
+    public ValueTask<Ticket> AdmitAsync(HttpContext context)
     {
         var client = context.Features.Get<ICallerFeature>()?.Client;
         if (client is null || client.Unlimited)
@@ -25,8 +53,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
                 context.Features.Set(AdmissionFeature.Unlimited);
             }
 
-            await next(context);
-            return;
+            return new(Ticket.Free);
         }
 
         var current = settings.Current;
@@ -69,29 +96,58 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         }
 
         var request = new AdmissionRequest(client.Id, scopes, estimate.TotalTokens, Micros(price.Cost(estimate)), budgets);
-        var decision = await limiter.AcquireAsync(request, context.RequestAborted);
-        context.Features.Set(AdmissionFeature.For(decision));
-        if (decision.Lease is not { } lease)
+        var deciding = limiter.AcquireAsync(request, context.RequestAborted);
+        if (!deciding.IsCompletedSuccessfully)
         {
-            await RefuseAsync(context, client, request, decision);
-            return;
+            return DecidedAsync(context, client, request, call, current, prepared, deciding);
         }
 
+        var decision = deciding.Result;
+        return decision.Lease is null
+            ? RefusedAsync(context, client, request, decision)
+            : new(Admitted(context, call, current, prepared, decision));
+    }
+
+    /// <summary>
+    /// Settles the reservation to what the call used (nothing to do for a ticket without one). The record of the call
+    /// that was served (a fallback re-plans the call under a record of its own): its usage, at its price, settles the
+    /// reservation made for the first.
+    /// </summary>
+    public ValueTask SettleAsync(HttpContext context, in Ticket ticket)
+    {
+        if (ticket.Lease is not { } lease)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var call = context.Features.Get<CallRecord>() ?? ticket.Call;
+        var outcome = call?.Outcome ?? new CallOutcome();
+        outcome.Complete(context);
+        var (tokens, cost) = Actual(call, outcome, lease.Request, ticket.Settings!);
+        return limiter.SettleAsync(lease, tokens, cost);
+    }
+
+    private async ValueTask<Ticket> DecidedAsync(HttpContext context, GatewayClient client, AdmissionRequest request, CallRecord? call,
+        GatewaySettings current, Prepared prepared, ValueTask<LimitDecision> deciding)
+    {
+        var decision = await deciding;
+        return decision.Lease is null
+            ? await RefusedAsync(context, client, request, decision)
+            : Admitted(context, call, current, prepared, decision);
+    }
+
+    private static Ticket Admitted(HttpContext context, CallRecord? call, GatewaySettings current, Prepared prepared, LimitDecision decision)
+    {
+        context.Features.Set(AdmissionFeature.For(decision));
         WriteQuotaHeaders(context.Response.Headers, decision.Quotas, prepared);
-        try
-        {
-            await next(context);
-        }
-        finally
-        {
-            // The record of the call that was served (a fallback re-plans the call under a record of its own): its
-            // usage, at its price, settles the reservation made for the first.
-            call = context.Features.Get<CallRecord>() ?? call;
-            var outcome = call?.Outcome ?? new CallOutcome();
-            outcome.Complete(context);
-            var (tokens, cost) = Actual(call, outcome, request, current);
-            await limiter.SettleAsync(lease, tokens, cost);
-        }
+        return new Ticket(decision.Lease!, call, current);
+    }
+
+    private async ValueTask<Ticket> RefusedAsync(HttpContext context, GatewayClient client, AdmissionRequest request, LimitDecision decision)
+    {
+        context.Features.Set(AdmissionFeature.For(decision));
+        await RefuseAsync(context, client, request, decision);
+        return Ticket.Refusal;
     }
 
     /// <summary>
@@ -249,7 +305,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, GatewaySettingsM
         {
             ClientScopes = client.RateLimit is { } policy ? [new LimitScope("client", policy)] : [];
             ClientBudgets = client.DailyBudgetMicros is { } cap ? [new BudgetScope(BudgetScope.ClientKey, cap)] : [];
-            PolicyHeader = AdmissionMiddleware.PolicyHeader(ClientScopes);
+            PolicyHeader = Admission.PolicyHeader(ClientScopes);
         }
 
         public LimitScope[] ClientScopes { get; }

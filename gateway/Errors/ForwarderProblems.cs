@@ -4,38 +4,38 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Errors;
 
 /// <summary>
-/// Wraps YARP's forwarder: turns a forwarding failure (timeout, connection refused, …) or a transform's refusal into
-/// a problem+json body. A vendor's own error responses pass through untouched.
+/// After YARP's forwarder: turns a forwarding failure (timeout, connection refused, …) or a transform's refusal into
+/// a problem+json body. A vendor's own error responses pass through untouched. Answered by the vendor call's frame
+/// (<see cref="Gateway.Hosting.VendorCallMiddleware"/>) once forwarding has returned, inside the call's metrics and
+/// settlement, so both see the same failure.
 /// </summary>
-internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, ProblemWriter problems, Gateway.Hosting.GatewaySettingsMonitor settings, ILogger<ForwarderProblemsMiddleware> logger)
+internal sealed partial class ForwarderProblems(ProblemWriter problems, Gateway.Hosting.GatewaySettingsMonitor settings, ILogger<ForwarderProblems> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>Answers the failure forwarding left, if any (completed at once when there is none).</summary>
+    public Task AnswerAsync(HttpContext context)
     {
-        await next(context);
-
         if (context.Features.Get<IGatewayErrorFeature>() is { } refused)
         {
-            await problems.WriteAsync(context, refused.Error);
-            return;
+            return problems.WriteAsync(context, refused.Error);
         }
 
         if (context.Features.Get<IForwarderErrorFeature>() is not { } failure)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         if (CallerLeft(context, failure.Error))
         {
             // Nobody to answer, and nothing wrong with the vendor or the gateway.
             Log.CallerLeft(logger, failure.Error);
-            return;
+            return Task.CompletedTask;
         }
 
         if (context.Response.HasStarted)
         {
             // The vendor's status and part of its body are already with the caller; only the connection can be cut.
             Log.FailedAfterResponseStarted(logger, failure.Error);
-            return;
+            return Task.CompletedTask;
         }
 
         var error = failure.Error switch
@@ -48,7 +48,7 @@ internal sealed partial class ForwarderProblemsMiddleware(RequestDelegate next, 
         };
 
         Log.ForwardingFailed(logger, failure.Error, error.Code.Code);
-        await problems.WriteAsync(context, error);
+        return problems.WriteAsync(context, error);
     }
 
     private static bool CallerLeft(HttpContext context, ForwarderError error)
