@@ -111,6 +111,8 @@ public static class GatewayApp
         services.AddSingleton<ForwarderProblems>();
         services.AddSingleton(sp => new AccessLogWriter(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<SecretRegistry>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<AccessLogStream>()));
         services.AddSingleton<TrafficMetrics>();
+        services.AddSingleton<AccessLog>();
+        services.AddSingleton<UnhandledErrors>();
         services.AddSingleton<PromptLogWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<PromptLogWriter>());
         services.AddSingleton<ResilienceMetrics>();
@@ -130,10 +132,9 @@ public static class GatewayApp
     {
         // First: the request id (= trace id) exists before anything can fail, so every answer and log line carries it.
         app.UseMiddleware<CorrelationMiddleware>();
-        // Then the access log, around everything else: one line for every answer, a 500 and a refusal included.
-        app.UseMiddleware<AccessLogMiddleware>();
-        // Next: whatever throws below is answered as a problem with that request id, never a bare 500.
-        app.UseMiddleware<UnhandledErrorMiddleware>();
+        // Then the access log, around everything else (one line for every answer, a 500 and a refusal included), and
+        // inside it the guard: whatever throws below is answered as a problem with that request id, never a bare 500.
+        app.UseMiddleware<RequestFrameMiddleware>();
         // Before routing: methods and headers no route may see (TRACE, CONNECT, malformed values) are refused for all.
         app.UseMiddleware<RequestGuardMiddleware>();
 

@@ -16,7 +16,7 @@ public enum AccessLogOutput
     Stdout,
 
     /// <summary>
-    /// Through the logging providers under <see cref="AccessLogMiddleware.Category"/>, so any provider (OTLP…) can route
+    /// Through the logging providers under <see cref="AccessLog.Category"/>, so any provider (OTLP…) can route
     /// them: costs what the providers cost (the console's JSON formatter with scopes is tens of microseconds a call).
     /// </summary>
     Logger,
@@ -57,7 +57,7 @@ internal sealed class AccessLogWriter : IDisposable
     {
         _time = time;
         _redact = secrets.Redact;
-        _logger = loggers.CreateLogger(AccessLogMiddleware.Category);
+        _logger = loggers.CreateLogger(AccessLog.Category);
         _output = output?.Stream ?? Console.OpenStandardOutput();
         _writing = Task.Run(WriteLinesAsync);
     }
@@ -153,7 +153,7 @@ internal sealed class AccessLogWriter : IDisposable
     // The console's JSON log line shape, so log pipelines parse access lines like every other line.
     private void Format(Utf8JsonWriter json, ArrayBufferWriter<byte> line, AccessLogEntry entry)
     {
-        Span<char> text = stackalloc char[AccessLogMiddleware.MaxPathLength + 64];
+        Span<char> text = stackalloc char[AccessLog.MaxPathLength + 64];
         json.WriteStartObject();
         entry.Timestamp.UtcDateTime.TryFormat(text, out var length, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         json.WriteString(TimestampName, text[..length]);
@@ -176,7 +176,7 @@ internal sealed class AccessLogWriter : IDisposable
     private static readonly JsonEncodedText LogLevelName = JsonEncodedText.Encode("LogLevel");
     private static readonly JsonEncodedText InformationValue = JsonEncodedText.Encode("Information");
     private static readonly JsonEncodedText CategoryName = JsonEncodedText.Encode("Category");
-    private static readonly JsonEncodedText CategoryValue = JsonEncodedText.Encode(AccessLogMiddleware.Category);
+    private static readonly JsonEncodedText CategoryValue = JsonEncodedText.Encode(AccessLog.Category);
     private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("Message");
     private static readonly JsonEncodedText StateName = JsonEncodedText.Encode("State");
     private static readonly JsonEncodedText OriginalFormatName = JsonEncodedText.Encode("{OriginalFormat}");

@@ -18,10 +18,10 @@ namespace Gateway.Telemetry;
 /// route, which provider and model served it, how it ended, how long it took and to its first byte, the tokens and
 /// cost the vendor's usage gives, the attempts, a fallback, and what the limiter decided and left. Nothing of the
 /// request or response body is in it. The same entry feeds the traffic metrics (<see cref="TrafficMetrics"/>), which
-/// are recorded when the line is silenced too.
+/// are recorded when the line is silenced too. Kept by the request's frame (<see cref="RequestFrameMiddleware"/>):
+/// <see cref="Begin"/> first, <see cref="End"/> after everything else, a 500 and a refusal included.
 /// </summary>
-internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogWriter writer, TrafficMetrics metrics, GatewaySettingsMonitor settings,
-    TimeProvider time, ILogger<AccessLogMiddleware> logger)
+internal sealed class AccessLog(AccessLogWriter writer, TrafficMetrics metrics, GatewaySettingsMonitor settings, TimeProvider time, ILogger<AccessLog> logger)
 {
     public const string Category = "Gateway.AccessLog";
 
@@ -34,44 +34,27 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogWriter 
         return Task.CompletedTask;
     };
 
-    public Task InvokeAsync(HttpContext context)
+    /// <summary>The request's entry, or null when nothing is kept of it (line and metrics off, or an operations endpoint).</summary>
+    public AccessLogEntry? Begin(HttpContext context)
     {
         if (!writer.Enabled && !metrics.Enabled)
         {
-            return next(context);
+            return null;
         }
 
         // Operations endpoints (health probes, the scrape, the OpenAPI document) are not traffic: no line, no count.
         if (context.GetEndpoint()?.Metadata.GetMetadata<OperationsEndpoint>() is not null)
         {
-            return next(context);
+            return null;
         }
 
         var entry = new AccessLogEntry(time, Activity.Current);
         context.Response.OnStarting(Started, entry);
-        var pending = next(context);
-        if (!pending.IsCompletedSuccessfully)
-        {
-            return LogAfterAsync(pending, context, entry);
-        }
-
-        Log(context, entry);
-        return Task.CompletedTask;
+        return entry;
     }
 
-    private async Task LogAfterAsync(Task pending, HttpContext context, AccessLogEntry entry)
-    {
-        try
-        {
-            await pending;
-        }
-        finally
-        {
-            Log(context, entry);
-        }
-    }
-
-    private void Log(HttpContext context, AccessLogEntry entry)
+    /// <summary>Counts the request and queues its line; never throws (a call already answered is not failed by its log).</summary>
+    public void End(HttpContext context, AccessLogEntry entry)
     {
         try
         {
@@ -85,7 +68,6 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogWriter 
         }
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
-            // The access log never fails a call that has already been answered.
             logger.LogWarning(failure, "The access log line of request {RequestId} could not be written.", context.TraceIdentifier);
         }
     }
@@ -191,7 +173,7 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
         get
         {
             var path = _path.Value;
-            return path is { Length: > AccessLogMiddleware.MaxPathLength } ? path[..AccessLogMiddleware.MaxPathLength] : path;
+            return path is { Length: > AccessLog.MaxPathLength } ? path[..AccessLog.MaxPathLength] : path;
         }
     }
 
