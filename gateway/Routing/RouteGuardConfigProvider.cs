@@ -5,8 +5,9 @@ using Yarp.ReverseProxy.Configuration;
 namespace Gateway.Routing;
 
 /// <summary>
-/// Refuses a ReverseProxy change that leaves no route (an emptied file, a deleted section) or has a route whose cluster
-/// is missing: the last good configuration keeps serving, the refusal is logged and shown by readiness.
+/// Refuses a ReverseProxy change that leaves no route (an emptied file, a deleted section), has a route whose cluster
+/// is missing, or a route with an AuthorizationPolicy: the last good configuration keeps serving, the refusal is logged
+/// and shown by readiness.
 /// <c>Gateway:Forwarding:AllowNoRoutes</c> lets a change without routes through; at start-up either stops the process.
 /// </summary>
 internal sealed partial class RouteGuardConfigProvider(
@@ -48,8 +49,9 @@ internal sealed partial class RouteGuardConfigProvider(
     }
 
     /// <summary>
-    /// What makes a ReverseProxy configuration unusable beyond YARP's own checks: no route at all (unless allowed), or a
-    /// route whose cluster is missing — YARP would keep it and answer 503 to every call on it.
+    /// What makes a ReverseProxy configuration unusable beyond YARP's own checks: no route at all (unless allowed), a
+    /// route whose cluster is missing — YARP would keep it and answer 503 to every call on it — or a route with an
+    /// authorization policy, which nothing in the gateway would check (every call on it would fail).
     /// </summary>
     public static List<string> Problems(IProxyConfig config, Func<bool> allowNoRoutes)
     {
@@ -69,6 +71,11 @@ internal sealed partial class RouteGuardConfigProvider(
             else if (!clusters.Contains(route.ClusterId))
             {
                 problems.Add($"ReverseProxy:Routes:{route.RouteId} names cluster '{route.ClusterId}', which is not under ReverseProxy:Clusters (known: {string.Join(", ", clusters.Order(StringComparer.Ordinal))}).");
+            }
+
+            if (!string.IsNullOrEmpty(route.AuthorizationPolicy))
+            {
+                problems.Add($"ReverseProxy:Routes:{route.RouteId} sets AuthorizationPolicy '{route.AuthorizationPolicy}': callers are authenticated by client key (Gateway:Clients) and the gateway runs no ASP.NET Core authorization; remove it.");
             }
         }
 

@@ -85,6 +85,19 @@ public sealed class ValidateConfigCommandTests
     }
 
     [Test]
+    public async Task ARouteWithAnAuthorizationPolicy_IsRefused()
+    {
+        // Callers are authenticated by client key; the gateway runs no ASP.NET Core authorization, so a route's policy
+        // would fail every call on it (YARP marks its endpoint, and nothing would check the mark).
+        Edit("reverseproxy.json", c => c["ReverseProxy"]!["Routes"]!["openai"]!["AuthorizationPolicy"] = "default");
+
+        var (exit, _, error) = await RunAsync(_folder);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("ReverseProxy:Routes:openai sets AuthorizationPolicy 'default'").And.Contain("client key"));
+    }
+
+    [Test]
     public async Task BadPromptLogging_EveryErrorIsListed()
     {
         Edit("gateway.json", c => c["Gateway"]!["PromptLogging"] = JsonNode.Parse("""
