@@ -6,7 +6,8 @@ namespace Gateway.Hosting;
 /// <summary>
 /// The request's frame, around everything after the request id: the access log line (and traffic metrics) of every
 /// answer, and inside it the outermost guard — whatever the rest throws is answered as a problem with the request id,
-/// never a bare 500, and logged with that answer. One frame for both, and none at all for a request answered at once.
+/// never a bare 500, and logged with that answer — and a 5xx answer's error.type on the server duration
+/// (<see cref="ServerErrorType"/>). One frame for all three, and none at all for a request answered at once.
 /// </summary>
 internal sealed class RequestFrameMiddleware(RequestDelegate next, AccessLog accessLog, UnhandledErrors errors)
 {
@@ -28,6 +29,7 @@ internal sealed class RequestFrameMiddleware(RequestDelegate next, AccessLog acc
             return EndAsync(pending, context, entry);
         }
 
+        ServerErrorType.Add(context);
         if (entry is not null)
         {
             accessLog.End(context, entry);
@@ -51,6 +53,7 @@ internal sealed class RequestFrameMiddleware(RequestDelegate next, AccessLog acc
         }
         finally
         {
+            ServerErrorType.Add(context);
             if (entry is not null)
             {
                 accessLog.End(context, entry);

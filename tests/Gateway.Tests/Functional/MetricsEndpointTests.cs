@@ -140,4 +140,52 @@ public sealed class MetricsEndpointTests : GatewayFixture
         Assert.That(output.Trim(), Is.Empty, "no lint finding at all");
         Assert.That(text, Does.Contain("gateway_limiter_decision_duration_seconds_bucket{").And.Contain("store=\"local\""), "the limiter's metrics are in the scrape");
     }
+
+    [Test]
+    public async Task AServerErrorAnswer_CarriesItsStatusAsErrorType_InTheServerDuration()
+    {
+        // The semantic conventions give a 5xx answer error.type = its status code even when nothing threw (ASP.NET Core
+        // before 11 sets it only for an exception). A vendor's 503 that asks for more than the retry cap goes straight
+        // to the caller.
+        Vendors.Reset();
+        Vendors.OpenAi.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(503).WithHeader("Retry-After", "3600").WithHeader("Content-Type", "application/json")
+                .WithBody(VendorCase.OpenAi.ReadFixture("openai/golden/error-500.json")));
+        var recorded = new List<Dictionary<string, object?>>();
+        // The gateway's own server metrics (the fake vendors are ASP.NET Core servers in this process too).
+        var meters = Gateway.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument is { Name: "http.server.request.duration", Meter.Name: "Microsoft.AspNetCore.Hosting" } && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            lock (recorded)
+            {
+                recorded.Add(tags.ToArray().ToDictionary(t => t.Key, t => t.Value));
+            }
+        });
+        listener.Start();
+
+        using (var call = await Gateway.Client.SendAsync(Gateway.Request(HttpMethod.Post, VendorCase.OpenAi.GatewayPath, Gateway.ClientKeys["team-a"], VendorCase.OpenAi.RequestBody)))
+        {
+            Assert.That(call.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        }
+
+        List<Dictionary<string, object?>> failed = [];
+        await GatewayHost.WaitUntilAsync(() =>
+        {
+            lock (recorded)
+            {
+                failed = [.. recorded.Where(t => t.TryGetValue("http.response.status_code", out var status) && Convert.ToInt32(status) == 503)];
+            }
+
+            return Task.FromResult(failed.Count > 0);
+        }, "the 503 is measured");
+        Assert.That(failed.Single()["error.type"], Is.EqualTo("503"));
+    }
 }
