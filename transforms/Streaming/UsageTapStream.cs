@@ -156,7 +156,7 @@ public sealed class UsageTapStream : Stream
     {
         try
         {
-            var update = _reader!.Read(name, data);
+            var update = _reader!.ReadUsage(name, data, Model);
             _input = update.InputTokens ?? _input;
             _output = update.OutputTokens ?? _output;
             Model = update.Model ?? Model;

@@ -114,6 +114,14 @@ public interface IVendorStreamReader
 {
     /// <summary>What one SSE event means; throws <see cref="VendorFormatException"/> for an event that cannot be read.</summary>
     StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// What one SSE event says of the call's usage, response model and finish — all a passthrough stream's usage tap
+    /// reads, on every event — exactly as <see cref="Read"/> gives them (and throwing when it throws); the other fields
+    /// are left empty. <paramref name="model"/> is the model the stream named so far: a reader may hand back that same
+    /// string when the event names it again, rather than a new one per event. By default, the event is read whole.
+    /// </summary>
+    StreamUpdate ReadUsage(string? eventName, ReadOnlySpan<byte> data, string? model) => StreamUpdate.UsageOf(Read(eventName, data));
 }
 
 /// <summary>A vendor answer that is not the documented shape.</summary>

@@ -487,7 +487,7 @@ internal static class VendorJson
     }
 
     // The counts of the usage object the reader stands at the start of, as Counts reads them; leaves it at its end.
-    private static TokenUsage? ReadCounts(ref Utf8JsonReader reader)
+    internal static TokenUsage? ReadCounts(ref Utf8JsonReader reader)
     {
         int? input = null, prompt = null, output = null, completion = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

@@ -74,6 +74,10 @@ public readonly record struct StreamUpdate(
     IReadOnlyList<ToolCallDelta>? ToolCalls = null)
 {
     public static readonly StreamUpdate Nothing = default;
+
+    /// <summary>The usage, response model and finish of an update, nothing else (see <see cref="IVendorStreamReader.ReadUsage"/>).</summary>
+    public static StreamUpdate UsageOf(in StreamUpdate update)
+        => new(InputTokens: update.InputTokens, OutputTokens: update.OutputTokens, FinishReason: update.FinishReason, Model: update.Model);
 }
 
 /// <summary>

@@ -206,6 +206,128 @@ public sealed class OpenAiVendor : IVendorAdapter
     /// </summary>
     private sealed class StreamReader : IVendorStreamReader
     {
+        /// <summary>
+        /// A chat completion chunk, read for the usage tap in one pass without building a document or a string per
+        /// event (the model is handed back as <paramref name="model"/> when the chunk names it again): the top-level
+        /// usage and model, and the first choice's finish reason, as <see cref="Read"/> takes them. Anything else — a
+        /// named or typed (Responses) event, an error, a chunk with tool call pieces, a body that is not an object — is
+        /// read whole by <see cref="Read"/>.
+        /// </summary>
+        public StreamUpdate ReadUsage(string? eventName, ReadOnlySpan<byte> data, string? model)
+        {
+            if (eventName is not null || data.SequenceEqual("[DONE]"u8))
+            {
+                return StreamUpdate.UsageOf(Read(eventName, data));
+            }
+
+            var reader = new Utf8JsonReader(data);
+            try
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return StreamUpdate.UsageOf(Read(eventName, data));
+                }
+
+                TokenUsage? usage = null;
+                string? named = null;
+                string? finish = null;
+                // As a document reads a property named twice: the last one.
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("type"u8) || reader.ValueTextEquals("error"u8))
+                    {
+                        return StreamUpdate.UsageOf(Read(eventName, data));
+                    }
+
+                    var property = reader.ValueTextEquals("model"u8) ? 1 : reader.ValueTextEquals("usage"u8) ? 2 : reader.ValueTextEquals("choices"u8) ? 3 : 0;
+                    reader.Read();
+                    switch (property)
+                    {
+                        case 1:
+                            named = reader.TokenType != JsonTokenType.String ? null
+                                : model is not null && reader.ValueTextEquals(model) ? model : reader.GetString();
+                            break;
+                        case 2:
+                            usage = reader.TokenType == JsonTokenType.StartObject ? VendorJson.ReadCounts(ref reader) : null;
+                            break;
+                        case 3 when reader.TokenType == JsonTokenType.StartArray:
+                            if (!FirstChoiceFinish(ref reader, out finish))
+                            {
+                                return StreamUpdate.UsageOf(Read(eventName, data));
+                            }
+
+                            break;
+                        case 3:
+                            finish = null;
+                            break;
+                    }
+
+                    // The rest of this value (all of it, for any other property; nothing left for one read above).
+                    reader.Skip();
+                }
+
+                return new StreamUpdate(InputTokens: usage?.InputTokens, OutputTokens: usage?.OutputTokens, FinishReason: finish, Model: named);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+            {
+                throw new VendorFormatException("the vendor's event is not valid JSON (" + ex.Message + ")");
+            }
+        }
+
+        // The first choice's finish reason, the reader at the start of the choices array (left at its end). False when the
+        // choice carries tool call pieces, which only a whole read can judge.
+        private static bool FirstChoiceFinish(ref Utf8JsonReader reader, out string? finish)
+        {
+            finish = null;
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isFinish = reader.ValueTextEquals("finish_reason"u8);
+                    var isDelta = !isFinish && reader.ValueTextEquals("delta"u8);
+                    reader.Read();
+                    if (isFinish)
+                    {
+                        finish = reader.TokenType == JsonTokenType.String ? FinishOf(ref reader) : null;
+                    }
+                    else if (isDelta && reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            if (reader.ValueTextEquals("tool_calls"u8))
+                            {
+                                return false;
+                            }
+
+                            reader.Read();
+                            reader.Skip();
+                        }
+                    }
+
+                    reader.Skip();
+                }
+            }
+            else if (reader.TokenType != JsonTokenType.EndArray)
+            {
+                reader.Skip();
+            }
+
+            // The other choices, unread.
+            while (reader.TokenType != JsonTokenType.EndArray && reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                reader.Skip();
+            }
+
+            return true;
+        }
+
+        // MapFinish on the reader's string, without making it.
+        private static string FinishOf(ref Utf8JsonReader reader)
+            => reader.ValueTextEquals("length"u8) ? FinishReasons.Length
+                : reader.ValueTextEquals("content_filter"u8) ? FinishReasons.ContentFilter
+                : reader.ValueTextEquals("tool_calls"u8) || reader.ValueTextEquals("function_call"u8) ? FinishReasons.ToolCalls
+                : FinishReasons.Stop;
+
         public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
         {
             if (data.SequenceEqual("[DONE]"u8))
