@@ -20,10 +20,15 @@ public static class GenAiTracing
 
     private static readonly ActivitySource Source = new(SourceName);
 
+    // Whether any call has had an attempt span: until one has, no request has one to look up (spans are exported only
+    // when configured), and the three lookups a call would make — each missing, so each also searching the
+    // connection's features — are skipped.
+    private static volatile bool _spansStarted;
+
     /// <summary>Ends the previous attempt's span, if any, as failed, and starts this attempt's.</summary>
     public static void StartAttempt(HttpContext context, int attempt)
     {
-        var open = context.Features.Get<AttemptSpan>();
+        var open = _spansStarted ? context.Features.Get<AttemptSpan>() : null;
         if (open?.Span is { } previous)
         {
             previous.SetTag("error.type", open.VendorStatus > 0 ? ErrorCodes.ForVendorStatus(open.VendorStatus).Code : ErrorCodes.VendorUnavailable.Code);
@@ -51,6 +56,7 @@ public static class GenAiTracing
         span.SetTag("gateway.limiter.decision", context.Features.Get<AdmissionFeature>()?.Decision);
         if (open is null)
         {
+            _spansStarted = true;
             context.Features.Set(open = new AttemptSpan());
         }
 
@@ -61,7 +67,7 @@ public static class GenAiTracing
     /// <summary>What the vendor answered the attempt (0 when it did not answer).</summary>
     public static void AttemptAnswered(HttpContext context, int vendorStatus)
     {
-        if (context.Features.Get<AttemptSpan>() is { Span: { } span } open)
+        if (_spansStarted && context.Features.Get<AttemptSpan>() is { Span: { } span } open)
         {
             open.VendorStatus = vendorStatus;
             if (vendorStatus > 0)
@@ -74,7 +80,7 @@ public static class GenAiTracing
     /// <summary>Ends the last attempt's span with what came of the call.</summary>
     public static void CallEnded(HttpContext context, CallOutcome outcome)
     {
-        if (context.Features.Get<AttemptSpan>() is not { Span: { } span } open)
+        if (!_spansStarted || context.Features.Get<AttemptSpan>() is not { Span: { } span } open)
         {
             return;
         }
