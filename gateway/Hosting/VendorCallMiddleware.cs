@@ -12,17 +12,12 @@ namespace Gateway.Hosting;
 /// </summary>
 internal sealed class VendorCallMiddleware(RequestDelegate next, Admission admission, GenAiCallTelemetry telemetry, ForwarderProblems problems)
 {
-    public Task InvokeAsync(HttpContext context)
-    {
-        var admitting = admission.AdmitAsync(context);
-        return admitting.IsCompletedSuccessfully ? CallAsync(context, admitting.Result) : AdmittedThenCallAsync(context, admitting);
-    }
+    public Task InvokeAsync(HttpContext context) => CallAsync(context, admission.AdmitAsync(context));
 
-    private async Task AdmittedThenCallAsync(HttpContext context, ValueTask<Admission.Ticket> admitting)
-        => await CallAsync(context, await admitting);
-
-    private async Task CallAsync(HttpContext context, Admission.Ticket ticket)
+    // The admission awaited in this frame too (at once when decided in process; a Redis decision needs no frame of its own).
+    private async Task CallAsync(HttpContext context, ValueTask<Admission.Ticket> admitting)
     {
+        var ticket = await admitting;
         if (ticket.Refused)
         {
             return;
