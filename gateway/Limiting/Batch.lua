@@ -197,8 +197,16 @@ local results, count = {}, 0
 -- Each scope's bit in a registry mask, by its place in the operation's set.
 local bits = {1, 2, 4, 8, 16, 32, 64, 128}
 local last = #ARGV
+-- The operations' numbers, each text converted once: a batch's operations mostly repeat the same few amounts.
+local numbers = setmetatable({}, {__index = function(cache, text)
+  local value = tonumber(text)
+  cache[text] = value
+  return value
+end})
+-- Registry values by mask, and registry values read back, each made or parsed once.
+local registryTexts, reservations = {}, {}
 while i <= last do
-  local kind, id, a, b, set = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  local kind, id, a, b, set = ARGV[i], ARGV[i + 1], numbers[ARGV[i + 2]], numbers[ARGV[i + 3]], numbers[ARGV[i + 4]]
   i = i + 5
   local scopesOf, budgetsOf = setScopes[set], setBudgets[set]
   local n, m = #scopesOf, #budgetsOf
@@ -269,16 +277,27 @@ while i <= last do
         ttl = 172800000
       end
       registered[#registered + 1] = id
-      registered[#registered + 1] = admittedNow .. (maskTexts[mask] or mask)
+      local text = registryTexts[mask]
+      if not text then
+        text = admittedNow .. (maskTexts[mask] or mask)
+        registryTexts[mask] = text
+      end
+      registered[#registered + 1] = text
     end
   elseif not open[id] then
     -- Already settled or released, or never admitted.
     count = count + 1
     results[count] = 0
   else
-    local admittedAt, mask = string.match(open[id], '^(%d+):(%d+)$')
-    admittedAt, mask = tonumber(admittedAt), tonumber(mask)
-    local reservedDay = math.floor(admittedAt / 86400000)
+    local entry = open[id]
+    local reservation = reservations[entry]
+    if not reservation then
+      local at, maskText = string.match(entry, '^(%d+):(%d+)$')
+      at = tonumber(at)
+      reservation = {at, tonumber(maskText), math.floor(at / 86400000)}
+      reservations[entry] = reservation
+    end
+    local admittedAt, mask, reservedDay = reservation[1], reservation[2], reservation[3]
     open[id] = nil
     dropped[#dropped + 1] = id
     if kind == 's' then
