@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors;
@@ -396,6 +397,7 @@ internal static class VendorJson
     /// </summary>
     public static JsonDocument Parse(ReadOnlyMemory<byte> body)
     {
+        RequireUtf8(body.Span);
         try
         {
             return JsonDocument.Parse(body);
@@ -408,6 +410,7 @@ internal static class VendorJson
 
     public static JsonDocument Parse(ReadOnlySpan<byte> body)
     {
+        RequireUtf8(body);
         try
         {
             var reader = new Utf8JsonReader(body);
@@ -416,6 +419,16 @@ internal static class VendorJson
         catch (JsonException ex)
         {
             throw new VendorFormatException("the vendor's body is not valid JSON (" + ex.Message + ")");
+        }
+    }
+
+    // JSON text is UTF-8 (RFC 8259): a document does not check the bytes of its strings, and reading one that is not would
+    // throw InvalidOperationException wherever it is read — a vendor body that is not UTF-8 is refused here, as malformed.
+    private static void RequireUtf8(ReadOnlySpan<byte> body)
+    {
+        if (!Utf8.IsValid(body))
+        {
+            throw new VendorFormatException("the vendor's body is not UTF-8");
         }
     }
 

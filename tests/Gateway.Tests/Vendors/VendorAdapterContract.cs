@@ -99,6 +99,17 @@ public abstract class VendorAdapterContract
     public void ReadResponse_NotTheDocumentedShape_ThrowsVendorFormatException(string body)
         => Assert.That(() => Adapter.ReadResponse(Encoding.UTF8.GetBytes(body)), Throws.TypeOf<VendorFormatException>());
 
+    // The documented answer with a byte no UTF-8 text has in its text: malformed, as any body that is not JSON text.
+    [Test]
+    public void ReadResponse_TextThatIsNotUtf8_ThrowsVendorFormatException()
+    {
+        var body = Encoding.UTF8.GetBytes(Case.ReadFixture(Case.ResponseFixture));
+        var at = body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(Expected[..8]));
+        Assert.That(at, Is.GreaterThan(0), "the answer's text in the fixture");
+        body[at] = 0xFF;
+        Assert.That(() => Adapter.ReadResponse(body), Throws.TypeOf<VendorFormatException>());
+    }
+
     [Test]
     public async Task StreamReader_DocumentedStream_GivesTheSameTextAndUsage_AndCompletes()
     {

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.Schema;
 
@@ -215,7 +216,8 @@ public sealed class OpenAiVendor : IVendorAdapter
         /// </summary>
         public StreamUpdate ReadUsage(string? eventName, ReadOnlySpan<byte> data, string? model)
         {
-            if (eventName is not null || data.SequenceEqual("[DONE]"u8))
+            // Not UTF-8: refused by the whole reading as it would be here (no string of it is made here to find out).
+            if (eventName is not null || data.SequenceEqual("[DONE]"u8) || !Utf8.IsValid(data))
             {
                 return StreamUpdate.UsageOf(Read(eventName, data));
             }

@@ -57,12 +57,7 @@ public abstract class PassthroughUsageCase
         await WriteInPiecesAsync(context.Response.Body, body, seed: 3);
         outcome.Complete(context);
 
-        Assert.Multiple(() =>
-        {
-            Assert.That(forwarded.ToArray(), Is.EqualTo(body), "the caller's bytes");
-            Assert.That(outcome.Usage, Is.EqualTo(ExpectedUsage));
-            Assert.That(outcome.ResponseModel, Is.EqualTo(ExpectedModel));
-        });
+        AssertForwardedAndMetered(forwarded, body, outcome);
     }
 
     [Test]
@@ -92,9 +87,17 @@ public abstract class PassthroughUsageCase
         Assert.That(outcome.Usage, Is.EqualTo(first));
     }
 
-    private byte[] FixtureBytes() => File.ReadAllBytes(Path.Combine(RepoPaths.Fixtures, Fixture));
+    /// <summary>The caller got every byte unchanged, and the call is metered as the vendor reported.</summary>
+    protected void AssertForwardedAndMetered(MemoryStream forwarded, byte[] body, CallOutcome outcome) => Assert.Multiple(() =>
+    {
+        Assert.That(forwarded.ToArray(), Is.EqualTo(body), "the caller's bytes");
+        Assert.That(outcome.Usage, Is.EqualTo(ExpectedUsage));
+        Assert.That(outcome.ResponseModel, Is.EqualTo(ExpectedModel));
+    });
 
-    private (DefaultHttpContext Context, CallOutcome Outcome, MemoryStream Forwarded) Tapped(int status)
+    protected byte[] FixtureBytes() => File.ReadAllBytes(Path.Combine(RepoPaths.Fixtures, Fixture));
+
+    protected (DefaultHttpContext Context, CallOutcome Outcome, MemoryStream Forwarded) Tapped(int status)
     {
         var context = new DefaultHttpContext();
         var forwarded = new MemoryStream();
@@ -106,7 +109,7 @@ public abstract class PassthroughUsageCase
     }
 
     // Uneven pieces, so events and JSON are split at arbitrary bytes (a seed of 4096 writes whole fixtures at once).
-    private static async Task WriteInPiecesAsync(Stream stream, byte[] body, int seed)
+    protected static async Task WriteInPiecesAsync(Stream stream, byte[] body, int seed)
     {
         var random = new Random(seed);
         for (var at = 0; at < body.Length;)
@@ -115,5 +118,25 @@ public abstract class PassthroughUsageCase
             await stream.WriteAsync(body.AsMemory(at, length));
             at += length;
         }
+    }
+}
+
+/// <summary>A streamed (SSE) answer: besides the cases of every answer, what the tap does with an event it cannot read.</summary>
+public abstract class PassthroughStreamUsageCase : PassthroughUsageCase
+{
+    // Its first text delta made not UTF-8 (a byte no UTF-8 text has): the tap cannot read that event and skips it, as it
+    // skips any event it does not know. The caller still gets every byte, and the events after it are still metered.
+    [Test]
+    public async Task AnEventWhoseTextIsNotUtf8_IsSkipped_WhileTheCallerGetsEveryByte()
+    {
+        var (context, outcome, forwarded) = Tapped(StatusCodes.Status200OK);
+        var body = FixtureBytes();
+        var at = body.AsSpan().IndexOf("Customer requests"u8);
+        Assert.That(at, Is.GreaterThan(0), "the fixture's first text delta");
+        body[at] = 0xFF;
+        await WriteInPiecesAsync(context.Response.Body, body, seed: 5);
+        outcome.Complete(context);
+
+        AssertForwardedAndMetered(forwarded, body, outcome);
     }
 }

@@ -19,7 +19,7 @@ public sealed class OpenAiChatJsonUsageTests : PassthroughUsageCase
 }
 
 /// <summary>OpenAI Chat Completions, SSE with <c>stream_options.include_usage</c>: the last chunk's usage.</summary>
-public sealed class OpenAiChatStreamUsageTests : PassthroughUsageCase
+public sealed class OpenAiChatStreamUsageTests : PassthroughStreamUsageCase
 {
     protected override IVendorAdapter Adapter { get; } = new OpenAiVendor();
     protected override string Fixture => "openai/chat-completion-stream.sse";
@@ -39,7 +39,7 @@ public sealed class OpenAiResponsesJsonUsageTests : PassthroughUsageCase
 }
 
 /// <summary>OpenAI Responses API, SSE: the usage of <c>response.completed</c>.</summary>
-public sealed class OpenAiResponsesStreamUsageTests : PassthroughUsageCase
+public sealed class OpenAiResponsesStreamUsageTests : PassthroughStreamUsageCase
 {
     protected override IVendorAdapter Adapter { get; } = new OpenAiVendor();
     protected override string Fixture => "openai/response-stream.sse";
@@ -59,7 +59,7 @@ public sealed class AnthropicMessagesJsonUsageTests : PassthroughUsageCase
 }
 
 /// <summary>Anthropic Messages, SSE: input from <c>message_start</c>, output from the last <c>message_delta</c>.</summary>
-public sealed class AnthropicMessagesStreamUsageTests : PassthroughUsageCase
+public sealed class AnthropicMessagesStreamUsageTests : PassthroughStreamUsageCase
 {
     protected override IVendorAdapter Adapter { get; } = new AnthropicVendor();
     protected override string Fixture => "anthropic/message-stream.sse";
@@ -79,7 +79,7 @@ public sealed class CohereChatJsonUsageTests : PassthroughUsageCase
 }
 
 /// <summary>Cohere v2 chat, SSE: the billed units of <c>message-end</c>.</summary>
-public sealed class CohereChatStreamUsageTests : PassthroughUsageCase
+public sealed class CohereChatStreamUsageTests : PassthroughStreamUsageCase
 {
     protected override IVendorAdapter Adapter { get; } = new CohereVendor();
     protected override string Fixture => "cohere/chat-stream.sse";
