@@ -408,6 +408,29 @@ internal static class VendorJson
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="data"/> is UTF-8 that opens with one whole, well-formed JSON value — what
+    /// <see cref="Parse(ReadOnlySpan{byte})"/> takes without throwing (it reads that value and no further) — checked
+    /// without building a document.
+    /// </summary>
+    public static bool IsValue(ReadOnlySpan<byte> data)
+    {
+        if (!Utf8.IsValid(data))
+        {
+            return false;
+        }
+
+        var reader = new Utf8JsonReader(data);
+        try
+        {
+            return reader.Read() && reader.TrySkip();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     public static JsonDocument Parse(ReadOnlySpan<byte> body)
     {
         RequireUtf8(body);

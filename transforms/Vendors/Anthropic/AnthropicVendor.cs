@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.Schema;
 
@@ -325,6 +326,68 @@ public sealed class AnthropicVendor : IVendorAdapter
     {
         // A tool_use block's index → its place among the answer's tool calls, and whether its arguments have begun.
         private Dictionary<int, (int Call, bool HasArguments)>? _toolUses;
+
+        /// <summary>
+        /// A <c>content_block_delta</c> — most of a stream's events — says nothing of usage, model or finish unless it
+        /// continues a tool call's arguments, which <see cref="Read"/> follows from event to event: a text delta is only
+        /// checked to be JSON and to be no <c>input_json_delta</c> (the last <c>delta</c> and its last <c>type</c>, as a
+        /// document reads them), without a document or its strings. Every other event, or one that does not read so, is
+        /// read whole by <see cref="Read"/>.
+        /// </summary>
+        public StreamUpdate ReadUsage(string? eventName, ReadOnlySpan<byte> data, string? model)
+            => eventName == "content_block_delta" && IsTextDelta(data) ? StreamUpdate.Nothing : StreamUpdate.UsageOf(Read(eventName, data));
+
+        // A well-formed UTF-8 object whose last delta is not an object with "input_json_delta" as its last type.
+        private static bool IsTextDelta(ReadOnlySpan<byte> data)
+        {
+            if (!Utf8.IsValid(data))
+            {
+                return false;
+            }
+
+            var reader = new Utf8JsonReader(data);
+            try
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return false;
+                }
+
+                var toolInput = false;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isDelta = reader.ValueTextEquals("delta"u8);
+                    reader.Read();
+                    if (isDelta)
+                    {
+                        toolInput = false;
+                        if (reader.TokenType == JsonTokenType.StartObject)
+                        {
+                            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                            {
+                                var isType = reader.ValueTextEquals("type"u8);
+                                reader.Read();
+                                if (isType)
+                                {
+                                    toolInput = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("input_json_delta"u8);
+                                }
+
+                                reader.Skip();
+                            }
+                        }
+                    }
+
+                    // The rest of this value (nothing left of a delta object read above).
+                    reader.Skip();
+                }
+
+                return reader.TokenType == JsonTokenType.EndObject && !toolInput;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
 
         public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
         {

@@ -177,6 +177,17 @@ public sealed class CohereVendor : IVendorAdapter
         // Cohere's index of each tool call → its place among the answer's tool calls.
         private Dictionary<int, int>? _toolCalls;
 
+        /// <summary>
+        /// A named event that says nothing of usage, model or finish whatever it holds — the text and tool plan deltas that
+        /// make up most of a stream, the starts and ends of content — is only checked to be JSON, as <see cref="Read"/>
+        /// parses it (and throws where it would not parse), without a document or its strings. The message's end and the
+        /// tool call events (which <see cref="Read"/> follows from event to event) are read whole.
+        /// </summary>
+        public StreamUpdate ReadUsage(string? eventName, ReadOnlySpan<byte> data, string? model)
+            => eventName is null or "message-end" or "tool-call-start" or "tool-call-delta" || !VendorJson.IsValue(data)
+                ? StreamUpdate.UsageOf(Read(eventName, data))
+                : StreamUpdate.Nothing;
+
         public StreamUpdate Read(string? eventName, ReadOnlySpan<byte> data)
         {
             using var document = VendorJson.Parse(data);

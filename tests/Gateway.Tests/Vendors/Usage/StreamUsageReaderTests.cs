@@ -2,14 +2,18 @@ using System.Text;
 using Gateway.Tests.Infrastructure;
 using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Vendors;
+using Gateway.Transforms.Vendors.Anthropic;
+using Gateway.Transforms.Vendors.Cohere;
 using Gateway.Transforms.Vendors.OpenAi;
 
 namespace Gateway.Tests.Vendors.Usage;
 
 /// <summary>
 /// The usage tap reads every event of a passthrough stream for its usage, model and finish only (ReadUsage). OpenAI's
-/// reader does that for chat completion chunks in one pass, without a document or a string per event: what it gives
-/// must be exactly what reading the whole event gives (or fail where that fails), event by event.
+/// reader does that for chat completion chunks in one pass, Anthropic's and Cohere's for their text deltas, without a
+/// document or a string per event: what it gives must be exactly what reading the whole event gives (or fail where, and
+/// as, that fails), event by event — for Anthropic and Cohere, whose readers follow tool calls from event to event, also
+/// after the same events before it and for the same events after it.
 /// </summary>
 public sealed class StreamUsageReaderTests
 {
@@ -117,15 +121,183 @@ public sealed class StreamUsageReaderTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
+    private static readonly string[] NamedStreams =
+    [
+        "anthropic/message-stream.sse", "anthropic/compat-tools-stream.sse", "anthropic/golden/stream-error.sse",
+        "anthropic/golden/stream-truncated.sse", "cohere/chat-stream.sse", "cohere/compat-tools-stream.sse",
+        "cohere/golden/stream-truncated.sse",
+    ];
+
+    private const string TextDelta = """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello, \"Ada\"\n"}}""";
+    private const string ContentDelta = """{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":" invoice review and Q3 delivery confirmation."}}}}""";
+    private const string ToolUseStart = """{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{}}}""";
+    private const string ToolCallStart = """{"type":"tool-call-start","index":0,"delta":{"message":{"tool_calls":{"id":"call_1","type":"function","function":{"name":"f","arguments":""}}}}}""";
+
+    // Anthropic events (name, data), each read by fresh readers and by readers that have seen a tool_use block open at index 1.
+    private static readonly object?[][] AnthropicEvents =
+    [
+        .. new[]
+        {
+            TextDelta,
+            """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":"input\u005fjson_delta","partial_json":"1"}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta"},"delta":{"type":"text_delta","text":"a"}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"a"},"delta":{"type":"input_json_delta","partial_json":"1"}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","type":"text_delta","partial_json":"1"}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","type":"input_json_delta","partial_json":"1"}}""",
+            """{"type":"content_block_delta","index":1,"delta":{"type":7,"partial_json":"1"}}""",
+            """{"type":"content_block_delta","index":1,"delta":"input_json_delta"}""",
+            """{"type":"content_block_delta","index":1,"delta":["input_json_delta"]}""",
+            """{"type":"content_block_delta","index":1}""",
+            """{"type":"content_block_delta","index":1,"other":{"delta":{"type":"input_json_delta","partial_json":"1"}}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}} trailing""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"},}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\x"}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}""",
+            """[{"delta":{"type":"input_json_delta"}}]""",
+            "\"text\"",
+            "5",
+            "{}",
+            "not json",
+            "",
+        }.SelectMany(data => new object?[][] { ["content_block_delta", data, false], ["content_block_delta", data, true] }),
+        ["message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":12}}""", false],
+        ["message_start", """{"type":"message_start","message":{"id":"msg_1","model":"claude-sonnet-5-5","usage":{"input_tokens":25,"output_tokens":1}}}""", false],
+        ["content_block_stop", """{"type":"content_block_stop","index":1}""", true],
+        ["error", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""", false],
+        [null, TextDelta, false],
+        ["ping", """{"type": "ping"}""", false],
+    ];
+
+    // Cohere events (name, data), each read by fresh readers and by readers that have seen a tool call start at index 0.
+    private static readonly object?[][] CohereEvents =
+    [
+        .. new (string? Name, string Data)[]
+        {
+            ("content-delta", ContentDelta),
+            ("tool-plan-delta", """{"type":"tool-plan-delta","delta":{"message":{"tool_plan":"I will call f."}}}"""),
+            ("content-start", """{"type":"content-start","index":0,"delta":{"message":{"content":{"type":"text","text":""}}}}"""),
+            ("content-end", """{"type":"content-end","index":0}"""),
+            ("message-start", """{"id":"29f1","type":"message-start","delta":{"message":{"role":"assistant"}}}"""),
+            ("citation-start", """{"type":"citation-start","index":0,"delta":{"message":{"citations":{"start":0,"end":5,"text":"Hello"}}}}"""),
+            ("content-delta", """{"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"billed_units":{"input_tokens":1,"output_tokens":2}}}}"""),
+            ("content-delta", """{"type":"tool-call-delta","index":0,"delta":{"message":{"tool_calls":{"function":{"arguments":"{"}}}}}"""),
+            ("content-delta", """{"type":"content-delta","delta":{"message":{"content":{"text":"a"}}}} trailing"""),
+            ("content-delta", """{"type":"content-delta","delta":{"message":{"content":{"text":"a"}}},}"""),
+            ("content-delta", """{"type":"content-delta","delta":{"message":{"content":{"text":"a\x"}}}}"""),
+            ("content-delta", """{"type":"content-delta","delta":{"message":{"content":{"text":"a"}}}"""),
+            ("content-delta", "[1,2]"),
+            ("content-delta", "5"),
+            ("content-delta", "not json"),
+            ("content-delta", ""),
+            (null, ContentDelta),
+            (null, """{"type":"tool-call-delta","index":0,"delta":{"message":{"tool_calls":{"function":{"arguments":"{"}}}}}"""),
+            ("message-end", """{"type":"message-end","delta":{"finish_reason":"MAX_TOKENS","usage":{"billed_units":{"input_tokens":1,"output_tokens":2}}}}"""),
+            ("message-end", """{"type":"message-end","delta":{"finish_reason":"ERROR","error":{"message":"boom"}}}"""),
+            ("tool-call-delta", """{"type":"tool-call-delta","index":0,"delta":{"message":{"tool_calls":{"function":{"arguments":"{"}}}}}"""),
+            ("tool-call-delta", """{"type":"tool-call-delta","index":3,"delta":{"message":{"tool_calls":{"function":{"arguments":"{"}}}}}"""),
+            ("tool-call-start", ToolCallStart),
+        }.SelectMany(e => new object?[][] { [e.Name, e.Data, false], [e.Name, e.Data, true] }),
+    ];
+
+    [TestCaseSource(nameof(AnthropicEvents))]
+    public void AnAnthropicEvent_ReadForUsage_GivesWhatAWholeReadingGives(string? name, string data, bool toolUseOpen)
+        => AssertSameAsWholeReading(new AnthropicVendor(), toolUseOpen ? [("content_block_start", ToolUseStart)] : [], name, Encoding.UTF8.GetBytes(data));
+
+    [TestCaseSource(nameof(CohereEvents))]
+    public void ACohereEvent_ReadForUsage_GivesWhatAWholeReadingGives(string? name, string data, bool toolCallStarted)
+        => AssertSameAsWholeReading(new CohereVendor(), toolCallStarted ? [("tool-call-start", ToolCallStart)] : [], name, Encoding.UTF8.GetBytes(data));
+
+    [Test]
+    public void ATextDeltaThatIsNotUtf8_ReadForUsage_GivesWhatAWholeReadingGives()
+    {
+        // 0xFF is never UTF-8: the whole reading refuses such an event as malformed, so the fast one must too, though it
+        // makes no string of the text.
+        byte[] Broken(string data) => [.. Encoding.UTF8.GetBytes(data[..data.IndexOf('#')]), 0xFF, .. Encoding.UTF8.GetBytes(data[(data.IndexOf('#') + 1)..])];
+        AssertSameAsWholeReading(new AnthropicVendor(), [], "content_block_delta", Broken(TextDelta.Replace("Hello", "#", StringComparison.Ordinal)));
+        AssertSameAsWholeReading(new CohereVendor(), [], "content-delta", Broken(ContentDelta.Replace(" invoice", "#", StringComparison.Ordinal)));
+        AssertSameAsWholeReading(new OpenAiVendor(), [], null, Broken(Chunk.Replace(" confirmation", "#", StringComparison.Ordinal)));
+    }
+
+    [TestCaseSource(nameof(NamedStreams))]
+    public void EveryEventOfADocumentedNamedStream_ReadForUsage_GivesWhatAWholeReadingGives(string fixture)
+    {
+        IVendorAdapter vendor = fixture.StartsWith("anthropic/", StringComparison.Ordinal) ? new AnthropicVendor() : new CohereVendor();
+        var events = new List<(string? Name, byte[] Data)>();
+        new SseEventParser().Feed(File.ReadAllBytes(Path.Combine(RepoPaths.Fixtures, fixture)), (name, data) => events.Add((name, data.ToArray())));
+        Assert.That(events, Is.Not.Empty);
+
+        // One reader of each kind for the whole stream, as the tap and a normalized call each have.
+        var fast = vendor.CreateStreamReader();
+        var whole = vendor.CreateStreamReader();
+        foreach (var (name, data) in events)
+        {
+            Assert.That(Outcome(() => fast.ReadUsage(name, data, null)), Is.EqualTo(Outcome(() => StreamUpdate.UsageOf(whole.Read(name, data)))),
+                $"{name}: {Encoding.UTF8.GetString(data)}");
+        }
+    }
+
+    [Test]
+    public void TextDeltas_ReadForUsage_AllocateNothing()
+    {
+        var anthropic = new AnthropicVendor().CreateStreamReader();
+        var cohere = new CohereVendor().CreateStreamReader();
+        var text = Encoding.UTF8.GetBytes(TextDelta);
+        var content = Encoding.UTF8.GetBytes(ContentDelta);
+        Assert.That(anthropic.ReadUsage("content_block_delta", text, null), Is.EqualTo(StreamUpdate.Nothing));
+        Assert.That(cohere.ReadUsage("content-delta", content, null), Is.EqualTo(StreamUpdate.Nothing));
+
+        // Allocation on this thread is exact (not timing): most events of a stream are text deltas.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            anthropic.ReadUsage("content_block_delta", text, "claude-sonnet-5-5");
+            cohere.ReadUsage("content-delta", content, null);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    private static void AssertSameAsWholeReading(IVendorAdapter vendor, (string Name, string Data)[] before, string? name, byte[] data)
+    {
+        var fast = vendor.CreateStreamReader();
+        var whole = vendor.CreateStreamReader();
+        foreach (var (earlierName, earlier) in before)
+        {
+            fast.ReadUsage(earlierName, Encoding.UTF8.GetBytes(earlier), null);
+            whole.Read(earlierName, Encoding.UTF8.GetBytes(earlier));
+        }
+
+        Assert.That(Outcome(() => fast.ReadUsage(name, data, null)), Is.EqualTo(Outcome(() => StreamUpdate.UsageOf(whole.Read(name, data)))));
+
+        // What the event left behind (a tool call followed or not) shows in how both readers take the same next events.
+        foreach (var (nextName, next) in NextEvents(vendor))
+        {
+            var bytes = Encoding.UTF8.GetBytes(next);
+            Assert.That(Outcome(() => fast.ReadUsage(nextName, bytes, null)), Is.EqualTo(Outcome(() => StreamUpdate.UsageOf(whole.Read(nextName, bytes)))), next);
+        }
+    }
+
+    private static (string Name, string Data)[] NextEvents(IVendorAdapter vendor) => vendor is AnthropicVendor
+        ?
+        [
+            ("content_block_delta", """{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"1"}}"""),
+            ("content_block_stop", """{"type":"content_block_stop","index":1}"""),
+        ]
+        : vendor is CohereVendor ? [("tool-call-delta", """{"type":"tool-call-delta","index":0,"delta":{"message":{"tool_calls":{"function":{"arguments":"1"}}}}}""")]
+        : [];
+
+    // The update, or the failure's exception type: a fast reading must fail where, and as, the whole reading fails.
     private static (StreamUpdate Update, string? Failure) Outcome(Func<StreamUpdate> read)
     {
         try
         {
             return (read(), null);
         }
-        catch (VendorFormatException)
+        catch (Exception ex)
         {
-            return (default, "VendorFormatException");
+            return (default, ex.GetType().Name);
         }
     }
 }
