@@ -15,6 +15,9 @@ public static class RequestModel
 
     private const int MaxModelLength = 256;
 
+    // Callers name the same few models call after call.
+    private static readonly RecentString Models = new();
+
     public static async ValueTask<string?> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.Body.CanSeek || !request.HasJsonContentType())
@@ -47,7 +50,7 @@ public static class RequestModel
 
                 if (isModel)
                 {
-                    return reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= MaxModelLength ? reader.GetString() : null;
+                    return reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= MaxModelLength ? Models.Read(ref reader) : null;
                 }
 
                 if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip())

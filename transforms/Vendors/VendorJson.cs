@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Unicode;
+using Gateway.Transforms.Http;
 using Gateway.Transforms.Schema;
 
 namespace Gateway.Transforms.Vendors;
@@ -22,8 +23,29 @@ internal static class BearerAuth
 {
     public static readonly string[] Headers = ["Authorization"];
 
+    // The header value of the key used last: the same key call after call makes no new string; a rotated or another key
+    // makes its own, which becomes the last.
+    private static Credential? _last;
+
     public static void Apply(System.Net.Http.Headers.HttpRequestHeaders headers, string apiKey)
-        => headers.TryAddWithoutValidation("Authorization", "Bearer " + apiKey);
+    {
+        var last = Volatile.Read(ref _last);
+        if (last is null || !string.Equals(last.Key, apiKey, StringComparison.Ordinal))
+        {
+            last = new Credential(apiKey, "Bearer " + apiKey);
+            Volatile.Write(ref _last, last);
+        }
+
+        headers.TryAddWithoutValidation("Authorization", last.Value);
+    }
+
+    // Not a record: its text would show the key.
+    private sealed class Credential(string key, string value)
+    {
+        public string Key { get; } = key;
+
+        public string Value { get; } = value;
+    }
 }
 
 /// <summary>JSON helpers shared by the adapters.</summary>
@@ -476,6 +498,9 @@ internal static class VendorJson
         return input is null && output is null ? null : new TokenUsage(input ?? 0, output ?? 0);
     }
 
+    // Answers name the same few models (the vendors' dated snapshots) call after call.
+    private static readonly RecentString AnswerModels = new();
+
     /// <summary>
     /// A passthrough answer's top-level <c>model</c> and the counts of its <c>usage</c> object (see <see cref="Counts"/>),
     /// read in one pass without building a document (it runs on every metered answer); nothing when the body is not a
@@ -504,7 +529,7 @@ internal static class VendorJson
                 }
                 else if (isModel)
                 {
-                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    model = reader.TokenType == JsonTokenType.String ? AnswerModels.Read(ref reader) : null;
                 }
 
                 // The rest of this value (all of it, for any other property; nothing left for one read above).
