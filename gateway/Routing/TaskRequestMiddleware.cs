@@ -50,7 +50,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
     private async Task TaskAsync(HttpContext context, TaskKind task)
     {
         var current = settings.Current;
-        if (!context.Request.HasJsonContentType())
+        if (!RequestContentType.IsJson(context.Request))
         {
             await problems.WriteAsync(context, ErrorCodes.UnsupportedMediaType, "Send the request as JSON with 'Content-Type: application/json'.");
             return;

@@ -66,7 +66,7 @@ public sealed class CallOutcome
     /// <summary>The error type of a call the caller abandoned: not the vendor's fault, not the gateway's.</summary>
     public const string ClientDisconnected = "client_disconnected";
 
-    private Action? _finish;
+    private ICallOutcomeReader? _reader;
     private bool _completed;
 
     /// <summary>Token usage the vendor reported (so far, for a stream cut short), or null.</summary>
@@ -87,8 +87,19 @@ public sealed class CallOutcome
     /// <summary><see cref="ClientDisconnected"/> when the caller went away, else <see cref="FailureCode"/>; set by <see cref="Complete"/>.</summary>
     public string? ErrorType { get; private set; }
 
-    /// <summary>Registers what the response side still has to read when the response ends (e.g. a JSON body's usage).</summary>
-    public void OnComplete(Action finish) => _finish += finish;
+    /// <summary>
+    /// Registers what the response side still has to read when the response ends (e.g. a JSON body's usage): one reader a
+    /// call, the response's (a second replaces nothing and is refused).
+    /// </summary>
+    public void OnComplete(ICallOutcomeReader reader)
+    {
+        if (_reader is not null && !ReferenceEquals(_reader, reader))
+        {
+            throw new InvalidOperationException("The call's outcome already has its response reader.");
+        }
+
+        _reader = reader;
+    }
 
     /// <summary>
     /// Once the response has ended: lets the response side finish reading, and works out whether, and how, the call
@@ -102,8 +113,8 @@ public sealed class CallOutcome
         }
 
         _completed = true;
-        _finish?.Invoke();
-        _finish = null;
+        _reader?.ResponseEnded();
+        _reader = null;
         FailureCode = Failure(context);
         ErrorType = context.RequestAborted.IsCancellationRequested ? ClientDisconnected : FailureCode;
     }
@@ -123,6 +134,13 @@ public sealed class CallOutcome
 
         return context.Response.StatusCode >= StatusCodes.Status400BadRequest ? ErrorCodes.ForVendorStatus(context.Response.StatusCode).Code : null;
     }
+}
+
+/// <summary>What reads a call's response for its <see cref="CallOutcome"/>, and finishes reading when the response has ended.</summary>
+public interface ICallOutcomeReader
+{
+    /// <summary>The response has ended: what is still to read (a whole JSON body) is read into the outcome.</summary>
+    void ResponseEnded();
 }
 
 /// <summary>The GenAI semantic conventions' operation names.</summary>

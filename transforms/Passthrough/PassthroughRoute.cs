@@ -28,6 +28,7 @@ public sealed class PassthroughRoute
     private static readonly string[] PathTransformKeys = ["PathPattern", "PathPrefix", "PathRemovePrefix", "PathSet"];
 
     private readonly ConditionalWeakTable<PassthroughProfile, HeaderAllowlist> _headers = new();
+    private readonly ConditionalWeakTable<PassthroughProfile, PassthroughRule[]> _rules = new();
     private readonly CallerHeaderPolicy _policy;
 
     private PassthroughRoute(string prefix, int prefixSegments, IReadOnlyList<PassthroughRule>? rules, bool withDefaults, IReadOnlyList<string> headers,
@@ -81,8 +82,8 @@ public sealed class PassthroughRoute
     }
 
     /// <summary>The calls forwarded for a vendor: the route's rules, with the vendor's defaults where they apply.</summary>
-    public IEnumerable<PassthroughRule> RulesFor(PassthroughProfile vendor)
-        => WithDefaults ? vendor.DefaultRules.Concat(Rules ?? []) : Rules ?? [];
+    public PassthroughRule[] RulesFor(PassthroughProfile vendor)
+        => _rules.GetValue(vendor, v => WithDefaults ? [.. v.DefaultRules, .. Rules ?? []] : [.. Rules ?? []]);
 
     /// <summary>The request headers forwarded to a vendor on this route.</summary>
     public HeaderAllowlist HeadersFor(PassthroughProfile vendor) => _headers.GetValue(vendor, v => new HeaderAllowlist(v, ExtraHeaders, _policy));

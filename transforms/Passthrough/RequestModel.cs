@@ -20,7 +20,7 @@ public static class RequestModel
 
     public static async ValueTask<string?> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!request.Body.CanSeek || !request.HasJsonContentType())
+        if (!request.Body.CanSeek || !RequestContentType.IsJson(request))
         {
             return null;
         }

@@ -11,7 +11,7 @@ namespace Gateway.Transforms.Streaming;
 /// be settled to what was really used. What it reads goes into the call's <see cref="CallOutcome"/>; a JSON body is read
 /// when the outcome completes.
 /// </summary>
-public sealed class UsageTapStream : Stream
+public sealed class UsageTapStream : Stream, ICallOutcomeReader
 {
     private const int MaxJsonBytes = 1024 * 1024;
     private const int JsonStart = 4096;
@@ -33,7 +33,7 @@ public sealed class UsageTapStream : Stream
         _response = response;
         _vendor = vendor;
         _outcome = outcome;
-        outcome.OnComplete(Complete);
+        outcome.OnComplete(this);
     }
 
     /// <summary>The model the vendor says answered, when it says.</summary>
@@ -42,11 +42,11 @@ public sealed class UsageTapStream : Stream
     /// <summary>True when a whole JSON body was seen and it carried no usage (a models list, a file…): nothing was metered.</summary>
     public bool NothingMetered { get; private set; }
 
-    /// <summary>The usage seen so far (complete once <see cref="Complete"/> has run), or null.</summary>
+    /// <summary>The usage seen so far (complete once the response has ended), or null.</summary>
     public TokenUsage? Usage => _input is null && _output is null ? null : new TokenUsage(_input ?? 0, _output ?? 0);
 
     /// <summary>Reads the usage of a JSON body once the response has ended.</summary>
-    private void Complete()
+    void ICallOutcomeReader.ResponseEnded()
     {
         if (_json is not { } json)
         {
