@@ -14,6 +14,7 @@ using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Headers;
 using Microsoft.FeatureManagement;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 
 namespace Gateway.Hosting;
 
@@ -169,7 +170,18 @@ public static class GatewayApp
             proxy.UseMiddleware<VendorCallMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
+            // YARP's passive health step awaits every call to look at its outcome afterwards (an async frame, ~130 B a
+            // call) and records nothing unless the call's cluster enables passive health checks: it runs while a cluster
+            // of the current configuration does (a call decides as it passes; a fallback may move it to another cluster).
+            var routes = app.Services.GetServices<IProxyConfigProvider>().OfType<RouteGuardConfigProvider>().Single();
+            proxy.Use(next =>
+            {
+                var checkedCalls = proxy.New();
+                checkedCalls.UseMiddleware<PassiveHealthCheckMiddleware>();
+                checkedCalls.Run(next);
+                var passive = checkedCalls.Build();
+                return context => routes.PassiveHealthChecks ? passive(context) : next(context);
+            });
             // Innermost, around the forwarder itself, inside everything that counts or measures the call (one admission,
             // one duration for all its attempts): the resilience pipeline — a refused key re-read and used once more,
             // retries, the circuit breaker, fallback, the first-byte deadline.

@@ -18,9 +18,13 @@ internal sealed partial class RouteGuardConfigProvider(
         + "set Gateway:Forwarding:AllowNoRoutes to true to allow it.";
 
     private IProxyConfig? _lastGood;
+    private volatile bool _passiveHealthChecks;
 
     /// <summary>The configuration as read, before this guard's checks.</summary>
     public IProxyConfigProvider Inner => inner;
+
+    /// <summary>Whether a cluster of the configuration last handed to the proxy enables passive health checks.</summary>
+    public bool PassiveHealthChecks => _passiveHealthChecks;
 
     public IProxyConfig GetConfig()
     {
@@ -30,6 +34,7 @@ internal sealed partial class RouteGuardConfigProvider(
         {
             _lastGood = config;
             status.Applied(Part);
+            _passiveHealthChecks = AnyPassiveHealthChecks(config.Clusters);
             return config;
         }
 
@@ -45,8 +50,12 @@ internal sealed partial class RouteGuardConfigProvider(
 
         status.Rejected(Part, [.. problems.Select(p => "Refused: " + p)]);
         // The last routes again, but watching the new configuration's token, so the next change is seen.
+        _passiveHealthChecks = AnyPassiveHealthChecks(_lastGood.Clusters);
         return new Snapshot(_lastGood.Routes, _lastGood.Clusters, config.ChangeToken);
     }
+
+    private static bool AnyPassiveHealthChecks(IReadOnlyList<ClusterConfig> clusters)
+        => clusters.Any(c => c.HealthCheck?.Passive?.Enabled == true);
 
     /// <summary>
     /// What makes a ReverseProxy configuration unusable beyond YARP's own checks: no route at all (unless allowed), a
