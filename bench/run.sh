@@ -41,7 +41,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 echo "bench: building (Release)"
-for project in gateway/Gateway.csproj bench/FakeVendor/FakeVendor.csproj bench/BareProxy/BareProxy.csproj; do
+for project in gateway/Gateway.csproj bench/FakeVendor/FakeVendor.csproj bench/BareProxy/BareProxy.csproj bench/LimiterReplay/LimiterReplay.csproj; do
   dotnet build -c Release -v q --nologo "$project" >/dev/null
 done
 
@@ -265,6 +265,11 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
   curl -s "http://127.0.0.1:$gw_redis/metrics" | awk '/^gateway_limiter_redis_batch_size_sum/ { s += $2 } /^gateway_limiter_redis_batch_size_count/ { c += $2 }
     END { if (c > 0) printf "%d script calls carried %.2f operations each (the whole run, warm-up included)", c, s / c }' >"$work/batches.txt"
   [ -s "$work/batches.txt" ] && echo "bench: Redis limiter — $(cat "$work/batches.txt")" >&2
+  # What the limiter's script costs redis-server by how many calls a client has in flight (the script call is shared by
+  # the operations that wait meanwhile): the gateway's own Redis store driven directly, no HTTP, the driver on CPU 0.
+  echo "bench: Redis limiter script cost by callers in flight" >&2
+  taskset -c $LOAD_CPU dotnet bench/LimiterReplay/bin/Release/net10.0/LimiterReplay.dll "127.0.0.1:$redis" "$redis_pid" \
+    "$([ -n "${SMOKE:-}" ] && echo 0.3 || echo "$DURATION")" "$([ -n "${SMOKE:-}" ] && echo 1,8 || echo 1,8,64)" >"$work/replay.md"
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
 run "gateway OpenAI-compatible /v1/chat/completions, in-process limiter" "http://127.0.0.1:$gw_local/v1/chat/completions" "$limited_key" "$compat" $gw_local_pid
@@ -465,6 +470,14 @@ mkdir -p "$(dirname "$report")"
   awk -F'\t' '$1 ~ /Redis/ && $13 > 0 { printf "\nOf the Redis scenario'"'"'s CPU per request, redis-server'"'"'s: %s µs (median of its rounds).", $13 }' "$results"
   [ -s "$work/batches.txt" ] && echo " The Redis limiter's $(cat "$work/batches.txt")."
   echo
+  if [ -s "$work/replay.md" ]; then
+    echo
+    echo "The Redis limiter's script alone (bench/LimiterReplay: the gateway's Redis store driven by callers of one client"
+    echo "that each ask for a decision and settle as the gateway does, ${DURATION} s each): redis-server's CPU per request"
+    echo "by how many calls the client has in flight."
+    echo
+    cat "$work/replay.md"
+  fi
   if [ -s "$ttfb" ]; then
     echo
     echo "Streamed calls, time to first byte (ms): median of $STREAMS calls one after another, each on a new connection (curl);"

@@ -72,6 +72,10 @@ public sealed class BenchSmokeTests
             Assert.That(row![^2], Is.EqualTo("0"), $"{scenario}: every streamed call answered 200");
         }
 
+        var replay = lines.SkipWhile(l => !l.StartsWith("| callers in flight |", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith("| ", StringComparison.Ordinal))
+            .Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        Assert.That(replay.Select(r => r[1]), Is.EqualTo(new[] { "1", "8" }), $"the limiter script's cost by callers in flight\n{log}");
+        Assert.That(replay.Select(r => double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture)), Is.All.GreaterThan(0), "redis-server's CPU per request");
         Assert.That(lines.Any(l => l.StartsWith("20 connections open, 20 still open", StringComparison.Ordinal)), $"every slow stream held open\n{log}");
         var neighbour = rows.Where(r => r.Length > 3 && r[2] is "alone" or "hammered").ToList();
         Assert.That(neighbour.Select(r => r[2]), Is.EquivalentTo(new[] { "alone", "hammered" }), $"the neighbour alone and beside the hammer\n{log}");
