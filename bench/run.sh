@@ -269,7 +269,7 @@ if [ -z "${ONLY:-}" ] || grep -Eq "$ONLY" <<<"Redis limiter"; then
   # the operations that wait meanwhile): the gateway's own Redis store driven directly, no HTTP, the driver on CPU 0.
   echo "bench: Redis limiter script cost by callers in flight" >&2
   taskset -c $LOAD_CPU dotnet bench/LimiterReplay/bin/Release/net10.0/LimiterReplay.dll "127.0.0.1:$redis" "$redis_pid" \
-    "$([ -n "${SMOKE:-}" ] && echo 0.3 || echo "$DURATION")" "$([ -n "${SMOKE:-}" ] && echo 1,8 || echo 1,8,64)" >"$work/replay.md"
+    "$([ -n "${SMOKE:-}" ] && echo 0.3 || echo 2)" "$([ -n "${SMOKE:-}" ] && echo 1,8 || echo 1,8,64)" >"$work/replay.md"
 fi
 run "gateway normalized /v1/ai/generate, in-process limiter" "http://127.0.0.1:$gw_local/v1/ai/generate" "$limited_key" "$task" $gw_local_pid
 run "gateway OpenAI-compatible /v1/chat/completions, in-process limiter" "http://127.0.0.1:$gw_local/v1/chat/completions" "$limited_key" "$compat" $gw_local_pid
@@ -473,7 +473,7 @@ mkdir -p "$(dirname "$report")"
   if [ -s "$work/replay.md" ]; then
     echo
     echo "The Redis limiter's script alone (bench/LimiterReplay: the gateway's Redis store driven by callers of one client"
-    echo "that each ask for a decision and settle as the gateway does, ${DURATION} s each): redis-server's CPU per request"
+    echo "that each ask for a decision and settle as the gateway does, 2 s each): redis-server's CPU per request"
     echo "by how many calls the client has in flight."
     echo
     cat "$work/replay.md"

@@ -28,7 +28,7 @@ Console.WriteLine("|---|---|---|---|");
 foreach (var concurrency in concurrencies)
 {
     var client = "replay-" + concurrency.ToString(CultureInfo.InvariantCulture) + "-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-    await RunAsync(client, concurrency, Math.Min(1, seconds)); // warm-up: the script cached, the client's keys made
+    await RunAsync(client, concurrency, Math.Min(0.5, seconds)); // warm-up: the script cached, the client's keys made
     var (ticks, calls) = (Ticks(), ScriptCalls());
     var watch = Stopwatch.StartNew();
     var requests = await RunAsync(client, concurrency, seconds);
