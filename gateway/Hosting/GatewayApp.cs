@@ -173,14 +173,17 @@ public static class GatewayApp
             // YARP's passive health step awaits every call to look at its outcome afterwards (an async frame, ~130 B a
             // call) and records nothing unless the call's cluster enables passive health checks: it runs while a cluster
             // of the current configuration does (a call decides as it passes; a fallback may move it to another cluster).
-            var routes = app.Services.GetServices<IProxyConfigProvider>().OfType<RouteGuardConfigProvider>().Single();
+            var sources = app.Services.GetServices<IProxyConfigProvider>().ToArray();
+            var guarded = sources.OfType<RouteGuardConfigProvider>().ToArray();
             proxy.Use(next =>
             {
                 var checkedCalls = proxy.New();
                 checkedCalls.UseMiddleware<PassiveHealthCheckMiddleware>();
                 checkedCalls.Run(next);
                 var passive = checkedCalls.Build();
-                return context => routes.PassiveHealthChecks ? passive(context) : next(context);
+                // A configuration source the guard does not see could enable them at any time: then the step always runs.
+                return guarded.Length != sources.Length ? passive
+                    : context => Array.Exists(guarded, g => g.PassiveHealthChecks) ? passive(context) : next(context);
             });
             // Innermost, around the forwarder itself, inside everything that counts or measures the call (one admission,
             // one duration for all its attempts): the resilience pipeline — a refused key re-read and used once more,
