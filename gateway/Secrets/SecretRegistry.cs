@@ -26,6 +26,9 @@ public sealed partial class SecretRegistry
         }
     }
 
+    /// <summary>Changes whenever a secret value is added: what was checked against one version holds for it only.</summary>
+    public object Version => _snapshot;
+
     /// <summary>True when the text holds a known secret value or a credential header.</summary>
     public bool Leaks(string text)
     {

@@ -45,7 +45,16 @@ internal sealed class AccessLogWriter : IDisposable
 
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    /// <summary>The most texts remembered as holding no secret.</summary>
+    internal const int MaxCleanTexts = 1024;
+
+    private readonly SecretRegistry _secrets;
     private readonly Func<string, string> _redact;
+    // Texts from callers or vendors (paths, model names) already found to hold no secret, against the registry's version
+    // then: they repeat line after line, and checking one costs a search for every known secret. Used by the writer's
+    // one task only.
+    private readonly HashSet<string> _clean = new(StringComparer.Ordinal);
+    private object? _cleanAgainst;
     private readonly Stream _output;
     private readonly Channel<AccessLogEntry> _queue = Channel.CreateBounded<AccessLogEntry>(
         new BoundedChannelOptions(QueueLength) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -56,7 +65,8 @@ internal sealed class AccessLogWriter : IDisposable
     public AccessLogWriter(ILoggerFactory loggers, SecretRegistry secrets, TimeProvider time, AccessLogStream? output = null)
     {
         _time = time;
-        _redact = secrets.Redact;
+        _secrets = secrets;
+        _redact = Redact;
         _logger = loggers.CreateLogger(AccessLog.Category);
         _output = output?.Stream ?? Console.OpenStandardOutput();
         _writing = Task.Run(WriteLinesAsync);
@@ -148,6 +158,30 @@ internal sealed class AccessLogWriter : IDisposable
         }
 
         batch.ResetWrittenCount();
+    }
+
+    private string Redact(string text)
+    {
+        var version = _secrets.Version;
+        if (!ReferenceEquals(version, _cleanAgainst))
+        {
+            // A secret added since: every text is checked again.
+            _clean.Clear();
+            _cleanAgainst = version;
+        }
+
+        if (_clean.Contains(text))
+        {
+            return text;
+        }
+
+        var redacted = _secrets.Redact(text);
+        if (ReferenceEquals(redacted, text) && _clean.Count < MaxCleanTexts)
+        {
+            _clean.Add(text);
+        }
+
+        return redacted;
     }
 
     // The console's JSON log line shape, so log pipelines parse access lines like every other line.

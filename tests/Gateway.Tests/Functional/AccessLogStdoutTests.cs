@@ -89,6 +89,35 @@ public sealed class AccessLogStdoutTests
     }
 
     [Test]
+    public async Task AValueThatBecomesASecret_IsMaskedInTheLinesAfter()
+    {
+        // The writer remembers texts that held no secret; a secret learnt later (a rotated key read) checks them again.
+        var (gateway, output) = await StartAsync();
+        await using var _ = gateway;
+        var later = "sk-later-" + Guid.NewGuid().ToString("N");
+        var path = "/api/ai/openai/v1/models/" + later;
+
+        using (await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, path, gateway.ClientKeys["team-a"])))
+        {
+            await GatewayHost.WaitUntilAsync(() => Task.FromResult(output.Lines().Count >= 1), "the first access line");
+        }
+
+        gateway.Services.GetRequiredService<Gateway.Secrets.SecretRegistry>().Add(later);
+        using (await gateway.Client.SendAsync(gateway.Request(HttpMethod.Get, path, gateway.ClientKeys["team-a"])))
+        {
+            await GatewayHost.WaitUntilAsync(() => Task.FromResult(output.Lines().Count >= 2), "the second access line");
+        }
+
+        var lines = output.Lines();
+        Assert.Multiple(() =>
+        {
+            Assert.That(lines[0], Does.Contain(later), "not a secret yet");
+            Assert.That(lines[1], Does.Not.Contain(later));
+            Assert.That(lines[1], Does.Contain("[redacted]"));
+        });
+    }
+
+    [Test]
     public async Task SilencedCategory_WritesNothing()
     {
         var (gateway, output) = await StartAsync(o => o["Logging"] = JsonNode.Parse("""{"LogLevel": {"Gateway.AccessLog": "None"}}"""));
