@@ -102,7 +102,8 @@ public static class GatewayApp
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<ClusterDefaultsFilter>()
             .AddVendorTransforms()
-            .AddVendorTraceparent(configuration);
+            .AddVendorTraceparent(configuration)
+            .AddVendorHttpClient();
         // A change that would leave no route is refused unless Gateway:Forwarding:AllowNoRoutes says otherwise.
         services.Decorate<IProxyConfigProvider>((sp, inner) => ActivatorUtilities.CreateInstance<RouteGuardConfigProvider>(sp, inner));
 

@@ -34,6 +34,8 @@ internal static class TracingServiceCollectionExtensions
         "http.server.active_requests", "http.client.active_requests", "http.client.request.time_in_queue",
         "aspnetcore.routing.match_attempts", "aspnetcore.memory_pool.rented", "aspnetcore.memory_pool.allocated",
         "aspnetcore.memory_pool.evicted", "aspnetcore.memory_pool.pooled",
+        // Moves a connection between idle and active twice a call; gateway.vendor.connections counts them as they open and close.
+        "http.client.open_connections",
     ];
 
     public static IServiceCollection AddGatewayTracing(this IServiceCollection services, IConfiguration configuration)
@@ -97,16 +99,18 @@ internal static class TracingServiceCollectionExtensions
 
     /// <summary>
     /// Vendor calls carry traceparent, never the caller's tracestate or baggage. When spans are exported, HttpClient's
-    /// own activity for the vendor call (the vendor-request span) writes it, through <see cref="TraceparentOnlyPropagator"/>.
-    /// Otherwise HttpClient makes no activity per vendor call (no propagator: its diagnostics step is left out) — that
-    /// span was recorded by nobody, yet its tags, URL strings and ExecutionContext changes cost every call ~1 KB of
-    /// allocations — and a request transform writes traceparent from the request's own activity.
+    /// own activity for the vendor call (the vendor-request span) writes it, through <see cref="TraceparentOnlyPropagator"/>
+    /// (<see cref="VendorPropagator"/>). Otherwise HttpClient makes no activity per vendor call (no propagator: its
+    /// diagnostics step is left out) — that span was recorded by nobody, yet its tags, URL strings and ExecutionContext
+    /// changes cost every call ~1 KB of allocations — and a request transform writes traceparent from the request's own
+    /// activity.
     /// </summary>
     public static IReverseProxyBuilder AddVendorTraceparent(this IReverseProxyBuilder builder, IConfiguration configuration)
-        => Exported(configuration)
-            ? builder.ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = TraceparentOnlyPropagator.Instance)
-            : builder.ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = null)
-                .AddTransforms(context => context.AddRequestTransform(TraceparentOnlyPropagator.WriteAsync));
+        => Exported(configuration) ? builder : builder.AddTransforms(context => context.AddRequestTransform(TraceparentOnlyPropagator.WriteAsync));
+
+    /// <summary>The propagator of the vendor calls' handler: none unless spans are exported (<see cref="AddVendorTraceparent"/>).</summary>
+    public static System.Diagnostics.DistributedContextPropagator? VendorPropagator(IConfiguration configuration)
+        => Exported(configuration) ? TraceparentOnlyPropagator.Instance : null;
 
     private static bool Exported(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[OtlpEndpointSetting]);
 
