@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Gateway.Hosting;
@@ -20,19 +21,23 @@ internal sealed class TrafficMetrics : IDisposable
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly Meter _meter;
-    private readonly Counter<long> _requests;
-    private readonly Counter<double> _cost;
-    private readonly Counter<long> _tokens;
+    private readonly ObservableCounter<long> _requests;
+    private readonly ObservableCounter<double> _cost;
+    private readonly ObservableCounter<long> _tokens;
     private readonly Histogram<double> _firstByte;
+    // The running totals of each label set, which the counters report when read: a call adds to its set's totals
+    // (one lookup) rather than making four tagged recordings. The label sets are bounded (configured routes, providers
+    // and clients; the gateway's error codes).
+    private readonly ConcurrentDictionary<Labels, Totals> _totals = new();
 
     public TrafficMetrics(IMeterFactory meters, GatewaySettingsMonitor settings, AccessLogWriter accessLog)
     {
         _meter = meters.Create(MeterName);
-        _requests = _meter.CreateCounter<long>("gateway.requests", "{request}",
+        _requests = _meter.CreateObservableCounter("gateway.requests", ObserveRequests, "{request}",
             "Requests answered, by route, provider, client, status class and error code.");
-        _cost = _meter.CreateCounter<double>("gateway.cost.usd", "{USD}",
+        _cost = _meter.CreateObservableCounter("gateway.cost.usd", ObserveCost, "{USD}",
             "What vendor calls cost, in USD, from the vendors' usage at the configured prices, by provider and client.");
-        _tokens = _meter.CreateCounter<long>("gateway.tokens", "{token}",
+        _tokens = _meter.CreateObservableCounter("gateway.tokens", ObserveTokens, "{token}",
             "Tokens the vendors reported, by provider, client and token_type (input, output).");
         _firstByte = _meter.CreateHistogram("gateway.stream.time_to_first_byte", "s",
             "Time from the request to the first byte of a streamed answer, by route and provider.",
@@ -50,30 +55,24 @@ internal sealed class TrafficMetrics : IDisposable
     public void Record(AccessLogEntry entry)
     {
         var provider = entry.Provider ?? None;
-        var client = entry.Client ?? None;
         var route = entry.Route ?? "unmatched";
-        if (_requests.Enabled)
+        var labels = new Labels(route, provider, entry.Client ?? None, StatusClass(entry.Status), entry.ErrorCode ?? None);
+        if (!_totals.TryGetValue(labels, out var totals))
         {
-            var tags = new TagList
-            {
-                { "route", route },
-                { "provider", provider },
-                { "client", client },
-                { "status_class", StatusClass(entry.Status) },
-                { "error_code", entry.ErrorCode ?? None },
-            };
-            _requests.Add(1, tags);
+            totals = _totals.GetOrAdd(labels, static _ => new Totals());
         }
 
-        if (entry.Cost is { } cost && cost > 0 && _cost.Enabled)
+        Interlocked.Increment(ref totals.Requests);
+        if (entry.Cost is { } cost && cost > 0)
         {
-            _cost.Add((double)cost, new("provider", provider), new("client", client));
+            totals.AddCost((double)cost);
         }
 
-        if (entry.Usage is { } usage && _tokens.Enabled)
+        if (entry.Usage is { } usage)
         {
-            _tokens.Add(usage.InputTokens, new("provider", provider), new("client", client), new("token_type", "input"));
-            _tokens.Add(usage.OutputTokens, new("provider", provider), new("client", client), new("token_type", "output"));
+            Interlocked.Add(ref totals.InputTokens, usage.InputTokens);
+            Interlocked.Add(ref totals.OutputTokens, usage.OutputTokens);
+            Volatile.Write(ref totals.Usage, true);
         }
 
         if (entry.Stream == true && entry.TimeToFirstByte is { } firstByte && _firstByte.Enabled)
@@ -86,6 +85,55 @@ internal sealed class TrafficMetrics : IDisposable
 
     private static string StatusClass(int status) => status is >= 100 and < 600 ? StatusClasses[status / 100 - 1] : "5xx";
 
+    private IEnumerable<Measurement<long>> ObserveRequests()
+    {
+        foreach (var (labels, totals) in _totals)
+        {
+            yield return new Measurement<long>(Interlocked.Read(ref totals.Requests), [
+                new("route", labels.Route), new("provider", labels.Provider), new("client", labels.Client),
+                new("status_class", labels.StatusClass), new("error_code", labels.ErrorCode)]);
+        }
+    }
+
+    // Cost and tokens are by provider and client only: the totals of the label sets that share them are summed.
+    private IEnumerable<Measurement<double>> ObserveCost()
+    {
+        var sums = new Dictionary<(string Provider, string Client), double>();
+        foreach (var (labels, totals) in _totals)
+        {
+            if (Volatile.Read(ref totals.Cost) is var cost and > 0)
+            {
+                var key = (labels.Provider, labels.Client);
+                sums[key] = sums.GetValueOrDefault(key) + cost;
+            }
+        }
+
+        foreach (var ((provider, client), cost) in sums)
+        {
+            yield return new Measurement<double>(cost, new("provider", provider), new("client", client));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveTokens()
+    {
+        var sums = new Dictionary<(string Provider, string Client), (long Input, long Output)>();
+        foreach (var (labels, totals) in _totals)
+        {
+            if (Volatile.Read(ref totals.Usage))
+            {
+                var key = (labels.Provider, labels.Client);
+                var (input, output) = sums.GetValueOrDefault(key);
+                sums[key] = (input + Interlocked.Read(ref totals.InputTokens), output + Interlocked.Read(ref totals.OutputTokens));
+            }
+        }
+
+        foreach (var ((provider, client), (input, output)) in sums)
+        {
+            yield return new Measurement<long>(input, new("provider", provider), new("client", client), new("token_type", "input"));
+            yield return new Measurement<long>(output, new("provider", provider), new("client", client), new("token_type", "output"));
+        }
+    }
+
     private static IEnumerable<Measurement<double>> Budgets(GatewaySettings settings)
     {
         foreach (var client in settings.Clients)
@@ -94,6 +142,28 @@ internal sealed class TrafficMetrics : IDisposable
             {
                 yield return new Measurement<double>(micros / 1_000_000.0, new KeyValuePair<string, object?>("client", client.Id));
             }
+        }
+    }
+
+    private readonly record struct Labels(string Route, string Provider, string Client, string StatusClass, string ErrorCode);
+
+    private sealed class Totals
+    {
+        public long Requests;
+        public double Cost;
+        public long InputTokens;
+        public long OutputTokens;
+        public bool Usage;
+
+        public void AddCost(double amount)
+        {
+            double seen, sum;
+            do
+            {
+                seen = Volatile.Read(ref Cost);
+                sum = seen + amount;
+            }
+            while (Interlocked.CompareExchange(ref Cost, sum, seen) != seen);
         }
     }
 }

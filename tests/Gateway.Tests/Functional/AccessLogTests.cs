@@ -109,18 +109,25 @@ public sealed class AccessLogTests : GatewayFixture
         var (input, output, inputPrice, outputPrice) = Usage[vendor.Vendor];
         foreach (var body in new[] { vendor.RequestBody, Streamed(vendor) })
         {
-            // The gateway's token and cost counters, recorded from the same call.
+            // The gateway's token and cost counters (running totals, read as an exporter reads them) grow by the call's.
             using var traffic = new GenAiMeasurements("Gateway.Traffic");
+            double Counted(string instrument, string? tokenType = null)
+            {
+                var seen = traffic.All.Count;
+                traffic.Observe();
+                return traffic.All.Skip(seen)
+                    .Where(m => m.Instrument == instrument && m.Tag("provider") == vendor.Vendor && m.Tag("client") == "team-a" && (tokenType is null || m.Tag("token_type") == tokenType))
+                    .Sum(m => m.Value);
+            }
+
+            var (inputBefore, outputBefore, costBefore) = (Counted("gateway.tokens", "input"), Counted("gateway.tokens", "output"), Counted("gateway.cost.usd"));
             var (response, line) = await CallAsync(vendor.GatewayPath, Gateway.ClientKeys["team-a"], body);
             using var _ = response;
-            double Counted(string instrument, string? tokenType = null) => traffic.All
-                .Where(m => m.Instrument == instrument && m.Tag("provider") == vendor.Vendor && m.Tag("client") == "team-a" && (tokenType is null || m.Tag("token_type") == tokenType))
-                .Sum(m => m.Value);
             Assert.Multiple(() =>
             {
-                Assert.That(Counted("gateway.tokens", "input"), Is.EqualTo(input));
-                Assert.That(Counted("gateway.tokens", "output"), Is.EqualTo(output));
-                Assert.That(Counted("gateway.cost.usd"), Is.EqualTo((double)((input * inputPrice + output * outputPrice) / 1_000_000m)).Within(1e-15));
+                Assert.That(Counted("gateway.tokens", "input") - inputBefore, Is.EqualTo(input));
+                Assert.That(Counted("gateway.tokens", "output") - outputBefore, Is.EqualTo(output));
+                Assert.That(Counted("gateway.cost.usd") - costBefore, Is.EqualTo((double)((input * inputPrice + output * outputPrice) / 1_000_000m)).Within(1e-15));
                 Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
                 Assert.That(line["stream"], Is.EqualTo(body != vendor.RequestBody));
                 Assert.That(line["input_tokens"], Is.EqualTo(input));
