@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Net.Sockets;
 using Gateway.Resilience;
+using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -59,7 +59,8 @@ public sealed class VendorConnectionsTests
     [Test]
     public async Task Connect_Refused_CountsNothing()
     {
-        var port = FreePort();
+        // A port nothing listens on.
+        var port = ServerPorts.Next();
         using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = _connections.ConnectAsync });
         await Assert.ThatAsync(() => client.GetAsync($"http://127.0.0.1:{port}/"), Throws.InstanceOf<HttpRequestException>());
         Assert.That(_connections.Open("127.0.0.1", port), Is.Zero);
@@ -90,12 +91,5 @@ public sealed class VendorConnectionsTests
         listener.Start();
         listener.RecordObservableInstruments();
         return total;
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }
