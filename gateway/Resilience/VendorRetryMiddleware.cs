@@ -238,6 +238,8 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         attempt.Number++;
         attempt.Held = null;
         attempt.VendorStatus = 0;
+        attempt.AnsweredAt = 0;
+        attempt.SentAt = time.GetTimestamp();
         // A retry is taken from the provider's budget before the attempt, so a held answer always has its retry; it
         // is given back when the attempt needs none.
         attempt.MayRetry = call.Replayable && call.Tries <= call.MaxRetries && call.Budget.TryWithdraw();
@@ -254,6 +256,8 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         // A vendor failure for the breaker: 5xx and 529 (not 429: throttling is not an outage), unreachable, or silent
         // past its timeout.
         var forwarding = context.Features.Get<IForwarderErrorFeature>()?.Error;
+        // To the vendor's status and headers (as HttpClient's request duration), or to the failure when none came.
+        metrics.Attempted(provider, attempt.VendorStatus, forwarding, time.GetElapsedTime(attempt.SentAt, attempt.AnsweredAt != 0 ? attempt.AnsweredAt : time.GetTimestamp()));
         var failure = attempt.VendorStatus is 500 or 502 or 503 or 504 or 529
             || forwarding is ForwarderError.Request or ForwarderError.RequestTimedOut
             || (forwarding is ForwarderError.RequestCanceled && call.Deadline?.Expired == true);

@@ -19,6 +19,12 @@ public sealed class VendorAttemptFeature
     /// <summary>The status the vendor answered this attempt with (0 when it did not answer).</summary>
     public int VendorStatus { get; set; }
 
+    /// <summary>When this attempt was sent: a timestamp of the host's <see cref="TimeProvider"/>.</summary>
+    public long SentAt { get; set; }
+
+    /// <summary>When the vendor's answer (status and headers) came for this attempt: a timestamp, 0 while none has.</summary>
+    public long AnsweredAt { get; set; }
+
     /// <summary>What the library held back of this attempt's answer, or null when it let the answer through.</summary>
     public HeldVendorAnswer? Held { get; set; }
 }

@@ -18,6 +18,7 @@ internal sealed class VendorRetryTransform(TimeProvider time) : ResponseTransfor
         }
 
         attempt.VendorStatus = (int)response.StatusCode;
+        attempt.AnsweredAt = time.GetTimestamp();
         if (!attempt.MayRetry || !RetryableStatuses.Contains(attempt.VendorStatus) || context.HttpContext.Features.Get<VendorKeyFeature>() is not { } key)
         {
             return ValueTask.CompletedTask;
