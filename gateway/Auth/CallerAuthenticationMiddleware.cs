@@ -1,4 +1,5 @@
 using Gateway.Errors;
+using Gateway.Hosting;
 using Gateway.Transforms.Contracts;
 using Microsoft.Net.Http.Headers;
 
@@ -44,7 +45,7 @@ internal sealed class CallerAuthenticationMiddleware(
         }
 
         // Known from here on, a refusal included: the access log and the metrics name who was refused.
-        context.Features.Set<ICallerFeature>(new CallerFeature(found));
+        context.Features.Set<CallState>(new GatewayCall(found));
         if (expired)
         {
             context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer error=\"invalid_token\", error_description=\"The client key has expired\"";

@@ -63,11 +63,3 @@ public sealed class ClientKey(byte[] hash, DateTimeOffset? notAfter, string labe
 
     public bool ExpiredAt(DateTimeOffset now) => NotAfter <= now;
 }
-
-/// <summary>The authenticated caller of the current request.</summary>
-public interface ICallerFeature
-{
-    GatewayClient Client { get; }
-}
-
-internal sealed record CallerFeature(GatewayClient Client) : ICallerFeature;

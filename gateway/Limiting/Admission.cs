@@ -45,20 +45,22 @@ internal sealed class Admission(GatewaySettingsMonitor settings, RateLimiter lim
     /// </summary>
     public ValueTask<Ticket> AdmitAsync(HttpContext context)
     {
-        var client = context.Features.Get<ICallerFeature>()?.Client;
-        if (client is null || client.Unlimited)
+        var state = context.GetGatewayCall();
+        if (state is null || state.Client.Unlimited)
         {
-            if (client is not null)
+            if (state is not null)
             {
-                context.Features.Set(AdmissionFeature.Unlimited);
+                state.Admission = AdmissionFeature.Unlimited;
             }
 
             return new(Ticket.Free);
         }
 
+        var client = state.Client;
+
         var current = settings.Current;
         // The call as resolved (null on a route bound to no provider: then estimated like any HTTP request).
-        var call = context.Features.Get<CallRecord>();
+        var call = state.Record;
         var user = call?.User ?? HeaderValue(context.Request.Headers[current.RateLimiting.UserHeader]);
         var estimate = new TokenUsage(
             call?.EstimatedInputTokens ?? (int)Math.Min((context.Request.ContentLength ?? 0) / CallRecord.CharsPerToken, int.MaxValue),
@@ -99,13 +101,13 @@ internal sealed class Admission(GatewaySettingsMonitor settings, RateLimiter lim
         var deciding = limiter.AcquireAsync(request, context.RequestAborted);
         if (!deciding.IsCompletedSuccessfully)
         {
-            return DecidedAsync(context, client, request, call, current, prepared, deciding);
+            return DecidedAsync(context, state, request, call, current, prepared, deciding);
         }
 
         var decision = deciding.Result;
         return decision.Lease is null
-            ? RefusedAsync(context, client, request, decision)
-            : new(Admitted(context, call, current, prepared, decision));
+            ? RefusedAsync(context, state, request, decision)
+            : new(Admitted(context, state, call, current, prepared, decision));
     }
 
     /// <summary>
@@ -120,33 +122,33 @@ internal sealed class Admission(GatewaySettingsMonitor settings, RateLimiter lim
             return ValueTask.CompletedTask;
         }
 
-        var call = context.Features.Get<CallRecord>() ?? ticket.Call;
+        var call = context.GetCallState()?.Record ?? ticket.Call;
         var outcome = call?.Outcome ?? new CallOutcome();
         outcome.Complete(context);
         var (tokens, cost) = Actual(call, outcome, lease.Request, ticket.Settings!);
         return limiter.SettleAsync(lease, tokens, cost);
     }
 
-    private async ValueTask<Ticket> DecidedAsync(HttpContext context, GatewayClient client, AdmissionRequest request, CallRecord? call,
+    private async ValueTask<Ticket> DecidedAsync(HttpContext context, GatewayCall state, AdmissionRequest request, CallRecord? call,
         GatewaySettings current, Prepared prepared, ValueTask<LimitDecision> deciding)
     {
         var decision = await deciding;
         return decision.Lease is null
-            ? await RefusedAsync(context, client, request, decision)
-            : Admitted(context, call, current, prepared, decision);
+            ? await RefusedAsync(context, state, request, decision)
+            : Admitted(context, state, call, current, prepared, decision);
     }
 
-    private static Ticket Admitted(HttpContext context, CallRecord? call, GatewaySettings current, Prepared prepared, LimitDecision decision)
+    private static Ticket Admitted(HttpContext context, GatewayCall state, CallRecord? call, GatewaySettings current, Prepared prepared, LimitDecision decision)
     {
-        context.Features.Set(AdmissionFeature.For(decision));
+        state.Admission = AdmissionFeature.For(decision);
         WriteQuotaHeaders(context.Response.Headers, decision.Quotas, prepared);
         return new Ticket(decision.Lease!, call, current);
     }
 
-    private async ValueTask<Ticket> RefusedAsync(HttpContext context, GatewayClient client, AdmissionRequest request, LimitDecision decision)
+    private async ValueTask<Ticket> RefusedAsync(HttpContext context, GatewayCall state, AdmissionRequest request, LimitDecision decision)
     {
-        context.Features.Set(AdmissionFeature.For(decision));
-        await RefuseAsync(context, client, request, decision);
+        state.Admission = AdmissionFeature.For(decision);
+        await RefuseAsync(context, state.Client, request, decision);
         return Ticket.Refusal;
     }
 

@@ -30,14 +30,14 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
     private static readonly string[] Numbers = [.. Enumerable.Range(0, 16).Select(n => n.ToString(CultureInfo.InvariantCulture))];
 
     public Task InvokeAsync(HttpContext context)
-        => context.Features.Get<CallRecord>() is { } record ? CallAsync(context, record, settings.Current.Resilience) : next(context);
+        => context.GetCallState() is { Record: { } record } state ? CallAsync(context, state, record, settings.Current.Resilience) : next(context);
 
     // One state machine for the common call (one attempt, through the breaker): the key recovery, the retries, the
     // fallback and the answers the gateway makes itself are the rare paths.
-    private async Task CallAsync(HttpContext context, CallRecord record, ResilienceSettings resilience)
+    private async Task CallAsync(HttpContext context, CallState state, CallRecord record, ResilienceSettings resilience)
     {
         var attempt = new VendorAttemptFeature();
-        context.Features.Set(attempt);
+        state.Attempt = attempt;
         var headers = Snapshot(context.Response.Headers);
         var replayable = Replayable(context.Request);
         var provider = record.Provider;
@@ -161,7 +161,7 @@ internal sealed partial class VendorRetryMiddleware(RequestDelegate next, Provid
         {
             Reset(context, headers);
             // The record of the call last made (a fallback's, when it fell back).
-            var last = context.Features.Get<CallRecord>()?.Provider ?? record.Provider;
+            var last = state.Record?.Provider ?? record.Provider;
             Decided(context, attempt.Number, last);
             Log.DeadlinePassed(logger, last, firstByte);
             await problems.WriteAsync(context, new GatewayError(ErrorCodes.VendorTimeout,

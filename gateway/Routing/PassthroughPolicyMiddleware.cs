@@ -27,7 +27,7 @@ internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProvide
         // A task route's provider is known only once its body names the model; TaskRequestMiddleware checks it then.
         var cluster = TaskRoutes.TryGetTask(proxy.Route.Config.Metadata, out _) ? null : proxy.Cluster?.Config;
         var provider = cluster is null ? null : providers.Find(cluster.ClusterId, cluster.Metadata);
-        if (provider is not null && context.Features.Get<ICallerFeature>() is { } caller && !caller.Client.MayUseProvider(provider.Name))
+        if (provider is not null && context.GetGatewayCall() is { } caller && !caller.Client.MayUseProvider(provider.Name))
         {
             return problems.WriteAsync(context, ErrorCodes.Forbidden, $"Client '{caller.Client.Id}' may not use provider '{provider.Name}'.");
         }
@@ -104,7 +104,7 @@ internal sealed class PassthroughPolicyMiddleware(RequestDelegate next, IProvide
         // The estimate is left to limiting (the body's size, its default output reservation): a passthrough body is the
         // caller's to write. The model is read once the body is buffered (TaskRequestMiddleware).
         var record = new CallRecord { Provider = provider.Name, Operation = operation, LimitModel = provider.Name };
-        context.Features.Set(record);
+        context.CallStateOrNew().Record = record;
         context.Response.Body = new UsageTapStream(context.Response.Body, context.Response, provider.Vendor, record.Outcome);
         return next(context);
     }

@@ -9,7 +9,7 @@ internal sealed class ProviderRequestHeaders(GatewaySettingsMonitor settings) : 
 {
     public IReadOnlyList<KeyValuePair<string, string>> For(HttpContext context, string provider)
     {
-        if (context.Features.Get<ICallerFeature>()?.Client.ProviderHeaders is { } own && own.TryGetValue(provider, out var headers))
+        if (context.GetGatewayCall()?.Client.ProviderHeaders is { } own && own.TryGetValue(provider, out var headers))
         {
             return headers;
         }

@@ -1,6 +1,7 @@
 using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Resilience;
+using Gateway.Transforms.Contracts;
 using Gateway.Transforms.Schema;
 using Gateway.Transforms.Tasks;
 using Yarp.ReverseProxy;
@@ -33,7 +34,7 @@ internal sealed class TaskCallFallback(IProxyStateLookup proxy, GatewaySettingsM
             return null;
         }
 
-        var client = context.Features.Get<ICallerFeature>()?.Client;
+        var client = context.GetGatewayCall()?.Client;
         while (fallbacks.TryTake(out var route))
         {
             var provider = route.Provider.Binding.Name;
@@ -52,7 +53,7 @@ internal sealed class TaskCallFallback(IProxyStateLookup proxy, GatewaySettingsM
 
             var next = call.RetargetTo(route.Target(settings.Current.Prices));
             context.Features.Set(next);
-            context.Features.Set(next.Record);
+            context.CallStateOrNew().Record = next.Record;
             context.ReassignProxyRequest(cluster);
             context.Request.Body = new MemoryStream(next.VendorBody, writable: false);
             context.Request.ContentLength = next.VendorBody.Length;

@@ -27,7 +27,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             return TaskAsync(context, task);
         }
 
-        if (context.Features.Get<CallRecord>() is { Operation: not null } passthrough)
+        if (context.GetCallState()?.Record is { Operation: not null } passthrough)
         {
             var model = RequestModel.ReadAsync(context.Request, context.RequestAborted);
             if (!model.IsCompletedSuccessfully)
@@ -122,7 +122,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
             return;
         }
 
-        var caller = context.Features.Get<ICallerFeature>();
+        var caller = context.GetGatewayCall();
         if (ProviderSwitches.Apply(model))
         {
             var chosen = await switches.ChooseAsync(model, caller?.Client.Id, request.User, request.Temperature);
@@ -150,7 +150,7 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         var call = TaskPlanner.Plan(task, request, model.Target(current.Prices), current.TaskPrompts);
-        context.Features.Set(call.Record);
+        context.CallStateOrNew().Record = call.Record;
         context.Features.Set(call);
         if (model.Fallbacks.Count > 0)
         {

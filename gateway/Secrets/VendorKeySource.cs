@@ -15,7 +15,7 @@ namespace Gateway.Secrets;
 internal sealed class VendorKeySource(GatewaySettingsMonitor settings, SecretCache secrets, TimeProvider time) : IVendorKeySource
 {
     public ValueTask<VendorKeyLookup> GetAsync(HttpContext context, string provider, CancellationToken cancellationToken)
-        => context.Features.Get<ICallerFeature>()?.Client is { ProviderKeys: { } own } client && own.TryGetValue(provider, out var reference)
+        => context.GetGatewayCall()?.Client is { ProviderKeys: { } own } client && own.TryGetValue(provider, out var reference)
             ? GetOwnAsync(client.Id, provider, reference, cancellationToken)
             : GetSharedAsync(provider, cancellationToken);
 

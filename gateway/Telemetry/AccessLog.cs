@@ -192,7 +192,8 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
         Timestamp = time.GetUtcNow();
         var request = context.Request;
         // The record of the call that was served: a fallback re-plans the call under a record of its own.
-        var call = context.Features.Get<CallRecord>();
+        var state = context.GetCallState();
+        var call = state?.Record;
         var outcome = call?.Outcome;
         outcome?.Complete(context);
         var features = context.Features;
@@ -202,7 +203,8 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
         _method = request.Method;
         _path = request.PathBase.HasValue ? request.PathBase.Add(request.Path) : request.Path;
         _route = features.Get<IReverseProxyFeature>()?.Route.Config.RouteId ?? context.GetEndpoint()?.DisplayName;
-        _client = features.Get<ICallerFeature>()?.Client.Id;
+        var caller = state as GatewayCall;
+        _client = caller?.Client.Id;
         _provider = call?.Provider;
         _model = TelemetryText.Model(call?.Model);
         _responseModel = TelemetryText.Model(outcome?.ResponseModel);
@@ -212,10 +214,10 @@ internal sealed class AccessLogEntry(TimeProvider time, Activity? activity) : IR
             ?? (context.RequestAborted.IsCancellationRequested ? CallOutcome.ClientDisconnected : null);
         _usage = outcome?.Usage;
         _cost = outcome is null ? null : settings.CostOf(call, outcome);
-        _attempts = features.Get<VendorAttemptFeature>()?.Number ?? 0;
+        _attempts = state?.Attempt?.Number ?? 0;
         var fallback = context.Response.Headers[VendorRetryMiddleware.FallbackFromHeader];
         _fallback = fallback.Count > 0 ? fallback.ToString() : null;
-        _admission = features.Get<AdmissionFeature>();
+        _admission = caller?.Admission;
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ internal sealed class GenAiCallTelemetry(GatewaySettingsMonitor settings, GenAiM
     internal readonly record struct Measured(CallRecord? Call, string? Operation, long Started);
 
     public Measured Start(HttpContext context)
-        => context.Features.Get<CallRecord>() is { Operation: { } operation } call ? new(call, operation, time.GetTimestamp()) : default;
+        => context.GetCallState()?.Record is { Operation: { } operation } call ? new(call, operation, time.GetTimestamp()) : default;
 
     public void End(HttpContext context, in Measured measured)
     {
@@ -26,7 +26,7 @@ internal sealed class GenAiCallTelemetry(GatewaySettingsMonitor settings, GenAiM
         }
 
         // The record of the call that was served: a fallback re-plans the call under a record of its own.
-        var call = context.Features.Get<CallRecord>() ?? measured.Call!;
+        var call = context.GetCallState()?.Record ?? measured.Call!;
         var outcome = call.Outcome;
         outcome.Complete(context);
         GenAiTracing.CallEnded(context, outcome);

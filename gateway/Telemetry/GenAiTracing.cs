@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Hosting;
 using Gateway.Limiting;
 using Gateway.Transforms.Contracts;
 
@@ -37,7 +38,7 @@ public static class GenAiTracing
             open.Span = null;
         }
 
-        if (!Source.HasListeners() || context.Features.Get<CallRecord>() is not { Operation: { } operation } call)
+        if (!Source.HasListeners() || context.GetCallState()?.Record is not { Operation: { } operation } call)
         {
             return;
         }
@@ -53,7 +54,7 @@ public static class GenAiTracing
         span.SetTag("gen_ai.provider.name", call.Provider);
         span.SetTag("gen_ai.request.model", model);
         span.SetTag("gateway.attempt", attempt);
-        span.SetTag("gateway.limiter.decision", context.Features.Get<AdmissionFeature>()?.Decision);
+        span.SetTag("gateway.limiter.decision", context.GetGatewayCall()?.Admission?.Decision);
         if (open is null)
         {
             _spansStarted = true;

@@ -32,7 +32,7 @@ internal sealed class PromptLogMiddleware(RequestDelegate next, GatewaySettingsM
         }
 
         var route = context.Features.Get<IReverseProxyFeature>()?.Route.Config.RouteId;
-        var client = context.Features.Get<ICallerFeature>()?.Client.Id;
+        var client = context.GetGatewayCall()?.Client.Id;
         var mode = log.ModeFor(route, client);
         return mode == PromptLogMode.Off ? next(context) : LogAfterAsync(context, mode, route, client);
     }

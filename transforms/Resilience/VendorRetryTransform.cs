@@ -12,7 +12,7 @@ internal sealed class VendorRetryTransform(TimeProvider time) : ResponseTransfor
 {
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
-        if (context.ProxyResponse is not { } response || context.HttpContext.Features.Get<VendorAttemptFeature>() is not { } attempt)
+        if (context.ProxyResponse is not { } response || context.HttpContext.GetCallState()?.Attempt is not { } attempt)
         {
             return ValueTask.CompletedTask;
         }

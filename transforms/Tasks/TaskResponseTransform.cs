@@ -27,7 +27,7 @@ internal sealed partial class TaskResponseTransform(IProblemResponder problems, 
     {
         var http = context.HttpContext;
         if (http.Features.Get<TaskCall>() is not { } call || context.ProxyResponse is not { } vendorResponse
-            || http.Features.Get<VendorAuthFailureFeature>() is not null || http.Features.Get<VendorAttemptFeature>()?.Held is not null)
+            || http.Features.Get<VendorAuthFailureFeature>() is not null || http.GetCallState()?.Attempt?.Held is not null)
         {
             return;
         }
