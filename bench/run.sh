@@ -306,15 +306,21 @@ if [ -n "${SOAK:-}" ]; then
   rss() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
   # Garbage collections and MB allocated so far (the gateway's /metrics): resident memory grows with what is allocated
   # until a collection runs (the chart's gen0 budget is 32 MiB a heap), which a leak does not undo.
-  gc_state() { curl -s "http://127.0.0.1:$gw_local/metrics" | awk '/^dotnet_gc_collections_total/ { c += $NF } /^dotnet_gc_heap_total_allocated_bytes_total/ { a = $NF } END { printf "%d %.0f\n", c, a / 1048576 }'; }
-  read -r gcs_before allocated_before < <(gc_state)
-  samples=$(rss $gw_local_pid)
-  for _ in $(seq 1 $((SOAK_SECONDS / 10))); do sleep 10; samples="$samples $(rss $gw_local_pid)"; done
+  # The third figure: the managed heap the last collection left (MB), what a leak grows however the collections fall.
+  gc_state() { curl -s "http://127.0.0.1:$gw_local/metrics" | awk '/^dotnet_gc_collections_total/ { c += $NF } /^dotnet_gc_heap_total_allocated_bytes_total/ { a = $NF }
+    /^dotnet_gc_last_collection_heap_size_bytes/ { h += $NF } END { printf "%d %.0f %.0f\n", c, a / 1048576, h / 1048576 }'; }
+  read -r gcs_before allocated_before _ < <(gc_state)
+  samples=$(rss $gw_local_pid) heap_ref=""
+  # Read 30 s in (the resident memory's reference for "flat", below) and at the end: a scrape allocates too.
+  for i in $(seq 1 $((SOAK_SECONDS / 10))); do
+    sleep 10; samples="$samples $(rss $gw_local_pid)"
+    if [ "$i" -eq 3 ]; then heap_ref=$(gc_state | cut -d' ' -f3); fi
+  done
   [ -n "${SMOKE:-}" ] && { sleep "$SOAK_SECONDS"; samples="$samples $(rss $gw_local_pid)"; }
-  read -r gcs_after allocated_after < <(gc_state)
+  read -r gcs_after allocated_after heap_end < <(gc_state)
   still=$(ss -Htn state established "( sport = :$gw_local )" | wc -l)
   kill $soak_pid 2>/dev/null || true
-  printf '%s\t%s\t%s\t%s\t%s\n' "$open" "$still" "$samples" "$((gcs_after - gcs_before))" "$((allocated_after - allocated_before))" | tee "$soak"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$open" "$still" "$samples" "$((gcs_after - gcs_before))" "$((allocated_after - allocated_before))" "${heap_ref:-$heap_end} $heap_end" | tee "$soak"
   # Wait for the streams to be gone before the next study.
   for _ in $(seq 1 60); do [ "$(ss -Htn state established "( sport = :$gw_local )" | wc -l)" -le 1 ] && break; sleep 0.5; done
 
@@ -425,7 +431,7 @@ targets() {
     echo "7. OpenAI-compatible /v1/chat/completions: $rps_r× req/s (≥ 0.60: $(verdict "$(awk -v v="$rps_r" 'BEGIN { print (v >= 0.60) }')"))."
   fi
   if [ -s "$soak" ]; then
-    IFS=$'\t' read -r open still samples gcs allocated <"$soak"
+    IFS=$'\t' read -r open still samples gcs allocated heaps <"$soak"
     # Flat: the last sample within 10 % of the one 30 s in (the first ones still grow while the streams open). Without a
     # garbage collection in the window, growth is garbage not yet collected as much as anything kept: said beside it.
     awk -v s="$samples" -v o="$open" -v n="$STREAMS_OPEN" -v st="$still" -v g="$gcs" -v m="$allocated" 'BEGIN { k = split(s, v, " "); max = 0; for (i = 1; i <= k; i++) if (v[i] > max) max = v[i]
@@ -492,10 +498,12 @@ mkdir -p "$(dirname "$report")"
     printf '%s %s MB; ' "${p%%:*}" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/${p##*:}/status")"; done)"
   if [ -s "$soak" ]; then
     echo
-    IFS=$'\t' read -r open still samples gcs allocated <"$soak"
+    IFS=$'\t' read -r open still samples gcs allocated heaps <"$soak"
     echo "$STREAMS_OPEN slow streams at once through the gateway (in-process limiter; the vendor sends a chunk a second):"
     echo "$open connections open, $still still open after ${SOAK_SECONDS} s; gateway resident memory (MB) every 10 s: $samples;"
-    echo "over those ${SOAK_SECONDS} s the gateway allocated $allocated MB and ran $gcs garbage collections."
+    read -r heap_ref heap_end <<<"$heaps"
+    echo "over those ${SOAK_SECONDS} s the gateway allocated $allocated MB and ran $gcs garbage collections; the managed heap the last"
+    echo "collection had left was $heap_ref MB 30 s in and $heap_end MB at the end (what a leak grows, however the collections fall)."
   fi
   if [ -s "$neighbour" ]; then
     echo
