@@ -1,4 +1,3 @@
-using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Transforms.Contracts;

@@ -1,4 +1,3 @@
-using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Resilience;
 using Gateway.Transforms.Contracts;

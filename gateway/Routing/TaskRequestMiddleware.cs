@@ -1,4 +1,3 @@
-using Gateway.Auth;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Transforms.Contracts;
@@ -150,7 +149,8 @@ internal sealed class TaskRequestMiddleware(RequestDelegate next, GatewaySetting
         }
 
         var call = TaskPlanner.Plan(task, request, model.Target(current.Prices), current.TaskPrompts);
-        context.CallStateOrNew().Record = call.Record;
+        // The caller's state, looked up above (made now only when no caller was known).
+        ((CallState?)caller ?? context.CallStateOrNew()).Record = call.Record;
         context.Features.Set(call);
         if (model.Fallbacks.Count > 0)
         {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Transforms.Contracts;
 

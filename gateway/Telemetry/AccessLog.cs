@@ -3,7 +3,6 @@ using System.Buffers.Text;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Globalization;
-using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Limiting;
 using Gateway.Resilience;

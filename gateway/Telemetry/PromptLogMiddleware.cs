@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
-using Gateway.Auth;
 using Gateway.Hosting;
 using Gateway.Secrets;
 using Gateway.Transforms.Contracts;

@@ -15,7 +15,7 @@ public sealed class VendorConnectionsTests
     private ServiceProvider _services = null!;
 
     // The provider owns it (and the meter).
-    private VendorConnections _connections => _services.GetRequiredService<VendorConnections>();
+    private VendorConnections Connections => _services.GetRequiredService<VendorConnections>();
 
     [SetUp]
     public void SetUp() => _services = new ServiceCollection().AddMetrics().AddSingleton<VendorConnections>().BuildServiceProvider();
@@ -29,7 +29,7 @@ public sealed class VendorConnectionsTests
         using var vendor = WireMockServer.Start();
         vendor.Given(Request.Create().UsingGet()).RespondWith(Response.Create().WithStatusCode(200).WithBody("ok"));
         var port = new Uri(vendor.Url!).Port;
-        var handler = new SocketsHttpHandler { ConnectCallback = _connections.ConnectAsync };
+        var handler = new SocketsHttpHandler { ConnectCallback = Connections.ConnectAsync };
         using (var client = new HttpClient(handler))
         {
             // Two calls at once need two connections; a third after them reuses one.
@@ -41,18 +41,18 @@ public sealed class VendorConnectionsTests
                 answer.Dispose();
             }
 
-            var open = _connections.Open("127.0.0.1", port) + _connections.Open("localhost", port);
+            var open = Connections.Open("127.0.0.1", port) + Connections.Open("localhost", port);
             Assert.That(open, Is.InRange(1, 2), "each connection made is counted");
             using (var third = await client.GetAsync(vendor.Url + "/c"))
             {
                 Assert.That(third.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             }
 
-            Assert.That(_connections.Open("127.0.0.1", port) + _connections.Open("localhost", port), Is.EqualTo(open), "a call on a pooled connection counts nothing");
+            Assert.That(Connections.Open("127.0.0.1", port) + Connections.Open("localhost", port), Is.EqualTo(open), "a call on a pooled connection counts nothing");
             Assert.That(Observed(port), Is.EqualTo(open), "the instrument reports the open connections by address and port");
         }
 
-        Assert.That(_connections.Open("127.0.0.1", port) + _connections.Open("localhost", port), Is.Zero, "closing the pool closes its connections");
+        Assert.That(Connections.Open("127.0.0.1", port) + Connections.Open("localhost", port), Is.Zero, "closing the pool closes its connections");
         Assert.That(Observed(port), Is.Zero);
     }
 
@@ -61,9 +61,9 @@ public sealed class VendorConnectionsTests
     {
         // A port nothing listens on.
         var port = ServerPorts.Next();
-        using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = _connections.ConnectAsync });
+        using var client = new HttpClient(new SocketsHttpHandler { ConnectCallback = Connections.ConnectAsync });
         await Assert.ThatAsync(() => client.GetAsync($"http://127.0.0.1:{port}/"), Throws.InstanceOf<HttpRequestException>());
-        Assert.That(_connections.Open("127.0.0.1", port), Is.Zero);
+        Assert.That(Connections.Open("127.0.0.1", port), Is.Zero);
     }
 
     // What gateway.vendor.connections reports now for the port (any address).
